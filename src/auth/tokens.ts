@@ -1,0 +1,35 @@
+/** Access JWTs: algorithm pinned, iss/aud/exp verified before any claim is read. */
+import jwt from 'jsonwebtoken';
+import type { Config } from '../config/env.js';
+
+export interface AccessClaims {
+  sub: string;
+  role: string;
+}
+
+export function signAccessToken(config: Config, user: { id: string; role: string }): { token: string; expiresIn: number } {
+  const expiresIn = config.jwt.accessTokenMinutes * 60;
+  const token = jwt.sign({ role: user.role }, config.jwt.secret, {
+    algorithm: config.jwt.algorithm,
+    subject: user.id,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    expiresIn,
+  });
+  return { token, expiresIn };
+}
+
+/** The verified claims, or null for any token that is not ours, not valid, or expired. */
+export function verifyAccessToken(config: Config, token: string): AccessClaims | null {
+  try {
+    const claims = jwt.verify(token, config.jwt.secret, {
+      algorithms: [config.jwt.algorithm],
+      issuer: config.jwt.issuer,
+      audience: config.jwt.audience,
+    });
+    if (typeof claims !== 'object' || typeof claims.sub !== 'string') return null;
+    return { sub: claims.sub, role: String(claims.role) };
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,14 @@
+/** What every command receives explicitly: who acts, through which transport, and the clients. */
+import type { Client } from '@temporalio/client';
+import type { Principal } from '../auth/principal.js';
+import type { Config } from '../config/env.js';
+import type { Db } from '../db/index.js';
+
+export interface CommandContext {
+  principal: Principal;
+  via: 'rest' | 'mcp';
+  requestId: string;
+  db: Db;
+  temporal: Client;
+  config: Config;
+}

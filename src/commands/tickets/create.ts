@@ -1,0 +1,110 @@
+/**
+ * ticketCreator: checks the request, then starts the ticket's workflow with an Update-with-Start
+ * whose `created` update returns once the row is written. If the workers do not answer in time the
+ * start is still durable: the caller gets `accepted` and the row appears when a worker runs.
+ */
+import { randomUUID } from 'node:crypto';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { actorOf } from '../../auth/principal.js';
+import { forbidden, validationFailed } from '../../errors/index.js';
+import { Group, GroupMembership, Ticket, User } from '../../models/index.js';
+import { canWriteTickets } from '../../policies/tickets.js';
+import {
+  TicketPriorityKey,
+  TicketStatusKey,
+  createdUpdate,
+  ticketWorkflowId,
+  type TicketPriority,
+} from '../../../workflows/definitions.js';
+import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
+import type { CommandContext } from '../context.js';
+
+export interface TicketCreateRequest {
+  title: string;
+  description: string;
+  priority: TicketPriority;
+  category: string | null;
+  tags: string[];
+  assigned_group_id: string | null;
+  assigned_user_id: string | null;
+}
+
+export type TicketCreateResult = { status: 'created'; ticket: Ticket } | { status: 'accepted'; id: string };
+
+/** How long a create waits for the workflow to write the row before answering `accepted`. */
+const CREATE_WAIT_MS = 10_000;
+
+export async function ticketCreator(
+  ctx: CommandContext,
+  req: TicketCreateRequest,
+  opts: { ticketId?: string } = {},
+): Promise<TicketCreateResult> {
+  if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not create tickets (needs tickets:write).');
+  await checkAssignment(ctx, req.assigned_group_id, req.assigned_user_id);
+
+  const id = opts.ticketId ?? randomUUID();
+  const startOperation = new WithStartWorkflowOperation<typeof ticketWorkflow>('ticketWorkflow', {
+    workflowId: ticketWorkflowId(id),
+    taskQueue: ctx.config.temporal.taskQueue,
+    // a retry with the same id (Idempotency-Key) joins the existing workflow instead of failing
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [
+      {
+        create: {
+          id,
+          title: req.title,
+          description: req.description,
+          priority: req.priority,
+          category: req.category,
+          tags: req.tags,
+          assignedGroupId: req.assigned_group_id,
+          assignedUserId: req.assigned_user_id,
+          createdVia: ctx.via,
+          actor: actorOf(ctx.principal),
+          requestedAt: new Date().toISOString(),
+        },
+      },
+    ],
+    typedSearchAttributes: [
+      { key: TicketStatusKey, value: 'open' },
+      { key: TicketPriorityKey, value: req.priority },
+    ],
+  });
+  try {
+    await ctx.temporal.withDeadline(Date.now() + CREATE_WAIT_MS, () =>
+      ctx.temporal.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: startOperation }),
+    );
+  } catch (err) {
+    if (isDeadlineExceeded(err) && (await startOperation.workflowHandle().then(() => true, () => false))) {
+      return { status: 'accepted', id };
+    }
+    throw err;
+  }
+  const ticket = await Ticket.query(ctx.db).findById(id).throwIfNotFound();
+  return { status: 'created', ticket };
+}
+
+function isDeadlineExceeded(err: unknown): boolean {
+  // gRPC status 4 = DEADLINE_EXCEEDED (also surfaced with cancelled calls)
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    if ((e as { code?: number }).code === 4) return true;
+  }
+  return false;
+}
+
+/** The group and user must exist, the user be active, and (when both are given) a member of the group. */
+async function checkAssignment(ctx: CommandContext, groupId: string | null, userId: string | null): Promise<void> {
+  const problems: { in: string; path: string; message: string }[] = [];
+  if (groupId && !(await Group.query(ctx.db).findById(groupId))) {
+    problems.push({ in: 'body', path: 'assigned_group_id', message: 'No group has this id (see GET /api/v1/groups).' });
+  }
+  if (userId) {
+    const user = await User.query(ctx.db).findById(userId);
+    if (!user || !user.isActive) {
+      problems.push({ in: 'body', path: 'assigned_user_id', message: 'No active user has this id (see GET /api/v1/users).' });
+    } else if (groupId && !(await GroupMembership.query(ctx.db).findOne({ groupId, userId }))) {
+      problems.push({ in: 'body', path: 'assigned_user_id', message: 'The user is not a member of the assigned group.' });
+    }
+  }
+  if (problems.length) throw validationFailed(problems);
+}

@@ -1,0 +1,24 @@
+/** Ticket lookup by UUID or number, with visibility applied (invisible = not found). */
+import { notFound } from '../../errors/index.js';
+import { GroupMembership, Ticket } from '../../models/index.js';
+import type { Principal } from '../../auth/principal.js';
+import type { Db } from '../../db/index.js';
+import { canViewTicket } from '../../policies/tickets.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const TICKET_REF = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ASM-\d{4,})$/i;
+
+export async function groupIdsOf(db: Db, userId: string): Promise<string[]> {
+  const rows = await GroupMembership.query(db).select('groupId').where({ userId });
+  return rows.map((r) => r.groupId);
+}
+
+/** The live ticket the principal may see, by `ref` (UUID or ASM-number), or a 404. */
+export async function findVisibleTicket(db: Db, principal: Principal, ref: string): Promise<Ticket> {
+  const query = Ticket.query(db).whereNull('deleted_at');
+  const ticket = UUID.test(ref) ? await query.findById(ref) : await query.findOne({ ticketNumber: ref.toUpperCase() });
+  if (!ticket) throw notFound('Ticket');
+  const groups = principal.role === 'agent' ? await groupIdsOf(db, principal.user.id) : [];
+  if (!canViewTicket(principal, ticket, groups)) throw notFound('Ticket');
+  return ticket;
+}

@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import { ErrorEnvelope, type ApiRouter } from '../../api-router.js';
+import { serviceUnavailable } from '../../../errors/index.js';
+import type { AppDeps } from '../../context.js';
+
+const Health = z.object({ status: z.literal('ok') }).openapi('Health');
+const Ready = z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }).openapi('Ready');
+
+async function check(name: string, probe: () => Promise<unknown>, timeoutMs = 2_000): Promise<[string, string]> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      probe(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs))),
+    ]);
+    return [name, 'ok'];
+  } catch (err) {
+    return [name, `unavailable: ${(err as Error).message.split('\n')[0]}`];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function healthRoutes(api: ApiRouter, deps: AppDeps): void {
+  api.route({
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness: the process answers',
+    tags: ['operations'],
+    responses: { 200: { description: 'Alive', schema: Health } },
+    handler: async (ctx) => {
+      ctx.body = { status: 'ok' };
+    },
+  });
+
+  api.route({
+    method: 'get',
+    path: '/ready',
+    summary: 'Readiness: PostgreSQL and Temporal are reachable',
+    tags: ['operations'],
+    responses: {
+      200: { description: 'Ready', schema: Ready },
+      503: { description: 'A dependency is unreachable', schema: ErrorEnvelope },
+    },
+    handler: async (ctx) => {
+      const checks = Object.fromEntries(
+        await Promise.all([
+          check('database', () => deps.db.raw('select 1')),
+          check('temporal', () =>
+            deps.temporal.workflowService.describeNamespace({ namespace: deps.config.temporal.namespace }),
+          ),
+        ]),
+      );
+      if (Object.values(checks).some((v) => v !== 'ok')) throw serviceUnavailable('not_ready', 'A dependency is unavailable.', { checks });
+      ctx.body = { status: 'ready', checks };
+    },
+  });
+}

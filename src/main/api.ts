@@ -1,0 +1,21 @@
+/** Production API process: needs DATABASE_URL and TEMPORAL_ADDRESS. */
+import { requireConnections } from '../config/env.js';
+import { createDb } from '../db/index.js';
+import { createLogger } from '../logger.js';
+import { startHttpServer } from '../server.js';
+import { connectTemporal } from '../temporal/client.js';
+import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
+
+runMain(async () => {
+  const config = requireConnections(loadConfigOrExit());
+  const logger = createLogger(config.logLevel, 'api');
+  const db = createDb(config.databaseUrl);
+  const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
+  const http = await startHttpServer({ config, db, temporal: temporal.client, logger }, config.port);
+  logger.info({ port: http.port }, 'API listening');
+  onShutdown(async () => {
+    await http.close();
+    await temporal.close();
+    await db.destroy();
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * `npm start`: the whole product on one machine. Missing TEMPORAL_ADDRESS → a dev server with its
+ * Web UI and state in .data/temporal.db; missing DATABASE_URL → embedded PostgreSQL in .data/pg.
+ * Then migrate, seed an empty database, and run the worker and the API in this process. Ctrl-C
+ * stops everything in reverse order.
+ */
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
+import { seedBanner, seedDemoData } from '../commands/seed.js';
+import { createDb, migrateLatest } from '../db/index.js';
+import { startEmbeddedPostgres } from '../dev/embedded-postgres.js';
+import { isListening } from '../dev/ports.js';
+import { startDevServer } from '../dev/temporal-dev-server.js';
+import { createLogger } from '../logger.js';
+import { startHttpServer } from '../server.js';
+import { connectTemporal } from '../temporal/client.js';
+import { ensureSearchAttributes } from '../temporal/search-attributes.js';
+import { createTicketWorker } from '../worker.js';
+import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
+
+const DATA_DIR = path.resolve('.data');
+const EMBEDDED_PG_PORT = 54320;
+const DEV_SERVER_PORT = 7233;
+const DEV_UI_PORT = 8233;
+
+runMain(async () => {
+  const started = Date.now();
+  const config = loadConfigOrExit();
+  const logger = createLogger(config.logLevel, 'servicemeow');
+  Runtime.install({ shutdownSignals: [] }); // shutdown order is ours
+  const stops: (() => Promise<void>)[] = [];
+  let stopping = false;
+  const stopAll = async () => {
+    stopping = true;
+    for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'stop failed'));
+  };
+  onShutdown(stopAll, (m) => logger.info(m));
+
+  try {
+    let databaseUrl = config.databaseUrl;
+    if (!databaseUrl) {
+      logger.info('DATABASE_URL unset: starting embedded PostgreSQL in .data/pg');
+      const pg = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, 'pg'), port: EMBEDDED_PG_PORT, database: 'servicemeow' });
+      stops.push(pg.stop);
+      databaseUrl = pg.url;
+      logger.info({ databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@') }, 'embedded PostgreSQL ready');
+    }
+
+    let address = config.temporal.address;
+    if (!address) {
+      if (await isListening(DEV_SERVER_PORT)) {
+        throw new Error(`Port ${DEV_SERVER_PORT} is taken: stop what runs there, or set TEMPORAL_ADDRESS to use that server.`);
+      }
+      logger.info('TEMPORAL_ADDRESS unset: starting a Temporal dev server (state in .data/temporal.db)');
+      const devServer = await startDevServer({
+        cliPath: config.temporal.cliPath,
+        namespace: config.temporal.namespace,
+        port: DEV_SERVER_PORT,
+        uiPort: DEV_UI_PORT,
+        dbFilename: path.join(DATA_DIR, 'temporal.db'),
+        log: (m) => logger.info(m),
+      });
+      stops.push(devServer.stop);
+      address = devServer.address;
+      logger.info({ address, webUi: devServer.uiUrl }, 'Temporal dev server ready');
+    } else {
+      const admin = await Connection.connect({ address });
+      await ensureSearchAttributes(admin, config.temporal.namespace).finally(() => admin.close());
+    }
+
+    const db = createDb(databaseUrl);
+    stops.push(() => db.destroy());
+    const applied = await migrateLatest(db);
+    if (applied.length) logger.info({ applied }, 'migrations applied');
+    const seeded = await seedDemoData(db, config, { ifEmpty: true });
+    if (!seeded.skipped) console.log(seedBanner(seeded, config));
+
+    const { worker, connection } = await createTicketWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db });
+    const workerDone = worker.run();
+    stops.push(async () => {
+      worker.shutdown();
+      await workerDone;
+      await connection.close();
+    });
+    workerDone.catch((err) => {
+      if (!stopping) {
+        logger.fatal({ err }, 'worker failed');
+        void stopAll().then(() => process.exit(1));
+      }
+    });
+
+    const temporal = await connectTemporal(address, config.temporal.namespace);
+    stops.push(temporal.close);
+    const http = await startHttpServer({ config, db, temporal: temporal.client, logger }, config.port);
+    stops.push(http.close);
+    logger.info(
+      { api: `http://127.0.0.1:${http.port}/api/v1`, docs: `http://127.0.0.1:${http.port}/docs`, startup_ms: Date.now() - started },
+      'ServiceMeow is running (Ctrl-C stops everything)',
+    );
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+});

@@ -1,0 +1,29 @@
+/** Production worker process: needs DATABASE_URL and TEMPORAL_ADDRESS. */
+import { Connection } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
+import { requireConnections } from '../config/env.js';
+import { createDb } from '../db/index.js';
+import { createLogger } from '../logger.js';
+import { ensureSearchAttributes } from '../temporal/search-attributes.js';
+import { createTicketWorker } from '../worker.js';
+import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
+
+runMain(async () => {
+  const config = requireConnections(loadConfigOrExit());
+  const logger = createLogger(config.logLevel, 'worker');
+  Runtime.install({ shutdownSignals: [] }); // shutdown order is ours (onShutdown below)
+  const { address, namespace, taskQueue } = config.temporal;
+
+  const admin = await Connection.connect({ address });
+  const added = await ensureSearchAttributes(admin, namespace).finally(() => admin.close());
+  if (added.length) logger.info({ added }, 'registered search attributes');
+
+  const db = createDb(config.databaseUrl);
+  const { worker, connection } = await createTicketWorker({ address, namespace, taskQueue, db });
+  onShutdown(async () => worker.shutdown());
+  logger.info({ taskQueue, namespace }, 'worker running');
+  await worker.run();
+  await connection.close();
+  await db.destroy();
+  logger.info('worker stopped');
+});

@@ -1,0 +1,17 @@
+import { Model } from 'objection';
+
+/** Tables are snake_case, code is camelCase: the knex instance maps both ways (see db/index.ts). */
+export class BaseModel extends Model {
+  /**
+   * Only columns listed here are JSON; everything else passes through to pg as is, so JS arrays
+   * reach `text[]` columns as arrays. (Objection would otherwise stringify every array.)
+   */
+  static override jsonAttributes: string[] = [];
+
+  /** Models with an updated_at column set this so every Objection update refreshes it. */
+  static touchesUpdatedAt = false;
+
+  override $beforeUpdate(): void {
+    if ((this.constructor as typeof BaseModel).touchesUpdatedAt) (this as unknown as { updatedAt: Date }).updatedAt = new Date();
+  }
+}

@@ -1,0 +1,15 @@
+import { BaseModel } from './BaseModel.js';
+
+/** A stored event: the webhook envelope, also the source of the SSE stream. */
+export class Event extends BaseModel {
+  static override jsonAttributes = ['payload'];
+  static override tableName = 'events';
+
+  id!: string;
+  seq!: number;
+  type!: string;
+  ticketId!: string | null;
+  payload!: { id: string; type: string; timestamp: string; data: Record<string, unknown> };
+  dedupeKey!: string | null;
+  createdAt!: Date;
+}

@@ -1,0 +1,42 @@
+import { BaseModel } from './BaseModel.js';
+import type { TicketPriority, TicketStatus } from '../../workflows/definitions.js';
+
+/** Read model of a ticket; written only by the ticket workflow's activities. */
+export class Ticket extends BaseModel {
+  static override jsonAttributes = ['slaState'];
+  static override tableName = 'tickets';
+  static override touchesUpdatedAt = true;
+
+  id!: string;
+  ticketNumber!: string;
+  title!: string;
+  description!: string;
+  priority!: TicketPriority;
+  status!: TicketStatus;
+  category!: string | null;
+  tags!: string[];
+  assignedGroupId!: string | null;
+  assignedUserId!: string | null;
+  createdById!: string | null;
+  createdVia!: 'rest' | 'mcp';
+  version!: number;
+  firstAssignedAt!: Date | null;
+  resolvedAt!: Date | null;
+  pausedAt!: Date | null;
+  totalPausedSeconds!: number;
+  slaAssignTargetSeconds!: number | null;
+  slaAssignDueAt!: Date | null;
+  slaAssignAtRiskAt!: Date | null;
+  slaAssignBreachedAt!: Date | null;
+  slaAssignMetAt!: Date | null;
+  slaResolveTargetSeconds!: number | null;
+  slaResolveDueAt!: Date | null;
+  slaResolveAtRiskAt!: Date | null;
+  slaResolveBreachedAt!: Date | null;
+  slaResolveMetAt!: Date | null;
+  slaBreached!: boolean;
+  slaState!: Record<string, unknown> | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+  deletedAt!: Date | null;
+}

@@ -1,0 +1,25 @@
+import type { Pojo } from 'objection';
+import { BaseModel } from './BaseModel.js';
+
+export class Webhook extends BaseModel {
+  static override tableName = 'webhooks';
+  static override touchesUpdatedAt = true;
+
+  id!: string;
+  url!: string;
+  eventTypes!: string[];
+  description!: string;
+  isActive!: boolean;
+  secret!: string;
+  disabledReason!: string | null;
+  disabledAt!: Date | null;
+  failingSince!: Date | null;
+  createdById!: string | null;
+  createdAt!: Date;
+  updatedAt!: Date;
+
+  override $formatJson(json: Pojo): Pojo {
+    const { secret: _hidden, ...rest } = super.$formatJson(json);
+    return rest;
+  }
+}

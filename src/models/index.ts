@@ -1,0 +1,16 @@
+export { BaseModel } from './BaseModel.js';
+export { User, type Role } from './User.js';
+export { Group } from './Group.js';
+export { GroupMembership } from './GroupMembership.js';
+export { Ticket } from './Ticket.js';
+export { TicketNote } from './TicketNote.js';
+export { Attachment } from './Attachment.js';
+export { AuditLog } from './AuditLog.js';
+export { ApiKey, type ApiKeyScope } from './ApiKey.js';
+export { RefreshToken } from './RefreshToken.js';
+export { Webhook } from './Webhook.js';
+export { Event } from './Event.js';
+export { WebhookDelivery, WebhookDeliveryAttempt } from './WebhookDelivery.js';
+export { SlaPolicy } from './SlaPolicy.js';
+export { BusinessCalendar, type Weekday } from './BusinessCalendar.js';
+export { IdempotencyKey } from './IdempotencyKey.js';

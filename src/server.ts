@@ -1,0 +1,32 @@
+/** Runs the Koa app on a port and closes it gracefully (in-flight requests finish, idle sockets close). */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.js';
+import type { AppDeps } from './http/context.js';
+
+export interface RunningHttpServer {
+  server: http.Server;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0.0'): Promise<RunningHttpServer> {
+  const app = createApp(deps);
+  const server = http.createServer(app.callback());
+  server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeout
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return {
+    server,
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // long-lived responses (event streams) get a moment, then are cut
+        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      }),
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The contract between the API, the MCP server and the ticket workflows: workflow IDs, search
+ * attributes, and the signal/query/update definitions. Imported by workflows, so it must stay
+ * deterministic and free of Node built-ins.
+ */
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+
+export const TICKET_WORKFLOW_PREFIX = 'ticket-';
+
+/** The business key of a ticket's workflow: `ticket-<uuid>`. */
+export function ticketWorkflowId(ticketId: string): string {
+  return `${TICKET_WORKFLOW_PREFIX}${ticketId}`;
+}
+
+// Search attributes hold no personal data (they are stored unencrypted): ids, numbers and enums.
+export const TicketNumberKey = defineSearchAttributeKey('TicketNumber', SearchAttributeType.KEYWORD);
+export const TicketStatusKey = defineSearchAttributeKey('TicketStatus', SearchAttributeType.KEYWORD);
+export const TicketPriorityKey = defineSearchAttributeKey('TicketPriority', SearchAttributeType.KEYWORD);
+export const AssignedGroupKey = defineSearchAttributeKey('AssignedGroup', SearchAttributeType.KEYWORD);
+export const AssignedUserKey = defineSearchAttributeKey('AssignedUser', SearchAttributeType.KEYWORD);
+export const SlaBreachedKey = defineSearchAttributeKey('SlaBreached', SearchAttributeType.BOOL);
+
+/** Every custom search attribute the product needs registered on its namespace. */
+export const TICKET_SEARCH_ATTRIBUTES = [
+  TicketNumberKey,
+  TicketStatusKey,
+  TicketPriorityKey,
+  AssignedGroupKey,
+  AssignedUserKey,
+  SlaBreachedKey,
+] as const;
+
+export type TicketPriority = 'critical' | 'high' | 'medium' | 'low';
+export type TicketStatus = 'open' | 'under_investigation' | 'paused' | 'resolved';
+export type ActorType = 'user' | 'api_key' | 'system';
+
+export interface Actor {
+  type: ActorType;
+  /** user id for users and API keys (the key's owner); null for the system */
+  userId: string | null;
+  apiKeyId?: string | null;
+}
+
+/** What the API hands the workflow when a ticket is created. */
+export interface TicketCreateInput {
+  id: string;
+  title: string;
+  description: string;
+  priority: TicketPriority;
+  category: string | null;
+  tags: string[];
+  assignedGroupId: string | null;
+  assignedUserId: string | null;
+  createdVia: 'rest' | 'mcp';
+  actor: Actor;
+  /** ISO time the API accepted the request */
+  requestedAt: string;
+}
+
+/** The workflow's own view of its ticket, returned by `created` and the `state` query. */
+export interface TicketState {
+  id: string;
+  ticketNumber: string;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assignedGroupId: string | null;
+  assignedUserId: string | null;
+  version: number;
+}
+
+/** Waits until the ticket's row is written and returns its state: the result of a create. */
+export const createdUpdate = defineUpdate<TicketState>('created');
+
+/** The workflow's live state. */
+export const stateQuery = defineQuery<TicketState | null>('state');

@@ -1,0 +1,2 @@
+/** Everything the worker bundles. */
+export { ticketWorkflow } from './ticket.workflow.js';
