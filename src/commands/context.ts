@@ -11,4 +11,6 @@ export interface CommandContext {
   db: Db;
   temporal: Client;
   config: Config;
+  /** how long a create waits for the workflow to write the row before answering `accepted` */
+  createWaitMs?: number;
 }

@@ -2,21 +2,15 @@
  * The knex instance and Objection binding. Created explicitly by each process entry (never at
  * import time) so tests can point it at their own database.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import { knexSnakeCaseMappers, Model } from 'objection';
 import pg from 'pg';
+import { migrationSource } from '../../migrations/index.js';
 
 // Return BIGINT (counts, bigIncrements) as numbers: every value we store fits in 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
 export type Db = Knex;
-
-const here = path.dirname(fileURLToPath(import.meta.url));
-/** Where the migration files live, both when run from source (.ts) and from a build (.js). */
-export const MIGRATIONS_DIR = path.resolve(here, '../../migrations');
-const MIGRATION_EXT = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 /** Options shared by the app, the knexfile and the tests. */
 export function knexConfig(databaseUrl: string, pool: { min: number; max: number } = { min: 0, max: 10 }): Knex.Config {
@@ -26,7 +20,7 @@ export function knexConfig(databaseUrl: string, pool: { min: number; max: number
     pool,
     // camelCase in code, snake_case in SQL: identifiers in queries and keys in results
     ...knexSnakeCaseMappers(),
-    migrations: { directory: MIGRATIONS_DIR, loadExtensions: [MIGRATION_EXT], tableName: 'knex_migrations' },
+    migrations: { migrationSource, tableName: 'knex_migrations' },
   };
 }
 

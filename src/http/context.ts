@@ -10,6 +10,8 @@ export interface AppDeps {
   db: Db;
   temporal: Client;
   logger: Logger;
+  /** knobs tests turn; production leaves them unset */
+  tuning?: { createWaitMs?: number };
 }
 
 export interface AppState {

@@ -8,7 +8,7 @@ import { authenticate } from '../../middlewares/authenticate.js';
 import { IdempotencyHeaders, TicketAcceptedSchema, TicketCreateSchema, TicketRefParams, TicketSchema } from './schema.js';
 
 function commandContext(ctx: Ctx, deps: AppDeps) {
-  return { principal: ctx.state.principal!, via: 'rest' as const, requestId: ctx.state.requestId, db: deps.db, temporal: deps.temporal, config: deps.config };
+  return { principal: ctx.state.principal!, via: 'rest' as const, requestId: ctx.state.requestId, db: deps.db, temporal: deps.temporal, config: deps.config, createWaitMs: deps.tuning?.createWaitMs };
 }
 
 export function ticketRoutes(api: ApiRouter, deps: AppDeps): void {

@@ -1,0 +1,26 @@
+/**
+ * The ordered list of migrations, imported statically so they run the same under tsx, vitest and a
+ * compiled build (knex's directory scan would import .ts files natively). Add new ones at the end.
+ */
+import type { Knex } from 'knex';
+import * as initialSchema from './20261122000000_initial_schema.js';
+
+export interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
+  ['20261122000000_initial_schema', initialSchema],
+];
+
+/** knex's MigrationSource over MIGRATIONS. */
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => MIGRATIONS.map(([name]) => name),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => {
+    const found = MIGRATIONS.find(([n]) => n === name);
+    if (!found) throw new Error(`unknown migration ${name}`);
+    return found[1];
+  },
+};

@@ -1,0 +1,128 @@
+/**
+ * A real ServiceMeow for one test file: the app on port 0 over the suite's database and dev server,
+ * and (optionally) a ticket worker on a task queue of its own, so files never share work.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Worker } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { loadConfig, type Config } from '../../src/config/env.js';
+import { createDb, type Db } from '../../src/db/index.js';
+import { createLogger } from '../../src/logger.js';
+import { startHttpServer, type RunningHttpServer } from '../../src/server.js';
+import { connectTemporal, type TemporalHandle } from '../../src/temporal/client.js';
+import { createTicketWorker } from '../../src/worker.js';
+
+export interface Harness {
+  config: Config;
+  db: Db;
+  temporal: TemporalHandle;
+  http: RunningHttpServer;
+  baseUrl: string;
+  worker: RunningWorker | null;
+  startWorker(): Promise<RunningWorker>;
+  stop(): Promise<void>;
+}
+
+export interface RunningWorker {
+  worker: Worker;
+  stop(): Promise<void>;
+}
+
+/** Config for tests: the suite's database and server, a unique task queue, quiet logs. */
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `tickets-${randomBytes(4).toString('hex')}`,
+    JWT_SECRET: 'test-secret-that-is-long-enough',
+    LOG_LEVEL: 'silent',
+    ...env,
+  });
+}
+
+let bundle: Promise<{ code: string }> | undefined;
+function workflowBundle(): Promise<{ code: string }> {
+  bundle ??= readFile(inject('workflowBundlePath'), 'utf8').then((code) => ({ code }));
+  return bundle;
+}
+
+export async function startHarness(opts: { worker?: boolean; env?: Record<string, string>; createWaitMs?: number } = {}): Promise<Harness> {
+  const config = testConfig(opts.env);
+  const db = createDb(config.databaseUrl!);
+  const temporal = await connectTemporal(config.temporal.address!, config.temporal.namespace);
+  const logger = createLogger(config.logLevel);
+  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, tuning: { createWaitMs: opts.createWaitMs } }, 0, '127.0.0.1');
+
+  const harness: Harness = {
+    config,
+    db,
+    temporal,
+    http,
+    baseUrl: `http://127.0.0.1:${http.port}`,
+    worker: null,
+    async startWorker() {
+      const { worker, connection } = await createTicketWorker({
+        address: config.temporal.address!,
+        namespace: config.temporal.namespace,
+        taskQueue: config.temporal.taskQueue,
+        db,
+        workflowBundle: await workflowBundle(),
+      });
+      const done = worker.run();
+      const running: RunningWorker = {
+        worker,
+        async stop() {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await done;
+          await connection.close();
+          if (harness.worker === running) harness.worker = null;
+        },
+      };
+      harness.worker = running;
+      return running;
+    },
+    async stop() {
+      await harness.worker?.stop();
+      await http.close();
+      await temporal.close();
+      await db.destroy();
+    },
+  };
+  if (opts.worker !== false) await harness.startWorker();
+  return harness;
+}
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** A JSON call against the harness's API. */
+export async function call<T = any>(
+  h: { baseUrl: string },
+  method: string,
+  path: string,
+  opts: { token?: string; apiKey?: string; body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string> } = {},
+): Promise<ApiResponse<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  if (opts.apiKey) headers['x-api-key'] = opts.apiKey;
+  let body: string | Buffer | undefined;
+  if (opts.rawBody !== undefined) body = opts.rawBody;
+  else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const res = await fetch(`${h.baseUrl}${path}`, { method, headers, body });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, headers: res.headers, body: parsed as T };
+}
