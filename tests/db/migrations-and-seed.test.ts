@@ -1,0 +1,89 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MCP_AGENT_KEY_NAME, seedBanner, seedDemoData } from '../../src/commands/seed.js';
+import { loadConfig } from '../../src/config/env.js';
+import { createDb, migrateLatest, type Db } from '../../src/db/index.js';
+import { createDatabaseIfMissing } from '../../src/dev/embedded-postgres.js';
+import { ApiKey, Group, GroupMembership, SlaPolicy, User } from '../../src/models/index.js';
+import { MIGRATIONS } from '../../migrations/index.js';
+
+// A scratch database of its own: these tests migrate down and seed from empty.
+const name = `servicemeow_scratch_${randomBytes(4).toString('hex')}`;
+let db: Db;
+beforeAll(async () => {
+  const admin = inject('adminDatabaseUrl');
+  await createDatabaseIfMissing(admin, name);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  db = createDb(url.toString(), { min: 0, max: 2 });
+});
+afterAll(async () => {
+  await db.destroy();
+  const client = new pg.Client({ connectionString: inject('adminDatabaseUrl') });
+  await client.connect();
+  await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  await client.end();
+});
+
+const tables = async () =>
+  (await db('pg_tables').where({ schemaname: 'public' }).pluck('tablename')).filter((t: string) => !t.startsWith('knex_')).sort();
+
+describe('migrations', () => {
+  it('apply, roll back completely, and apply again', async () => {
+    expect(await migrateLatest(db)).toEqual(MIGRATIONS.map(([n]) => n));
+    const created = await tables();
+    expect(created).toEqual(
+      [
+        'api_keys', 'attachments', 'audit_log', 'business_calendars', 'events', 'group_memberships', 'groups',
+        'idempotency_keys', 'refresh_tokens', 'sla_policies', 'ticket_notes', 'tickets', 'users',
+        'webhook_deliveries', 'webhook_delivery_attempts', 'webhooks',
+      ].sort(),
+    );
+    await db.migrate.rollback(undefined, true);
+    expect(await tables()).toEqual([]);
+    expect((await db.raw("SELECT count(*)::int AS n FROM pg_proc WHERE proname = 'next_ticket_number'")).rows[0].n).toBe(0);
+    await migrateLatest(db);
+    expect(await tables()).toEqual(created);
+  });
+
+  it('number tickets ASM-0001 onwards, growing past four digits without truncation', async () => {
+    const next = async () => (await db.raw('SELECT next_ticket_number() AS n')).rows[0].n as string;
+    expect(await next()).toBe('ASM-0001');
+    await db.raw("SELECT setval('ticket_number_seq', 9999)");
+    expect(await next()).toBe('ASM-10000');
+  });
+});
+
+describe('seed', () => {
+  const config = loadConfig({ DEFAULT_ADMIN_PASSWORD: 'admin' });
+
+  it('creates the admin, four groups with leads, eight users, the SLA policies and one MCP key', async () => {
+    const result = await seedDemoData(db, config, { ifEmpty: true });
+    expect(result.skipped).toBe(false);
+    expect(result.apiKey).toMatch(/^smk_/);
+    expect(seedBanner(result, config)).toContain(`MCP API Key: ${result.apiKey}`);
+    expect(await User.query(db).resultSize()).toBe(9);
+    expect((await User.query(db).findOne({ username: 'admin' }))!.role).toBe('admin');
+    expect(await Group.query(db).resultSize()).toBe(4);
+    expect(await GroupMembership.query(db).where({ isLead: true }).resultSize()).toBe(4);
+    const policies = await SlaPolicy.query(db).orderBy('assign_target_seconds');
+    expect(policies.map((p) => [p.priority, p.assignTargetSeconds, p.resolveTargetSeconds])).toEqual([
+      ['critical', 900, 14_400],
+      ['high', 1_800, 28_800],
+      ['medium', 7_200, 86_400],
+      ['low', 28_800, 259_200],
+    ]);
+    expect(await ApiKey.query(db).where({ name: MCP_AGENT_KEY_NAME }).resultSize()).toBe(1);
+  });
+
+  it('is idempotent: a second run creates nothing and prints no key', async () => {
+    expect(await seedDemoData(db, config, { ifEmpty: true })).toMatchObject({ skipped: true, apiKey: null });
+    const again = await seedDemoData(db, config, { ifEmpty: false });
+    expect(again).toMatchObject({ skipped: false, apiKey: null });
+    expect(seedBanner(again, config)).not.toContain('MCP API Key');
+    expect(await User.query(db).resultSize()).toBe(9);
+    expect(await GroupMembership.query(db).resultSize()).toBe(8);
+    expect(await ApiKey.query(db).resultSize()).toBe(1);
+  });
+});
