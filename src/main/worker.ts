@@ -20,10 +20,17 @@ runMain(async () => {
 
   const db = createDb(config.databaseUrl);
   const { worker, connection } = await createTicketWorker({ address, namespace, taskQueue, db });
-  onShutdown(async () => worker.shutdown());
+  // Draining, then closing: the shutdown handler waits for all of it before the process exits.
+  const finished = (async () => {
+    await worker.run();
+    await connection.close();
+    await db.destroy();
+    logger.info('worker stopped');
+  })();
+  onShutdown(async () => {
+    worker.shutdown();
+    await finished;
+  });
   logger.info({ taskQueue, namespace }, 'worker running');
-  await worker.run();
-  await connection.close();
-  await db.destroy();
-  logger.info('worker stopped');
+  await finished;
 });

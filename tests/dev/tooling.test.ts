@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -28,7 +28,7 @@ describe('findTemporalCli', () => {
 
   it('finds `temporal` on PATH before $(go env GOPATH)/bin', async () => {
     const dir = path.join(tmp, 'bin');
-    await import('node:fs/promises').then((fs) => fs.mkdir(dir));
+    await mkdir(dir);
     await writeFile(path.join(dir, 'temporal'), '#!/bin/sh\n', { mode: 0o755 });
     const saved = process.env.PATH;
     process.env.PATH = `${dir}${path.delimiter}${saved}`;

@@ -74,7 +74,7 @@ run('nginx in front of the API', () => {
     });
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
 
-    tmp = await import('node:fs/promises').then((fs) => mkdtemp(path.join(os.tmpdir(), 'servicemeow-nginx-')));
+    tmp = await mkdtemp(path.join(os.tmpdir(), 'servicemeow-nginx-'));
     await chmod(tmp, 0o755);
     const certDir = path.join(tmp, 'certs');
     await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/10-self-signed-cert.sh')], { env: { ...process.env, TLS_CERT_DIR: certDir } });
