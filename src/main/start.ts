@@ -6,7 +6,6 @@
  */
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { Runtime } from '@temporalio/worker';
 import { seedBanner, seedDemoData } from '../commands/seed.js';
 import { createDb, migrateLatest } from '../db/index.js';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres.js';
@@ -17,6 +16,7 @@ import { startHttpServer } from '../server.js';
 import { connectTemporal } from '../temporal/client.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createTicketWorker } from '../worker.js';
+import { installTemporalRuntime } from '../temporal/runtime.js';
 import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
 
 const DATA_DIR = path.resolve('.data');
@@ -28,7 +28,7 @@ runMain(async () => {
   const started = Date.now();
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'servicemeow');
-  Runtime.install({ shutdownSignals: [] }); // shutdown order is ours
+  installTemporalRuntime(logger); // JSON logs; shutdown order is ours (onShutdown)
   const stops: (() => Promise<void>)[] = [];
   let stopping = false;
   const stopAll = async () => {

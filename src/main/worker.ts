@@ -1,17 +1,17 @@
 /** Production worker process: needs DATABASE_URL and TEMPORAL_ADDRESS. */
 import { Connection } from '@temporalio/client';
-import { Runtime } from '@temporalio/worker';
 import { requireConnections } from '../config/env.js';
 import { createDb } from '../db/index.js';
 import { createLogger } from '../logger.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createTicketWorker } from '../worker.js';
+import { installTemporalRuntime } from '../temporal/runtime.js';
 import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
 
 runMain(async () => {
   const config = requireConnections(loadConfigOrExit());
   const logger = createLogger(config.logLevel, 'worker');
-  Runtime.install({ shutdownSignals: [] }); // shutdown order is ours (onShutdown below)
+  installTemporalRuntime(logger); // JSON logs; shutdown order is ours (onShutdown)
   const { address, namespace, taskQueue } = config.temporal;
 
   const admin = await Connection.connect({ address });

@@ -11,6 +11,7 @@ import { createDb, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/server.js';
 import { connectTemporal, type TemporalHandle } from '../../src/temporal/client.js';
+import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { createTicketWorker } from '../../src/worker.js';
 
 export interface Harness {
@@ -53,6 +54,7 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
   const db = createDb(config.databaseUrl!);
   const temporal = await connectTemporal(config.temporal.address!, config.temporal.namespace);
   const logger = createLogger(config.logLevel);
+  installTemporalRuntime(logger);
   const http = await startHttpServer({ config, db, temporal: temporal.client, logger, tuning: { createWaitMs: opts.createWaitMs } }, 0, '127.0.0.1');
 
   const harness: Harness = {
