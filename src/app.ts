@@ -5,23 +5,36 @@
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { ApiRouter } from './http/api-router.js';
-import type { AppDeps, AppState } from './http/context.js';
+import type { AppDeps, AppState, RouteDeps } from './http/context.js';
 import { accessLog } from './http/middlewares/access-log.js';
+import { authenticate } from './http/middlewares/authenticate.js';
+import { rateLimit } from './http/middlewares/rate-limit.js';
 import { errorHandler } from './http/middlewares/error-handler.js';
 import { requestId } from './http/middlewares/request-id.js';
 import { authRoutes } from './http/routes/auth/index.js';
 import { docsRouter } from './http/routes/docs/index.js';
 import { healthRoutes } from './http/routes/health/index.js';
 import { ticketRoutes } from './http/routes/tickets/index.js';
+import { apiKeyRoutes } from './http/routes/api-keys/index.js';
+import { groupRoutes } from './http/routes/groups/index.js';
+import { userRoutes } from './http/routes/users/index.js';
+import { RateLimits } from './rate-limit/index.js';
 
 export const API_PREFIX = '/api/v1';
 
 export function createApp(deps: AppDeps): Koa<AppState> {
-  const app = new Koa<AppState>({ proxy: true });
+  // Behind exactly one proxy (nginx): the client address is the last X-Forwarded-For entry, the
+  // one nginx appended — earlier entries are whatever the client sent.
+  const app = new Koa<AppState>({ proxy: true, maxIpsCount: 1 });
+  const limits = new RateLimits({ perMinute: deps.config.rateLimitPerMinute, redis: deps.redis, login: deps.tuning?.loginThrottle });
+  const routeDeps: RouteDeps = { ...deps, limits, guard: [authenticate(deps), rateLimit(limits)] };
   const api = new ApiRouter(API_PREFIX);
   healthRoutes(api, deps);
-  authRoutes(api, deps);
-  ticketRoutes(api, deps);
+  authRoutes(api, routeDeps);
+  userRoutes(api, routeDeps);
+  groupRoutes(api, routeDeps);
+  apiKeyRoutes(api, routeDeps);
+  ticketRoutes(api, routeDeps);
   const openapi = api.document({
     title: 'ServiceMeow API',
     version: '0.1.0',

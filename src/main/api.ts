@@ -2,6 +2,7 @@
 import { requireConnections } from '../config/env.js';
 import { createDb } from '../db/index.js';
 import { createLogger } from '../logger.js';
+import { connectRedis } from '../redis.js';
 import { startHttpServer } from '../server.js';
 import { connectTemporal } from '../temporal/client.js';
 import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
@@ -11,11 +12,13 @@ runMain(async () => {
   const logger = createLogger(config.logLevel, 'api');
   const db = createDb(config.databaseUrl);
   const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
-  const http = await startHttpServer({ config, db, temporal: temporal.client, logger }, config.port);
+  const redis = connectRedis(config.redisUrl);
+  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port);
   logger.info({ port: http.port }, 'API listening');
   onShutdown(async () => {
     await http.close();
     await temporal.close();
+    await redis?.quit();
     await db.destroy();
   });
 });

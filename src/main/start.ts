@@ -12,6 +12,7 @@ import { startEmbeddedPostgres } from '../dev/embedded-postgres.js';
 import { isListening } from '../dev/ports.js';
 import { startDevServer } from '../dev/temporal-dev-server.js';
 import { createLogger } from '../logger.js';
+import { connectRedis } from '../redis.js';
 import { startHttpServer } from '../server.js';
 import { connectTemporal } from '../temporal/client.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
@@ -92,7 +93,9 @@ runMain(async () => {
 
     const temporal = await connectTemporal(address, config.temporal.namespace);
     stops.push(temporal.close);
-    const http = await startHttpServer({ config, db, temporal: temporal.client, logger }, config.port);
+    const redis = connectRedis(config.redisUrl);
+    if (redis) stops.push(async () => void (await redis.quit()));
+    const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port);
     stops.push(http.close);
     logger.info(
       { api: `http://127.0.0.1:${http.port}/api/v1`, docs: `http://127.0.0.1:${http.port}/docs`, startup_ms: Date.now() - started },

@@ -1,8 +1,9 @@
 /**
- * Who may do what with tickets (SPEC §8), as pure functions. A ticket an agent may not see is a
- * 404, so callers turn a false `canViewTicket` into notFound, never forbidden.
+ * Ticket visibility. A ticket an agent may not see is a 404, so callers turn a false
+ * `canViewTicket` into notFound, never forbidden.
  */
 import type { Principal } from '../auth/principal.js';
+import { can } from './index.js';
 
 export interface TicketScope {
   assignedGroupId: string | null;
@@ -10,23 +11,13 @@ export interface TicketScope {
   createdById: string | null;
 }
 
-function hasScope(p: Principal, scope: 'tickets:read' | 'tickets:write'): boolean {
-  if (p.scopes === null || p.scopes.length === 0 || p.scopes.includes('admin')) return true;
-  return p.scopes.includes(scope) || (scope === 'tickets:read' && p.scopes.includes('tickets:write'));
-}
-
-export function canReadTickets(p: Principal): boolean {
-  return hasScope(p, 'tickets:read');
-}
-
-export function canWriteTickets(p: Principal): boolean {
-  return hasScope(p, 'tickets:write');
-}
+export const canReadTickets = (p: Principal) => can(p, 'tickets.read');
+export const canWriteTickets = (p: Principal) => can(p, 'tickets.write');
 
 /** Admins and managers see every ticket; agents those of their groups, assigned to or created by them. */
 export function canViewTicket(p: Principal, ticket: TicketScope, memberOfGroupIds: readonly string[]): boolean {
   if (!canReadTickets(p)) return false;
-  if (p.role === 'admin' || p.role === 'manager') return true;
+  if (can(p, 'tickets.readAll')) return true;
   return (
     ticket.assignedUserId === p.user.id ||
     ticket.createdById === p.user.id ||

@@ -9,6 +9,8 @@ import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { createDb, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
+import type { LoginThrottleOptions } from '../../src/rate-limit/index.js';
+import { connectRedis } from '../../src/redis.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/server.js';
 import { connectTemporal, type TemporalHandle } from '../../src/temporal/client.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
@@ -49,13 +51,17 @@ function workflowBundle(): Promise<{ code: string }> {
   return bundle;
 }
 
-export async function startHarness(opts: { worker?: boolean; env?: Record<string, string>; createWaitMs?: number } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { worker?: boolean; env?: Record<string, string>; createWaitMs?: number; loginThrottle?: LoginThrottleOptions } = {},
+): Promise<Harness> {
   const config = testConfig(opts.env);
   const db = createDb(config.databaseUrl!);
   const temporal = await connectTemporal(config.temporal.address!, config.temporal.namespace);
   const logger = createLogger(config.logLevel);
   installTemporalRuntime(logger);
-  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, tuning: { createWaitMs: opts.createWaitMs } }, 0, '127.0.0.1');
+  const redis = connectRedis(config.redisUrl);
+  const tuning = { createWaitMs: opts.createWaitMs, loginThrottle: opts.loginThrottle };
+  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis, tuning }, 0, '127.0.0.1');
 
   const harness: Harness = {
     config,
@@ -88,6 +94,7 @@ export async function startHarness(opts: { worker?: boolean; env?: Record<string
     async stop() {
       await harness.worker?.stop();
       await http.close();
+      await redis?.quit();
       await temporal.close();
       await db.destroy();
     },

@@ -2,17 +2,12 @@ import { ticketCreator } from '../../../commands/tickets/create.js';
 import { findVisibleTicket } from '../../../commands/tickets/find.js';
 import { claimIdempotencyKey } from '../../../commands/idempotency.js';
 import { presentTicket } from '../../../presenters/ticket.js';
-import type { ApiRouter, Ctx } from '../../api-router.js';
-import type { AppDeps } from '../../context.js';
-import { authenticate } from '../../middlewares/authenticate.js';
+import type { ApiRouter } from '../../api-router.js';
+import type { RouteDeps } from '../../context.js';
+import { commandContext } from '../common.js';
 import { IdempotencyHeaders, TicketAcceptedSchema, TicketCreateSchema, TicketRefParams, TicketSchema } from './schema.js';
 
-function commandContext(ctx: Ctx, deps: AppDeps) {
-  return { principal: ctx.state.principal!, via: 'rest' as const, requestId: ctx.state.requestId, db: deps.db, temporal: deps.temporal, config: deps.config, createWaitMs: deps.tuning?.createWaitMs };
-}
-
-export function ticketRoutes(api: ApiRouter, deps: AppDeps): void {
-  const auth = authenticate(deps);
+export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
 
   api.route({
     method: 'post',
@@ -20,7 +15,7 @@ export function ticketRoutes(api: ApiRouter, deps: AppDeps): void {
     summary: 'Create a ticket (starts its workflow)',
     tags: ['tickets'],
     secured: true,
-    before: [auth],
+    before: deps.guard,
     headers: IdempotencyHeaders,
     body: TicketCreateSchema,
     responses: {
@@ -60,7 +55,7 @@ export function ticketRoutes(api: ApiRouter, deps: AppDeps): void {
     summary: 'A ticket by UUID or number',
     tags: ['tickets'],
     secured: true,
-    before: [auth],
+    before: deps.guard,
     params: TicketRefParams,
     responses: { 200: { description: 'The ticket', schema: TicketSchema }, 404: { description: 'No such ticket (or not visible to you)' } },
     handler: async (ctx, { params }) => {

@@ -1,0 +1,21 @@
+/** The pagination contract of SPEC §7: `items, total, page, page_size, pages`; page_size ≤ 100. */
+import { z } from 'zod';
+
+export const PaginationQuery = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  page_size: z.coerce.number().int().min(1).max(100, 'must be at most 100').default(20),
+});
+
+export function pageOf<T>(items: T[], total: number, page: number, pageSize: number) {
+  return { items, total, page, page_size: pageSize, pages: Math.ceil(total / pageSize) };
+}
+
+/** The envelope's schema around an item schema, for the OpenAPI document. */
+export function Paginated<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({ items: z.array(item), total: z.number().int(), page: z.number().int(), page_size: z.number().int(), pages: z.number().int() })
+    .openapi(name);
+}
+
+/** `true`/`false` in a query string. */
+export const QueryBoolean = z.enum(['true', 'false']).transform((v) => v === 'true');

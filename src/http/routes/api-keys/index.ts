@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { apiKeyCreator, apiKeyLister, apiKeyRevoker } from '../../../commands/api-keys.js';
+import { presentApiKey } from '../../../presenters/api-key.js';
+import type { ApiRouter } from '../../api-router.js';
+import type { RouteDeps } from '../../context.js';
+import { PaginationQuery, Paginated, QueryBoolean, pageOf } from '../../pagination.js';
+import { commandContext, IdParams } from '../common.js';
+
+const Scope = z.enum(['tickets:read', 'tickets:write', 'admin']);
+
+export const ApiKeyCreateSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    scopes: z.array(Scope).max(3).default([]).transform((s) => [...new Set(s)]),
+    expires_at: z.iso
+      .datetime({ offset: true })
+      .transform((v) => new Date(v))
+      .refine((d) => d.getTime() > Date.now(), 'must be in the future')
+      .nullable()
+      .default(null),
+  })
+  .strict()
+  .openapi('ApiKeyCreate');
+
+export const ApiKeySchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    key_prefix: z.string(),
+    user_id: z.uuid(),
+    scopes: z.array(Scope),
+    last_used_at: z.string().nullable(),
+    expires_at: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+    created_at: z.string(),
+  })
+  .openapi('ApiKey');
+
+const ApiKeyCreatedSchema = ApiKeySchema.extend({ key: z.string().openapi({ description: 'The key itself: shown only in this response' }) }).openapi('ApiKeyCreated');
+
+export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
+  const common = { tags: ['api-keys'], secured: true, before: deps.guard };
+
+  api.route({
+    ...common,
+    method: 'post',
+    path: '/api-keys',
+    summary: 'Create an API key for yourself (the key is shown once)',
+    body: ApiKeyCreateSchema,
+    responses: { 201: { description: 'Created', schema: ApiKeyCreatedSchema } },
+    handler: async (ctx, { body }) => {
+      const { key, plain } = await apiKeyCreator(commandContext(ctx, deps), body);
+      ctx.status = 201;
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = { ...presentApiKey(key), key: plain };
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'get',
+    path: '/api-keys',
+    summary: "List API keys: your own (admins: everyone's); metadata only",
+    query: PaginationQuery.extend({ include_revoked: QueryBoolean.default(false) }),
+    responses: { 200: { description: 'A page of keys', schema: Paginated(ApiKeySchema, 'ApiKeyPage') } },
+    handler: async (ctx, { query }) => {
+      const { results, total } = await apiKeyLister(commandContext(ctx, deps), query);
+      ctx.body = pageOf(results.map(presentApiKey), total, query.page, query.page_size);
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'delete',
+    path: '/api-keys/{id}',
+    summary: 'Revoke an API key (immediate)',
+    params: IdParams,
+    responses: { 204: { description: 'Revoked' }, 404: { description: 'No such key (or not yours)' } },
+    handler: async (ctx, { params }) => {
+      await apiKeyRevoker(commandContext(ctx, deps), params.id);
+      ctx.status = 204;
+    },
+  });
+}

@@ -1,0 +1,81 @@
+/**
+ * Rate limiting with rate-limiter-flexible: per principal (RATE_LIMIT_PER_MINUTE) and failed-login
+ * throttling per username and per IP. In memory by default; in Redis when REDIS_URL is set, so
+ * several API instances share one budget (an in-memory limiter stands in if Redis fails).
+ */
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+export interface LimiterOptions {
+  points: number;
+  durationSeconds: number;
+  keyPrefix: string;
+}
+
+function limiter(redis: Redis | undefined, o: LimiterOptions): RateLimiterAbstract {
+  const base = { points: o.points, duration: o.durationSeconds, keyPrefix: o.keyPrefix };
+  if (!redis) return new RateLimiterMemory(base);
+  return new RateLimiterRedis({ ...base, storeClient: redis, insuranceLimiter: new RateLimiterMemory(base) });
+}
+
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  resetSeconds: number;
+}
+
+/** Consume one point for `key`; never throws for "limited", only for store failures. */
+async function consume(l: RateLimiterAbstract, key: string, points = 1): Promise<RateDecision> {
+  try {
+    const res = await l.consume(key, points);
+    return { allowed: true, limit: l.points, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
+  } catch (err) {
+    if (err instanceof RateLimiterRes) {
+      return { allowed: false, limit: l.points, remaining: 0, resetSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
+    }
+    throw err;
+  }
+}
+
+export interface LoginThrottleOptions {
+  failuresPerUsername: number;
+  failuresPerIp: number;
+  windowSeconds: number;
+}
+
+export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = { failuresPerUsername: 5, failuresPerIp: 30, windowSeconds: 900 };
+
+export class RateLimits {
+  private readonly perPrincipal: RateLimiterAbstract;
+  private readonly loginByUsername: RateLimiterAbstract;
+  private readonly loginByIp: RateLimiterAbstract;
+
+  constructor(opts: { perMinute: number; redis?: Redis; login?: LoginThrottleOptions }) {
+    const login = opts.login ?? DEFAULT_LOGIN_THROTTLE;
+    this.perPrincipal = limiter(opts.redis, { points: opts.perMinute, durationSeconds: 60, keyPrefix: 'sm:rl:principal' });
+    this.loginByUsername = limiter(opts.redis, { points: login.failuresPerUsername, durationSeconds: login.windowSeconds, keyPrefix: 'sm:rl:login-user' });
+    this.loginByIp = limiter(opts.redis, { points: login.failuresPerIp, durationSeconds: login.windowSeconds, keyPrefix: 'sm:rl:login-ip' });
+  }
+
+  /** One request by a principal. */
+  request(principalKey: string): Promise<RateDecision> {
+    return consume(this.perPrincipal, principalKey);
+  }
+
+  /** Seconds to wait before this login may be tried, or 0 if it may be tried now. */
+  async loginBlockedFor(username: string, ip: string): Promise<number> {
+    const [byUser, byIp] = await Promise.all([this.loginByUsername.get(username.toLowerCase()), this.loginByIp.get(ip)]);
+    const wait = (res: RateLimiterRes | null, limit: number) =>
+      res && res.consumedPoints >= limit ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
+    return Math.max(wait(byUser, this.loginByUsername.points), wait(byIp, this.loginByIp.points));
+  }
+
+  async loginFailed(username: string, ip: string): Promise<void> {
+    await Promise.all([consume(this.loginByUsername, username.toLowerCase()), consume(this.loginByIp, ip)]);
+  }
+
+  async loginSucceeded(username: string): Promise<void> {
+    await this.loginByUsername.delete(username.toLowerCase());
+  }
+}
