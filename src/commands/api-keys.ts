@@ -25,7 +25,7 @@ export async function apiKeyCreator(
     keyHash: generated.hash,
     scopes: input.scopes,
     expiresAt: input.expires_at,
-  } as Partial<ApiKey>);
+  } as Partial<ApiKey>).returning('*');
   return { key, plain: generated.plain };
 }
 

@@ -27,7 +27,7 @@ export async function userCreator(ctx: Ctx, input: UserCreateInput): Promise<Use
     role: input.role,
     isActive: true,
     passwordHash,
-  } as Partial<User>);
+  } as Partial<User>).returning('*');
 }
 
 export interface UserUpdateInput {
