@@ -1,13 +1,14 @@
 /** Thin, idempotent adapters between the ticket workflow and the ticket-record commands. */
 import { ApplicationFailure } from '@temporalio/activity';
-import { insertTicketRecord, InvalidReferenceError } from '../src/commands/tickets/record.js';
-import type { TicketCreateInput, TicketState } from '../workflows/definitions.js';
+import { insertTicketRecord, InvalidReferenceError, persistTicketMutation, type TicketMutation } from '../src/commands/tickets/record.js';
+import type { TicketCreateInput } from '../workflows/definitions.js';
+import type { TicketSnapshot } from '../workflows/ticket-state.js';
 import type { ActivityDeps } from './index.js';
 
 export function createTicketActivities({ db }: ActivityDeps) {
   return {
     /** Writes the ticket row, its audit entry and its event once; a retry returns the same row. */
-    async createTicketRecord(input: TicketCreateInput): Promise<TicketState> {
+    async createTicketRecord(input: TicketCreateInput): Promise<TicketSnapshot> {
       try {
         return await insertTicketRecord(db, input);
       } catch (err) {
@@ -16,6 +17,11 @@ export function createTicketActivities({ db }: ActivityDeps) {
         }
         throw err;
       }
+    },
+
+    /** Applies one mutation of the given version exactly once (see persistTicketMutation). */
+    async persistTicketMutation(m: TicketMutation): Promise<void> {
+      await persistTicketMutation(db, m);
     },
   };
 }

@@ -16,6 +16,7 @@ import { docsRouter } from './http/routes/docs/index.js';
 import { healthRoutes } from './http/routes/health/index.js';
 import { ticketRoutes } from './http/routes/tickets/index.js';
 import { apiKeyRoutes } from './http/routes/api-keys/index.js';
+import { dashboardRoutes } from './http/routes/dashboard/index.js';
 import { groupRoutes } from './http/routes/groups/index.js';
 import { userRoutes } from './http/routes/users/index.js';
 import { RateLimits } from './rate-limit/index.js';
@@ -35,6 +36,7 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   groupRoutes(api, routeDeps);
   apiKeyRoutes(api, routeDeps);
   ticketRoutes(api, routeDeps);
+  dashboardRoutes(api, routeDeps);
   const openapi = api.document({
     title: 'ServiceMeow API',
     version: '0.1.0',

@@ -5,6 +5,7 @@
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { TicketChanges, TicketSnapshot } from './ticket-state.js';
 
 export const TICKET_WORKFLOW_PREFIX = 'ticket-';
 
@@ -73,4 +74,42 @@ export interface TicketState {
 export const createdUpdate = defineUpdate<TicketState>('created');
 
 /** The workflow's live state. */
-export const stateQuery = defineQuery<TicketState | null>('state');
+export const stateQuery = defineQuery<TicketSnapshot | null>('state');
+
+/** Every mutation names its request, so a retry (even across continue-as-new) is answered, not re-applied. */
+interface MutationRequest {
+  requestId: string;
+  actor: Actor;
+}
+
+export interface ChangeRequest extends MutationRequest {
+  /** If-Match: the version the caller read, or null */
+  expectedVersion: number | null;
+  changes: TicketChanges;
+}
+
+export interface NoteRequest extends MutationRequest {
+  noteId: string;
+  /** already sanitised by the API */
+  content: string;
+  isInternal: boolean;
+  /** for an edit: the content it replaces (for the audit log) */
+  previousContent?: string;
+}
+
+export interface DeleteRequest extends MutationRequest {
+  expectedVersion: number | null;
+}
+
+export interface MutationResult {
+  version: number;
+  changed: boolean;
+}
+
+export const changeUpdate = defineUpdate<MutationResult, [ChangeRequest]>('change');
+export const addNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('addNote');
+export const editNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('editNote');
+export const deleteUpdate = defineUpdate<MutationResult, [DeleteRequest]>('delete');
+
+/** Failure types a mutation may be rejected with (ApplicationFailure.type); the API maps each to a status. */
+export const REJECTIONS = ['invalid_transition', 'stale_version', 'ticket_deleted', 'ticket_not_ready'] as const;

@@ -1,78 +1,260 @@
 /**
- * One long-lived workflow per ticket (ID `ticket-<uuid>`). This walking skeleton writes the row
- * through an idempotent activity, answers the `created` update once it exists, keeps the search
- * attributes current and then lives on; mutations, SLA timers and continue-as-new build on it.
+ * One long-lived workflow per ticket (ID `ticket-<uuid>`). It holds the ticket's state, accepts
+ * every mutation as an Update (validated synchronously before it reaches history), persists each
+ * through one idempotent activity keyed by the new version, keeps the search attributes current,
+ * and continues-as-new before its history grows large, carrying its state and recent results.
  */
 import {
+  allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import {
+  addNoteUpdate,
   AssignedGroupKey,
   AssignedUserKey,
+  changeUpdate,
   createdUpdate,
+  deleteUpdate,
+  editNoteUpdate,
   SlaBreachedKey,
   stateQuery,
   TicketNumberKey,
   TicketPriorityKey,
   TicketStatusKey,
+  type Actor,
+  type ChangeRequest,
+  type DeleteRequest,
+  type MutationResult,
+  type NoteRequest,
   type TicketCreateInput,
   type TicketState,
 } from './definitions.js';
+import { applyChange, rejectChange, type Rejection, type TicketSnapshot } from './ticket-state.js';
 
 const records = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
-  // A database outage must not lose an accepted ticket: retry until it is back.
+  // A database outage must not lose an accepted change: retry until it is back.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InvalidReference'] },
 });
 
-/** The ticket as the workflow knows it; handlers delegate here. */
-class TicketEntity {
-  state: TicketState | null = null;
-  failure: string | null = null;
+/** How many recent mutation results survive continue-as-new (for retried requests). */
+const RECENT_RESULTS = 200;
+/** Continue-as-new after this many mutations even if the server has not suggested it yet. */
+const DEFAULT_MAX_MUTATIONS_PER_RUN = 1_000;
 
-  searchAttributes() {
-    const s = this.state!;
-    return [
-      { key: TicketNumberKey, value: s.ticketNumber },
-      { key: TicketStatusKey, value: s.status },
-      { key: TicketPriorityKey, value: s.priority },
-      { key: AssignedGroupKey, value: s.assignedGroupId },
-      { key: AssignedUserKey, value: s.assignedUserId },
-      { key: SlaBreachedKey, value: false },
-    ].map(({ key, value }) => ({ key, value: value ?? null })) as Parameters<typeof upsertSearchAttributes>[0] & unknown[];
-  }
+export interface CarriedState {
+  snapshot: TicketSnapshot;
+  recent: [string, MutationResult][];
 }
 
 export interface TicketWorkflowInput {
-  create: TicketCreateInput;
+  create?: TicketCreateInput;
+  carried?: CarriedState;
+  /** lower in tests to exercise continue-as-new quickly */
+  maxMutationsPerRun?: number;
 }
 
+function reject(r: Rejection | { type: 'ticket_not_ready'; message: string; details: Record<string, unknown> }): never {
+  throw ApplicationFailure.create({ type: r.type, message: r.message, details: [r.details], nonRetryable: true });
+}
+
+/** Runs mutations one at a time: each sees the version the previous one produced. */
+class Serial {
+  private tail: Promise<unknown> = Promise.resolve();
+  run<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/** The ticket as the workflow knows it; handlers delegate here. */
+class TicketEntity {
+  snapshot: TicketSnapshot | null;
+  creationFailure: string | null = null;
+  mutationsThisRun = 0;
+  private readonly serial = new Serial();
+  private readonly recent: Map<string, MutationResult>;
+
+  constructor(carried: CarriedState | undefined) {
+    this.snapshot = carried?.snapshot ?? null;
+    this.recent = new Map(carried?.recent ?? []);
+  }
+
+  get deleted(): boolean {
+    return this.snapshot?.deleted ?? false;
+  }
+
+  /** The synchronous validator shared by every mutation. */
+  validate(requestId: string, check: (s: TicketSnapshot) => Rejection | null): void {
+    if (this.recent.has(requestId)) return; // a retry: answered from memory
+    if (!this.snapshot) reject({ type: 'ticket_not_ready', message: 'The ticket is still being created; retry shortly.', details: {} });
+    const rejection = check(this.snapshot);
+    if (rejection) reject(rejection);
+  }
+
+  /** Serialise, re-check against the state the mutation will really see, apply, remember. */
+  mutate(requestId: string, check: (s: TicketSnapshot) => Rejection | null, apply: (s: TicketSnapshot) => Promise<TicketSnapshot | null>): Promise<MutationResult> {
+    return this.serial.run(async () => {
+      const prior = this.recent.get(requestId);
+      if (prior) return prior;
+      this.validate(requestId, check);
+      const next = await apply(this.snapshot!);
+      const result = next ? { version: next.version, changed: true } : { version: this.snapshot!.version, changed: false };
+      if (next) {
+        this.snapshot = next;
+        this.mutationsThisRun++;
+        upsertSearchAttributes(searchAttributes(next));
+      }
+      this.recent.set(requestId, result);
+      if (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value!);
+      return result;
+    });
+  }
+
+  carry(): CarriedState {
+    return { snapshot: this.snapshot!, recent: [...this.recent] };
+  }
+}
+
+function searchAttributes(s: TicketSnapshot) {
+  return [
+    { key: TicketNumberKey, value: s.ticketNumber },
+    { key: TicketStatusKey, value: s.status },
+    { key: TicketPriorityKey, value: s.priority },
+    { key: AssignedGroupKey, value: s.assignedGroupId ?? null },
+    { key: AssignedUserKey, value: s.assignedUserId ?? null },
+    { key: SlaBreachedKey, value: false },
+  ] as Parameters<typeof upsertSearchAttributes>[0] & unknown[];
+}
+
+const stateOf = (s: TicketSnapshot): TicketState => ({
+  id: s.id,
+  ticketNumber: s.ticketNumber,
+  status: s.status,
+  priority: s.priority,
+  assignedGroupId: s.assignedGroupId,
+  assignedUserId: s.assignedUserId,
+  version: s.version,
+});
+
+const actorJson = (a: Actor) => a;
+
 export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> {
-  const ticket = new TicketEntity();
+  const ticket = new TicketEntity(input.carried);
+  const maxMutations = input.maxMutationsPerRun ?? DEFAULT_MAX_MUTATIONS_PER_RUN;
 
   setHandler(createdUpdate, async () => {
-    await condition(() => ticket.state !== null || ticket.failure !== null);
-    if (ticket.failure) throw ApplicationFailure.create({ type: 'InvalidReference', message: ticket.failure, nonRetryable: true });
-    return ticket.state!;
+    await condition(() => ticket.snapshot !== null || ticket.creationFailure !== null);
+    if (ticket.creationFailure) throw ApplicationFailure.create({ type: 'InvalidReference', message: ticket.creationFailure, nonRetryable: true });
+    return stateOf(ticket.snapshot!);
   });
-  setHandler(stateQuery, () => ticket.state);
+  setHandler(stateQuery, () => ticket.snapshot);
 
-  try {
-    ticket.state = await records.createTicketRecord(input.create);
-  } catch (err) {
-    // Only a permanent rejection reaches here (e.g. the assigned group was deleted meanwhile):
-    // no row was written, so the workflow ends and the ticket never existed.
-    ticket.failure = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : String(err);
-    await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
-    return;
+  setHandler(
+    changeUpdate,
+    (req: ChangeRequest) =>
+      ticket.mutate(
+        req.requestId,
+        (s) => rejectChange(s, req.changes, req.expectedVersion),
+        async (s) => {
+          const at = new Date().toISOString();
+          const applied = applyChange(s, req.changes, at);
+          if (applied.fields.length === 0) return null;
+          const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
+          await records.persistTicketMutation({
+            ticketId: s.id,
+            version: applied.next.version,
+            at,
+            actor: actorJson(req.actor),
+            ticket: applied.next,
+            audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })),
+            events: applied.events.map((type) => ({ type, changes })),
+          });
+          return applied.next;
+        },
+      ),
+    { validator: (req: ChangeRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, req.changes, req.expectedVersion)) },
+  );
+
+  const noteHandler = (op: 'add' | 'edit') => (req: NoteRequest) =>
+    ticket.mutate(
+      req.requestId,
+      (s) => rejectChange(s, {}, null),
+      async (s) => {
+        const at = new Date().toISOString();
+        const next = { ...s, version: s.version + 1 };
+        await records.persistTicketMutation({
+          ticketId: s.id,
+          version: next.version,
+          at,
+          actor: req.actor,
+          ticket: next,
+          note: { op, id: req.noteId, content: req.content, isInternal: req.isInternal },
+          audit: [
+            op === 'add'
+              ? { action: 'note_added', field: null, old: null, new: { note_id: req.noteId, is_internal: req.isInternal } }
+              : { action: 'note_edited', field: null, old: { note_id: req.noteId, content: req.previousContent ?? null }, new: { note_id: req.noteId, content: req.content } },
+          ],
+          events: [{ type: op === 'add' ? 'ticket.note_added' : 'ticket.updated', changes: op === 'add' ? {} : { note: { old: req.previousContent ?? null, new: req.content } } }],
+        });
+        return next;
+      },
+    );
+  for (const [def, op] of [
+    [addNoteUpdate, 'add'],
+    [editNoteUpdate, 'edit'],
+  ] as const) {
+    setHandler(def, noteHandler(op), { validator: (req: NoteRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, null)) });
   }
-  upsertSearchAttributes(ticket.searchAttributes());
 
-  // Lives until the ticket is deleted; later issues add the updates that change it.
-  await condition(() => false);
+  setHandler(
+    deleteUpdate,
+    (req: DeleteRequest) =>
+      ticket.mutate(
+        req.requestId,
+        (s) => rejectChange(s, {}, req.expectedVersion),
+        async (s) => {
+          const at = new Date().toISOString();
+          const next = { ...s, version: s.version + 1, deleted: true };
+          await records.persistTicketMutation({
+            ticketId: s.id,
+            version: next.version,
+            at,
+            actor: req.actor,
+            ticket: next,
+            audit: [{ action: 'deleted', field: null, old: null, new: null }],
+            events: [{ type: 'ticket.deleted', changes: {} }],
+          });
+          return next;
+        },
+      ),
+    { validator: (req: DeleteRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, req.expectedVersion)) },
+  );
+
+  if (input.create) {
+    try {
+      ticket.snapshot = await records.createTicketRecord(input.create);
+    } catch (err) {
+      // Only a permanent rejection reaches here (e.g. the assigned group was deleted meanwhile):
+      // no row was written, so the workflow ends and the ticket never existed.
+      ticket.creationFailure = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : String(err);
+      await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
+      return;
+    }
+    upsertSearchAttributes(searchAttributes(ticket.snapshot));
+  }
+
+  // Live until deleted; continue-as-new (after every handler has finished) before history grows large.
+  await condition(() => ticket.deleted || workflowInfo().continueAsNewSuggested || ticket.mutationsThisRun >= maxMutations);
+  await condition(allHandlersFinished);
+  if (ticket.deleted) return;
+  await continueAsNew<typeof ticketWorkflow>({ carried: ticket.carry(), maxMutationsPerRun: input.maxMutationsPerRun });
 }

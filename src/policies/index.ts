@@ -24,6 +24,7 @@ export type Action =
   | 'tickets.read'
   | 'tickets.write'
   | 'tickets.readAll'
+  | 'tickets.delete'
   | 'dashboards.read'
   | 'webhooks.manage'
   | 'slaPolicies.manage';
@@ -42,6 +43,7 @@ export const ROLE_MATRIX: Readonly<Record<Action, readonly Role[]>> = {
   'tickets.read': ['admin', 'manager', 'agent'],
   'tickets.write': ['admin', 'manager', 'agent'],
   'tickets.readAll': ['admin', 'manager'],
+  'tickets.delete': ['admin', 'manager'],
   'dashboards.read': ['admin', 'manager'],
   'webhooks.manage': ['admin', 'manager'],
   'slaPolicies.manage': ['admin'],
@@ -55,6 +57,7 @@ const SCOPE_NEEDED: Readonly<Record<Action, 'tickets:read' | 'tickets:write' | '
   'tickets.readAll': 'tickets:read',
   'dashboards.read': 'tickets:read',
   'tickets.write': 'tickets:write',
+  'tickets.delete': 'tickets:write',
   'users.create': 'admin',
   'users.update': 'admin',
   'groups.create': 'admin',

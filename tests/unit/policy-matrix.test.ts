@@ -20,6 +20,7 @@ const EXPECTED: Record<Action, [boolean, boolean, boolean]> = {
   'tickets.read': [true, true, true],
   'tickets.write': [true, true, true],
   'tickets.readAll': [true, true, false],
+  'tickets.delete': [true, true, false],
   'dashboards.read': [true, true, false],
   'webhooks.manage': [true, true, false],
   'slaPolicies.manage': [true, false, false],
@@ -54,7 +55,7 @@ describe('API key scopes narrow the owner\'s role', () => {
 
   it('tickets:write adds ticket writes, never administration', () => {
     const writer = principal('admin', ['tickets:write']);
-    expect(actions.filter((a) => can(writer, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'tickets.read', 'tickets.readAll', 'tickets.write', 'users.read']);
+    expect(actions.filter((a) => can(writer, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'tickets.delete', 'tickets.read', 'tickets.readAll', 'tickets.write', 'users.read']);
   });
 
   it('a scope never lifts a role: an agent key with admin scope is still an agent', () => {

@@ -95,7 +95,7 @@ async function workflowExists(ctx: CommandContext, id: string): Promise<boolean>
 }
 
 /** The group and user must exist, the user be active, and (when both are given) a member of the group. */
-async function checkAssignment(ctx: CommandContext, groupId: string | null, userId: string | null): Promise<void> {
+export async function checkAssignment(ctx: CommandContext, groupId: string | null, userId: string | null): Promise<void> {
   const problems: { in: string; path: string; message: string }[] = [];
   if (groupId && !(await Group.query(ctx.db).findById(groupId))) {
     problems.push({ in: 'body', path: 'assigned_group_id', message: 'No group has this id (see GET /api/v1/groups).' });

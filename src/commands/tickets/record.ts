@@ -3,30 +3,45 @@
  * per ticket version: a retried activity finds its row (or audit entry, or event) and returns it.
  */
 import type { Knex } from 'knex';
-import { AuditLog, Event, SlaPolicy, Ticket } from '../../models/index.js';
+import { AuditLog, Event, SlaPolicy, Ticket, TicketNote } from '../../models/index.js';
 import { envelope } from '../../events/envelope.js';
 import { presentTicket } from '../../presenters/ticket.js';
-import type { Actor, TicketCreateInput, TicketState } from '../../../workflows/definitions.js';
+import type { Actor, TicketCreateInput } from '../../../workflows/definitions.js';
+import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
 
 /** The input names a group or user that does not exist (any more): retrying cannot help. */
 export class InvalidReferenceError extends Error {
   override name = 'InvalidReferenceError';
 }
 
-export function stateOf(t: Ticket): TicketState {
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The workflow's view of a ticket row. */
+export function snapshotOf(t: Ticket): TicketSnapshot {
   return {
     id: t.id,
     ticketNumber: t.ticketNumber,
-    status: t.status,
+    title: t.title,
+    description: t.description,
     priority: t.priority,
+    status: t.status,
+    category: t.category,
+    tags: t.tags,
     assignedGroupId: t.assignedGroupId,
     assignedUserId: t.assignedUserId,
+    createdById: t.createdById,
     version: t.version,
+    createdAt: t.createdAt.toISOString(),
+    firstAssignedAt: iso(t.firstAssignedAt),
+    resolvedAt: iso(t.resolvedAt),
+    pausedAt: iso(t.pausedAt),
+    totalPausedSeconds: t.totalPausedSeconds,
+    deleted: t.deletedAt !== null,
   };
 }
 
 /** Insert the ticket with its `created` audit entry and `ticket.created` event, exactly once. */
-export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Promise<TicketState> {
+export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Promise<TicketSnapshot> {
   try {
     return await db.transaction(async (trx) => {
       const policy = await SlaPolicy.query(trx).findById(input.priority);
@@ -60,12 +75,12 @@ export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Pr
       if (!row?.ticketNumber) {
         const existing = await Ticket.query(trx).findById(input.id);
         if (!existing) throw new Error(`ticket ${input.id} vanished during its creation`);
-        return stateOf(existing);
+        return snapshotOf(existing);
       }
       const ticket = await Ticket.query(trx).findById(input.id).throwIfNotFound();
       await recordAudit(trx, ticket, input.actor, { action: 'created', newValue: { title: ticket.title, priority: ticket.priority } });
       await recordEvent(trx, ticket, 'ticket.created', input.actor, {});
-      return stateOf(ticket);
+      return snapshotOf(ticket);
     });
   } catch (err) {
     if ((err as { code?: string }).code === '23503') {
@@ -73,6 +88,77 @@ export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Pr
     }
     throw err;
   }
+}
+
+/** One accepted mutation of version `version`, as the workflow computed it. */
+export interface TicketMutation {
+  ticketId: string;
+  version: number;
+  /** ISO instant of the workflow's decision */
+  at: string;
+  actor: Actor;
+  /** the whole ticket after the change */
+  ticket: TicketSnapshot;
+  note?: { op: 'add' | 'edit'; id: string; content: string; isInternal: boolean };
+  audit: { action: string; field: string | null; old: unknown; new: unknown }[];
+  events: { type: string; changes: Record<string, { old: unknown; new: unknown }> }[];
+}
+
+/**
+ * Write a mutation: the row moves from version-1 to version, with its note, audit entries and
+ * events, in one transaction. A retry finds the row already at `version` and writes nothing.
+ */
+export async function persistTicketMutation(db: Knex, m: TicketMutation): Promise<void> {
+  await db.transaction(async (trx) => {
+    const at = new Date(m.at);
+    const t = m.ticket;
+    const moved = await Ticket.query(trx)
+      .patch({
+        title: t.title,
+        description: t.description,
+        priority: t.priority,
+        status: t.status,
+        category: t.category,
+        tags: t.tags,
+        assignedGroupId: t.assignedGroupId,
+        assignedUserId: t.assignedUserId,
+        firstAssignedAt: t.firstAssignedAt ? new Date(t.firstAssignedAt) : null,
+        slaAssignMetAt: t.firstAssignedAt ? new Date(t.firstAssignedAt) : null,
+        resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
+        slaResolveMetAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
+        pausedAt: t.pausedAt ? new Date(t.pausedAt) : null,
+        totalPausedSeconds: t.totalPausedSeconds,
+        deletedAt: t.deleted ? at : null,
+        version: m.version,
+        updatedAt: at,
+      } as Partial<Ticket>)
+      .where({ id: m.ticketId, version: m.version - 1 });
+    if (!moved) {
+      const current = await Ticket.query(trx).findById(m.ticketId);
+      if (current && current.version >= m.version) return; // already applied by an earlier attempt
+      throw new Error(`ticket ${m.ticketId} is at version ${current?.version}, cannot apply version ${m.version}`);
+    }
+    if (m.note?.op === 'add') {
+      await TicketNote.query(trx).insert({
+        id: m.note.id,
+        ticketId: m.ticketId,
+        authorId: m.actor.userId,
+        actorType: m.actor.type,
+        content: m.note.content,
+        isInternal: m.note.isInternal,
+        createdAt: at,
+        updatedAt: at,
+      } as Partial<TicketNote>);
+    } else if (m.note?.op === 'edit') {
+      await TicketNote.query(trx).patch({ content: m.note.content, editedAt: at, updatedAt: at } as Partial<TicketNote>).where({ id: m.note.id, ticketId: m.ticketId });
+    }
+    const ticket = await Ticket.query(trx).findById(m.ticketId).throwIfNotFound();
+    for (const entry of m.audit) {
+      await recordAudit(trx, ticket, m.actor, { action: entry.action, field: entry.field ?? undefined, oldValue: entry.old, newValue: entry.new });
+    }
+    const note = m.note ? { id: m.note.id, content: m.note.content, is_internal: m.note.isInternal } : undefined;
+    for (const event of m.events) await recordEvent(trx, ticket, event.type, m.actor, event.changes, note ? { note } : {});
+  });
 }
 
 async function recordAudit(
@@ -101,10 +187,11 @@ async function recordEvent(
   type: string,
   actor: Actor,
   changes: Record<string, { old: unknown; new: unknown }>,
+  extra: Record<string, unknown> = {},
 ): Promise<void> {
   const env = envelope(
     type,
-    { ticket: presentTicket(ticket, ticket.updatedAt), changes, actor: { type: actor.type, user_id: actor.userId, api_key_id: actor.apiKeyId ?? null } },
+    { ticket: presentTicket(ticket, ticket.updatedAt), changes, actor: { type: actor.type, user_id: actor.userId, api_key_id: actor.apiKeyId ?? null }, ...extra },
     ticket.updatedAt,
   );
   await Event.query(trx).insert({

@@ -1,21 +1,64 @@
+import { auditLister } from '../../../commands/tickets/audit.js';
 import { ticketCreator } from '../../../commands/tickets/create.js';
 import { findVisibleTicket } from '../../../commands/tickets/find.js';
+import { ticketLister } from '../../../commands/tickets/list.js';
+import { noteAdder, noteEditor, noteLister } from '../../../commands/tickets/notes.js';
+import { ticketDeleter, ticketUpdater } from '../../../commands/tickets/update.js';
 import { claimIdempotencyKey } from '../../../commands/idempotency.js';
+import { badRequest } from '../../../errors/index.js';
+import { presentAuditEntry } from '../../../presenters/audit.js';
+import { presentNote } from '../../../presenters/note.js';
 import { presentTicket } from '../../../presenters/ticket.js';
-import type { ApiRouter } from '../../api-router.js';
+import type { ApiRouter, Ctx } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
+import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
 import { commandContext } from '../common.js';
-import { IdempotencyHeaders, TicketAcceptedSchema, TicketCreateSchema, TicketRefParams, TicketSchema } from './schema.js';
+import {
+  AuditEntrySchema,
+  IdempotencyHeaders,
+  IfMatchHeaders,
+  NoteCreateSchema,
+  NoteParams,
+  NoteSchema,
+  NoteUpdateSchema,
+  TicketAcceptedSchema,
+  TicketCreateSchema,
+  TicketListQuerySchema,
+  TicketPatchSchema,
+  TicketRefParams,
+  TicketSchema,
+} from './schema.js';
+
+/** `"3"`, `W/"3"` or `3` → 3; absent or `*` → null. */
+function ifMatch(ctx: Ctx): number | null {
+  const value = ctx.get('If-Match').trim();
+  if (!value || value === '*') return null;
+  const match = /^(?:W\/)?"?(\d{1,9})"?$/.exec(value);
+  if (!match) throw badRequest('If-Match must be the ETag you read, like "3".');
+  return Number(match[1]);
+}
+
+function accepted(ctx: Ctx, id: string, what: string) {
+  ctx.status = 202;
+  ctx.body = { id, status: 'pending', message: `Accepted; the ${what} will be applied as soon as a worker runs.` };
+}
+
+/** Replays a stored response for a POST retried with the same Idempotency-Key, or claims the key. */
+async function idempotency(ctx: Ctx, deps: RouteDeps, path: string, body: unknown) {
+  const key = ctx.get('Idempotency-Key');
+  if (!key) return null;
+  if (key.length > 255) throw badRequest('Idempotency-Key must be at most 255 characters.');
+  return claimIdempotencyKey(deps.db, { principal: ctx.state.principal!.key, key, method: 'POST', path, body });
+}
 
 export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
+  const common = { tags: ['tickets'], secured: true, before: deps.guard };
 
   api.route({
+    ...common,
     method: 'post',
     path: '/tickets',
     summary: 'Create a ticket (starts its workflow)',
-    tags: ['tickets'],
-    secured: true,
-    before: deps.guard,
     headers: IdempotencyHeaders,
     body: TicketCreateSchema,
     responses: {
@@ -23,10 +66,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
       202: { description: 'Accepted; the workers are slow to answer and will write it shortly', schema: TicketAcceptedSchema },
     },
     handler: async (ctx, { body }) => {
-      const key = ctx.get('Idempotency-Key');
-      const claim = key
-        ? await claimIdempotencyKey(deps.db, { principal: ctx.state.principal!.key, key, method: 'POST', path: '/tickets', body })
-        : null;
+      const claim = await idempotency(ctx, deps, '/tickets', body);
       if (claim?.replay) {
         ctx.set('Idempotent-Replayed', 'true');
         ctx.status = claim.replay.status;
@@ -35,10 +75,8 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
       }
       const result = await ticketCreator(commandContext(ctx, deps), body, { ticketId: claim?.resourceId });
       if (result.status === 'accepted') {
-        ctx.status = 202;
         ctx.set('Location', `/api/v1/tickets/${result.id}`);
-        ctx.body = { id: result.id, status: 'pending', message: 'Accepted; the ticket will be written as soon as a worker runs.' };
-        return;
+        return accepted(ctx, result.id, 'ticket');
       }
       const json = presentTicket(result.ticket);
       await claim?.complete(201, json);
@@ -50,18 +88,137 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
   });
 
   api.route({
+    ...common,
+    method: 'get',
+    path: '/tickets',
+    summary: 'List tickets you may see: filters, full-text search, sort, pagination',
+    query: TicketListQuerySchema,
+    responses: { 200: { description: 'A page of tickets', schema: Paginated(TicketSchema, 'TicketPage') } },
+    handler: async (ctx, { query }) => {
+      const { results, total } = await ticketLister(commandContext(ctx, deps), query);
+      const now = new Date();
+      ctx.body = pageOf(results.map((t) => presentTicket(t, now)), total, query.page, query.page_size);
+    },
+  });
+
+  api.route({
+    ...common,
     method: 'get',
     path: '/tickets/{id}',
     summary: 'A ticket by UUID or number',
-    tags: ['tickets'],
-    secured: true,
-    before: deps.guard,
     params: TicketRefParams,
     responses: { 200: { description: 'The ticket', schema: TicketSchema }, 404: { description: 'No such ticket (or not visible to you)' } },
     handler: async (ctx, { params }) => {
       const ticket = await findVisibleTicket(deps.db, ctx.state.principal!, params.id);
       ctx.set('ETag', `"${ticket.version}"`);
       ctx.body = presentTicket(ticket);
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'patch',
+    path: '/tickets/{id}',
+    summary: 'Change fields, status (SPEC §4 transitions), priority, assignment, category, tags',
+    params: TicketRefParams,
+    headers: IfMatchHeaders,
+    body: TicketPatchSchema,
+    responses: {
+      200: { description: 'Updated', schema: TicketSchema },
+      202: { description: 'Accepted; will be applied shortly', schema: TicketAcceptedSchema },
+      404: { description: 'No such ticket' },
+      409: { description: 'invalid_transition: details name the allowed statuses' },
+      412: { description: 'If-Match is stale' },
+    },
+    handler: async (ctx, { params, body }) => {
+      const result = await ticketUpdater(commandContext(ctx, deps), params.id, body, ifMatch(ctx));
+      if (result.status === 'pending') return accepted(ctx, result.id, 'change');
+      ctx.set('ETag', `"${result.ticket.version}"`);
+      ctx.body = presentTicket(result.ticket);
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'delete',
+    path: '/tickets/{id}',
+    summary: 'Soft-delete a ticket (admin, manager): its workflow completes',
+    params: TicketRefParams,
+    headers: IfMatchHeaders,
+    responses: { 204: { description: 'Deleted' }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 404: { description: 'No such ticket' }, 412: { description: 'If-Match is stale' } },
+    handler: async (ctx, { params }) => {
+      const outcome = await ticketDeleter(commandContext(ctx, deps), params.id, ifMatch(ctx));
+      if (outcome === 'pending') return accepted(ctx, params.id, 'deletion');
+      ctx.status = 204;
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'post',
+    path: '/tickets/{id}/notes',
+    summary: 'Add a note (internal or public; HTML is sanitised)',
+    params: TicketRefParams,
+    headers: IdempotencyHeaders,
+    body: NoteCreateSchema,
+    responses: { 201: { description: 'Added', schema: NoteSchema }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 404: { description: 'No such ticket' } },
+    handler: async (ctx, { params, body }) => {
+      const claim = await idempotency(ctx, deps, `/tickets/${params.id}/notes`, body);
+      if (claim?.replay) {
+        ctx.set('Idempotent-Replayed', 'true');
+        ctx.status = claim.replay.status;
+        ctx.body = claim.replay.body;
+        return;
+      }
+      const result = await noteAdder(commandContext(ctx, deps), params.id, body, { noteId: claim?.resourceId });
+      if (result.status === 'pending') return accepted(ctx, result.id, 'note');
+      const json = presentNote(result.note);
+      await claim?.complete(201, json);
+      ctx.status = 201;
+      ctx.body = json;
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'get',
+    path: '/tickets/{id}/notes',
+    summary: "A ticket's notes, oldest first",
+    params: TicketRefParams,
+    query: PaginationQuery,
+    responses: { 200: { description: 'A page of notes', schema: Paginated(NoteSchema, 'NotePage') }, 404: { description: 'No such ticket' } },
+    handler: async (ctx, { params, query }) => {
+      const { results, total } = await noteLister(commandContext(ctx, deps), params.id, query);
+      ctx.body = pageOf(results.map(presentNote), total, query.page, query.page_size);
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'patch',
+    path: '/tickets/{id}/notes/{note_id}',
+    summary: 'Edit a note (its author, or an admin or manager); the edit time is kept',
+    params: NoteParams,
+    body: NoteUpdateSchema,
+    responses: { 200: { description: 'Edited', schema: NoteSchema }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 403: { description: 'Not your note' }, 404: { description: 'No such ticket or note' } },
+    handler: async (ctx, { params, body }) => {
+      const result = await noteEditor(commandContext(ctx, deps), params.id, params.note_id, body);
+      if (result.status === 'pending') return accepted(ctx, result.id, 'edit');
+      ctx.body = presentNote(result.note);
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'get',
+    path: '/tickets/{id}/audit-log',
+    summary: "A ticket's audit trail: every change with actor, old and new values",
+    params: TicketRefParams,
+    query: PaginationQuery.extend({ page_size: PaginationQuery.shape.page_size.default(100) }),
+    responses: { 200: { description: 'A page of audit entries', schema: Paginated(AuditEntrySchema, 'AuditPage') }, 404: { description: 'No such ticket' } },
+    handler: async (ctx, { params, query }) => {
+      const { results, total } = await auditLister(commandContext(ctx, deps), params.id, query);
+      ctx.body = pageOf(results.map(presentAuditEntry), total, query.page, query.page_size);
     },
   });
 }

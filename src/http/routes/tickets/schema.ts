@@ -21,6 +21,85 @@ export const TicketCreateSchema = z
   .openapi('TicketCreate');
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
+const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
+  z
+    .string()
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(item).min(1));
+
+export const TicketListQuerySchema = z.object({
+  page: z.coerce.number().int().min(1).default(1),
+  page_size: z.coerce.number().int().min(1).max(100, 'must be at most 100').default(20),
+  status: csv(Status).optional().openapi({ description: 'one or more, comma-separated' }),
+  priority: csv(Priority).optional().openapi({ description: 'one or more, comma-separated' }),
+  assigned_group_id: z.uuid().optional(),
+  assigned_user_id: z.uuid().optional(),
+  created_by_id: z.uuid().optional(),
+  category: z.string().trim().min(1).max(100).optional(),
+  tag: z.string().trim().min(1).max(50).optional(),
+  sla_breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  search: z.string().trim().min(1).max(200).optional().openapi({ description: 'full text over title and description (web search syntax), or an exact ASM- number' }),
+  sort_by: z.enum(['created_at', 'updated_at', 'priority', 'status', 'ticket_number', 'title']).optional(),
+  sort_order: z.enum(['asc', 'desc']).optional(),
+});
+
+export const TicketPatchSchema = z
+  .object({
+    title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
+    description: z.string().max(50_000).optional(),
+    priority: Priority.optional(),
+    status: Status.optional(),
+    category: z.string().trim().min(1).max(100).nullable().optional(),
+    tags: z.array(z.string().trim().min(1).max(50)).max(20).transform((tags) => [...new Set(tags)]).optional(),
+    assigned_group_id: z.uuid().nullable().optional(),
+    assigned_user_id: z.uuid().nullable().optional(),
+  })
+  .strict()
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' })
+  .openapi('TicketPatch');
+
+export const IfMatchHeaders = z.object({
+  'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
+});
+
+export const NoteCreateSchema = z
+  .object({ content: z.string().min(1).max(50_000), is_internal: z.boolean().default(false) })
+  .strict()
+  .openapi('NoteCreate');
+export const NoteUpdateSchema = z.object({ content: z.string().min(1).max(50_000) }).strict().openapi('NoteUpdate');
+
+export const NoteSchema = z
+  .object({
+    id: z.uuid(),
+    ticket_id: z.uuid(),
+    author_id: z.uuid().nullable(),
+    actor_type: z.enum(['user', 'api_key', 'system']),
+    content: z.string(),
+    is_internal: z.boolean(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    edited_at: z.string().nullable(),
+  })
+  .openapi('Note');
+
+export const AuditEntrySchema = z
+  .object({
+    id: z.uuid(),
+    ticket_id: z.uuid().nullable(),
+    ticket_number: z.string().nullable().optional(),
+    ticket_version: z.number().int().nullable(),
+    actor_type: z.enum(['user', 'api_key', 'system']),
+    actor_id: z.uuid().nullable(),
+    api_key_id: z.uuid().nullable(),
+    action: z.string(),
+    field_changed: z.string().nullable(),
+    old_value: z.unknown(),
+    new_value: z.unknown(),
+    metadata: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .openapi('AuditEntry');
+
 export const TicketRefParams = z.object({
   id: z
     .string()
@@ -75,4 +154,6 @@ export const TicketSchema = z
 
 export const TicketAcceptedSchema = z
   .object({ id: z.uuid(), status: z.literal('pending'), message: z.string() })
-  .openapi('TicketAccepted');
+  .openapi('Accepted');
+
+export const NoteParams = z.object({ id: TicketRefParams.shape.id, note_id: z.uuid() });

@@ -1,0 +1,66 @@
+/** ticketUpdater and ticketDeleter: PATCH and DELETE through the ticket's workflow. */
+import { randomUUID } from 'node:crypto';
+import { actorOf } from '../../auth/principal.js';
+import { forbidden } from '../../errors/index.js';
+import { Ticket } from '../../models/index.js';
+import { authorize } from '../../policies/index.js';
+import { canWriteTickets } from '../../policies/tickets.js';
+import { changeUpdate, deleteUpdate, type TicketPriority, type TicketStatus } from '../../../workflows/definitions.js';
+import type { TicketChanges } from '../../../workflows/ticket-state.js';
+import type { CommandContext } from '../context.js';
+import { checkAssignment } from './create.js';
+import { findVisibleTicket } from './find.js';
+import { runTicketMutation } from './mutate.js';
+
+export interface TicketPatch {
+  title?: string;
+  description?: string;
+  priority?: TicketPriority;
+  status?: TicketStatus;
+  category?: string | null;
+  tags?: string[];
+  assigned_group_id?: string | null;
+  assigned_user_id?: string | null;
+}
+
+export type TicketWriteResult = { status: 'applied'; ticket: Ticket } | { status: 'pending'; id: string };
+
+export async function ticketUpdater(ctx: CommandContext, ref: string, patch: TicketPatch, expectedVersion: number | null): Promise<TicketWriteResult> {
+  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not change tickets (needs tickets:write).');
+  if (patch.assigned_group_id !== undefined || patch.assigned_user_id !== undefined) {
+    const group = patch.assigned_group_id !== undefined ? patch.assigned_group_id : ticket.assignedGroupId;
+    const user = patch.assigned_user_id !== undefined ? patch.assigned_user_id : ticket.assignedUserId;
+    await checkAssignment(ctx, group, user);
+  }
+  const changes: TicketChanges = {
+    title: patch.title,
+    description: patch.description,
+    priority: patch.priority,
+    status: patch.status,
+    category: patch.category,
+    tags: patch.tags,
+    assignedGroupId: patch.assigned_group_id,
+    assignedUserId: patch.assigned_user_id,
+  };
+  const outcome = await runTicketMutation(ctx, ticket.id, changeUpdate, {
+    requestId: `change-${randomUUID()}`,
+    actor: actorOf(ctx.principal),
+    expectedVersion,
+    changes,
+  });
+  if ('pending' in outcome) return { status: 'pending', id: ticket.id };
+  return { status: 'applied', ticket: await Ticket.query(ctx.db).findById(ticket.id).throwIfNotFound() };
+}
+
+/** Soft delete: the row keeps `deleted_at`, the workflow completes (its timers with it). */
+export async function ticketDeleter(ctx: CommandContext, ref: string, expectedVersion: number | null): Promise<'deleted' | 'pending'> {
+  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  authorize(ctx.principal, 'tickets.delete');
+  const outcome = await runTicketMutation(ctx, ticket.id, deleteUpdate, {
+    requestId: `delete-${ticket.id}`, // deleting twice is one delete
+    actor: actorOf(ctx.principal),
+    expectedVersion,
+  });
+  return 'pending' in outcome ? 'pending' : 'deleted';
+}

@@ -1,0 +1,159 @@
+/**
+ * The ticket as its workflow holds it, and the pure rules for changing it: allowed transitions,
+ * stale versions, pause accounting, first assignment, and which audit entries and events a change
+ * produces. Deterministic and free of I/O: the workflow and the unit tests both import it.
+ */
+import type { TicketPriority, TicketStatus } from './definitions.js';
+
+export interface TicketSnapshot {
+  id: string;
+  ticketNumber: string;
+  title: string;
+  description: string;
+  priority: TicketPriority;
+  status: TicketStatus;
+  category: string | null;
+  tags: string[];
+  assignedGroupId: string | null;
+  assignedUserId: string | null;
+  createdById: string | null;
+  version: number;
+  createdAt: string;
+  firstAssignedAt: string | null;
+  resolvedAt: string | null;
+  pausedAt: string | null;
+  totalPausedSeconds: number;
+  deleted: boolean;
+}
+
+/** SPEC §4: every allowed next status. */
+export const TRANSITIONS: Readonly<Record<TicketStatus, readonly TicketStatus[]>> = {
+  open: ['under_investigation', 'paused', 'resolved'],
+  under_investigation: ['open', 'paused', 'resolved'],
+  paused: ['open', 'under_investigation', 'resolved'],
+  resolved: ['open'],
+};
+
+/** Fields a PATCH may change (camelCase; undefined = leave as is, null = clear). */
+export interface TicketChanges {
+  title?: string;
+  description?: string;
+  priority?: TicketPriority;
+  status?: TicketStatus;
+  category?: string | null;
+  tags?: string[];
+  assignedGroupId?: string | null;
+  assignedUserId?: string | null;
+}
+
+export type RejectionType = 'invalid_transition' | 'stale_version' | 'ticket_deleted';
+
+export interface Rejection {
+  type: RejectionType;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/** Why a change may not be applied to `s` now, or null if it may. */
+export function rejectChange(s: TicketSnapshot, changes: TicketChanges, expectedVersion: number | null): Rejection | null {
+  if (s.deleted) return { type: 'ticket_deleted', message: 'The ticket was deleted.', details: {} };
+  if (expectedVersion !== null && expectedVersion !== s.version) {
+    return {
+      type: 'stale_version',
+      message: `The ticket changed since you read it (you have version ${expectedVersion}, it is at ${s.version}); fetch it again.`,
+      details: { expected_version: expectedVersion, current_version: s.version },
+    };
+  }
+  if (changes.status !== undefined && changes.status !== s.status && !TRANSITIONS[s.status].includes(changes.status)) {
+    const allowed = TRANSITIONS[s.status];
+    return {
+      type: 'invalid_transition',
+      message: `A ${s.status} ticket cannot become ${changes.status}; allowed: ${allowed.join(', ')}.`,
+      details: { from: s.status, to: changes.status, allowed },
+    };
+  }
+  return null;
+}
+
+export interface FieldChange {
+  field: string;
+  old: unknown;
+  new: unknown;
+}
+
+export interface AppliedChange {
+  next: TicketSnapshot;
+  /** one audit entry each (snake_case field names, as the API shows them) */
+  fields: FieldChange[];
+  /** event types in the order they are emitted */
+  events: string[];
+}
+
+const FIELD_NAMES: Record<keyof TicketChanges, string> = {
+  title: 'title',
+  description: 'description',
+  priority: 'priority',
+  status: 'status',
+  category: 'category',
+  tags: 'tags',
+  assignedGroupId: 'assigned_group_id',
+  assignedUserId: 'assigned_user_id',
+};
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000));
+
+/**
+ * Apply an accepted change at instant `at` (ISO). Returns the next snapshot with its version
+ * bumped, or `fields: []` and the snapshot unchanged when nothing actually changes.
+ */
+export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: string): AppliedChange {
+  const fields: FieldChange[] = [];
+  const next: TicketSnapshot = { ...s, tags: [...s.tags] };
+  for (const key of Object.keys(FIELD_NAMES) as (keyof TicketChanges)[]) {
+    const value = changes[key];
+    if (value === undefined || same(value, s[key])) continue;
+    fields.push({ field: FIELD_NAMES[key], old: s[key], new: value });
+    (next as unknown as Record<string, unknown>)[key] = value;
+  }
+  if (fields.length === 0) return { next: s, fields, events: [] };
+
+  next.version = s.version + 1;
+  const events = ['ticket.updated'];
+  if (next.status !== s.status) {
+    events.push('ticket.status_changed');
+    if (s.status === 'paused') {
+      next.totalPausedSeconds = s.totalPausedSeconds + (s.pausedAt ? seconds(s.pausedAt, at) : 0);
+      next.pausedAt = null;
+      if (next.status !== 'resolved') events.push('ticket.resumed');
+    }
+    if (next.status === 'paused') {
+      next.pausedAt = at;
+      events.push('ticket.paused');
+    }
+    if (next.status === 'resolved') {
+      next.resolvedAt = at;
+      events.push('ticket.resolved');
+    }
+    if (s.status === 'resolved') {
+      next.resolvedAt = null;
+      events.push('ticket.reopened');
+    }
+  }
+  if (next.assignedUserId !== s.assignedUserId || next.assignedGroupId !== s.assignedGroupId) {
+    events.push('ticket.assigned');
+    if (next.assignedUserId && !s.firstAssignedAt) next.firstAssignedAt = at;
+  }
+  return { next, fields, events };
+}
+
+/** The status, priority and assignment the search attributes mirror. */
+export function searchable(s: TicketSnapshot) {
+  return {
+    ticketNumber: s.ticketNumber,
+    status: s.status,
+    priority: s.priority,
+    assignedGroupId: s.assignedGroupId,
+    assignedUserId: s.assignedUserId,
+  };
+}
