@@ -39,7 +39,8 @@ import {
 import { applyChange, rejectChange, type Rejection, type TicketSnapshot } from './ticket-state.js';
 
 const records = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
+  // Writes take milliseconds; a worker that dies mid-activity is noticed after this long.
+  startToCloseTimeout: '10 seconds',
   // A database outage must not lose an accepted change: retry until it is back.
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InvalidReference'] },
 });
