@@ -2,10 +2,15 @@
  * Sends one mutation to a ticket's workflow as an Update and maps its rejections to API errors:
  * invalid_transition → 409 (naming the allowed statuses), stale_version → 412, a deleted ticket →
  * 404. The Update's id is the request id, so a retried request is answered, not re-applied.
+ *
+ * Only an *accepted* Update is durable (it is in the workflow's history). So the call first waits
+ * for acceptance: if that does not come in time (workers down or overloaded) the answer is 503 —
+ * the change may still be applied, and a retry with the same Idempotency-Key tells which. Once
+ * accepted, a slow completion is a 202: it will be applied.
  */
-import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
-import { AppError, conflict, notFound, preconditionFailed } from '../../errors/index.js';
+import { AppError, conflict, notFound, preconditionFailed, serviceUnavailable } from '../../errors/index.js';
 import { ticketWorkflowId, type MutationResult } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 
@@ -20,12 +25,24 @@ export async function runTicketMutation<Req extends { requestId: string }>(
   request: Req,
 ): Promise<MutationOutcome> {
   const handle = ctx.temporal.workflow.getHandle(ticketWorkflowId(ticketId));
+  const deadline = Date.now() + (ctx.createWaitMs ?? DEFAULT_WAIT_MS);
+  let accepted;
   try {
-    return await ctx.temporal.withDeadline(Date.now() + (ctx.createWaitMs ?? DEFAULT_WAIT_MS), () =>
-      handle.executeUpdate(update, { args: [request], updateId: request.requestId }),
+    accepted = await ctx.temporal.withDeadline(deadline, () =>
+      handle.startUpdate(update, { args: [request], updateId: request.requestId, waitForStage: WorkflowUpdateStage.ACCEPTED }),
     );
   } catch (err) {
-    // Accepted by the workflow but not finished in time (worker or database slow): it will apply.
+    if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) {
+      throw serviceUnavailable(
+        'change_not_confirmed',
+        'The ticket did not confirm the change in time (its workers are busy or down). It may still be applied: retry with the same Idempotency-Key to learn the outcome without applying it twice.',
+      );
+    }
+    throw mapRejection(err);
+  }
+  try {
+    return await ctx.temporal.withDeadline(Math.max(deadline, Date.now() + 1_000), () => accepted.result());
+  } catch (err) {
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { pending: true };
     throw mapRejection(err);
   }

@@ -53,7 +53,7 @@ export async function noteAdder(
 }
 
 /** Authors edit their own notes; admins and managers any note. */
-export async function noteEditor(ctx: CommandContext, ref: string, noteId: string, input: { content: string }): Promise<NoteWriteResult> {
+export async function noteEditor(ctx: CommandContext, ref: string, noteId: string, input: { content: string }, opts: { requestId?: string } = {}): Promise<NoteWriteResult> {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
   const note = await TicketNote.query(ctx.db).findOne({ id: noteId, ticketId: ticket.id });
   if (!note) throw notFound('Note');
@@ -62,7 +62,7 @@ export async function noteEditor(ctx: CommandContext, ref: string, noteId: strin
   const content = cleanContent(input.content);
   if (content === note.content) return { status: 'applied', note };
   const outcome = await runTicketMutation(ctx, ticket.id, editNoteUpdate, {
-    requestId: `note-edit-${randomUUID()}`,
+    requestId: `note-edit-${opts.requestId ?? randomUUID()}`,
     actor: actorOf(ctx.principal),
     noteId,
     content,

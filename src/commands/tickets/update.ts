@@ -25,7 +25,14 @@ export interface TicketPatch {
 
 export type TicketWriteResult = { status: 'applied'; ticket: Ticket } | { status: 'pending'; id: string };
 
-export async function ticketUpdater(ctx: CommandContext, ref: string, patch: TicketPatch, expectedVersion: number | null): Promise<TicketWriteResult> {
+/** `requestId` (from an Idempotency-Key) makes a retried PATCH answer instead of applying again. */
+export async function ticketUpdater(
+  ctx: CommandContext,
+  ref: string,
+  patch: TicketPatch,
+  expectedVersion: number | null,
+  opts: { requestId?: string } = {},
+): Promise<TicketWriteResult> {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not change tickets (needs tickets:write).');
   if (patch.assigned_group_id !== undefined || patch.assigned_user_id !== undefined) {
@@ -44,7 +51,7 @@ export async function ticketUpdater(ctx: CommandContext, ref: string, patch: Tic
     assignedUserId: patch.assigned_user_id,
   };
   const outcome = await runTicketMutation(ctx, ticket.id, changeUpdate, {
-    requestId: `change-${randomUUID()}`,
+    requestId: `change-${opts.requestId ?? randomUUID()}`,
     actor: actorOf(ctx.principal),
     expectedVersion,
     changes,

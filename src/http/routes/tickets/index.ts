@@ -43,12 +43,21 @@ function accepted(ctx: Ctx, id: string, what: string) {
   ctx.body = { id, status: 'pending', message: `Accepted; the ${what} will be applied as soon as a worker runs.` };
 }
 
-/** Replays a stored response for a POST retried with the same Idempotency-Key, or claims the key. */
+/** Claims the request's Idempotency-Key (null without one); a completed claim carries its response. */
 async function idempotency(ctx: Ctx, deps: RouteDeps, path: string, body: unknown) {
   const key = ctx.get('Idempotency-Key');
   if (!key) return null;
   if (key.length > 255) throw badRequest('Idempotency-Key must be at most 255 characters.');
-  return claimIdempotencyKey(deps.db, { principal: ctx.state.principal!.key, key, method: 'POST', path, body });
+  return claimIdempotencyKey(deps.db, { principal: ctx.state.principal!.key, key, method: ctx.method, path, body: { body, ifMatch: ctx.get('If-Match') } });
+}
+
+/** Answers a retried request with its stored response; true if it did. */
+function replayed(ctx: Ctx, claim: Awaited<ReturnType<typeof idempotency>>): boolean {
+  if (!claim?.replay) return false;
+  ctx.set('Idempotent-Replayed', 'true');
+  ctx.status = claim.replay.status;
+  ctx.body = claim.replay.body;
+  return true;
 }
 
 export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
@@ -67,12 +76,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     },
     handler: async (ctx, { body }) => {
       const claim = await idempotency(ctx, deps, '/tickets', body);
-      if (claim?.replay) {
-        ctx.set('Idempotent-Replayed', 'true');
-        ctx.status = claim.replay.status;
-        ctx.body = claim.replay.body;
-        return;
-      }
+      if (replayed(ctx, claim)) return;
       const result = await ticketCreator(commandContext(ctx, deps), body, { ticketId: claim?.resourceId });
       if (result.status === 'accepted') {
         ctx.set('Location', `/api/v1/tickets/${result.id}`);
@@ -121,7 +125,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     path: '/tickets/{id}',
     summary: 'Change fields, status (SPEC §4 transitions), priority, assignment, category, tags',
     params: TicketRefParams,
-    headers: IfMatchHeaders,
+    headers: IfMatchHeaders.merge(IdempotencyHeaders),
     body: TicketPatchSchema,
     responses: {
       200: { description: 'Updated', schema: TicketSchema },
@@ -129,12 +133,17 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
       404: { description: 'No such ticket' },
       409: { description: 'invalid_transition: details name the allowed statuses' },
       412: { description: 'If-Match is stale' },
+      503: { description: 'change_not_confirmed: retry with the same Idempotency-Key' },
     },
     handler: async (ctx, { params, body }) => {
-      const result = await ticketUpdater(commandContext(ctx, deps), params.id, body, ifMatch(ctx));
+      const claim = await idempotency(ctx, deps, `/tickets/${params.id}`, body);
+      if (replayed(ctx, claim)) return;
+      const result = await ticketUpdater(commandContext(ctx, deps), params.id, body, ifMatch(ctx), { requestId: claim?.resourceId });
       if (result.status === 'pending') return accepted(ctx, result.id, 'change');
-      ctx.set('ETag', `"${result.ticket.version}"`);
-      ctx.body = presentTicket(result.ticket);
+      const json = presentTicket(result.ticket);
+      await claim?.complete(200, json);
+      ctx.set('ETag', `"${json.version}"`);
+      ctx.body = json;
     },
   });
 
@@ -164,12 +173,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: { 201: { description: 'Added', schema: NoteSchema }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 404: { description: 'No such ticket' } },
     handler: async (ctx, { params, body }) => {
       const claim = await idempotency(ctx, deps, `/tickets/${params.id}/notes`, body);
-      if (claim?.replay) {
-        ctx.set('Idempotent-Replayed', 'true');
-        ctx.status = claim.replay.status;
-        ctx.body = claim.replay.body;
-        return;
-      }
+      if (replayed(ctx, claim)) return;
       const result = await noteAdder(commandContext(ctx, deps), params.id, body, { noteId: claim?.resourceId });
       if (result.status === 'pending') return accepted(ctx, result.id, 'note');
       const json = presentNote(result.note);
@@ -199,12 +203,17 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     path: '/tickets/{id}/notes/{note_id}',
     summary: 'Edit a note (its author, or an admin or manager); the edit time is kept',
     params: NoteParams,
+    headers: IdempotencyHeaders,
     body: NoteUpdateSchema,
     responses: { 200: { description: 'Edited', schema: NoteSchema }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 403: { description: 'Not your note' }, 404: { description: 'No such ticket or note' } },
     handler: async (ctx, { params, body }) => {
-      const result = await noteEditor(commandContext(ctx, deps), params.id, params.note_id, body);
+      const claim = await idempotency(ctx, deps, `/tickets/${params.id}/notes/${params.note_id}`, body);
+      if (replayed(ctx, claim)) return;
+      const result = await noteEditor(commandContext(ctx, deps), params.id, params.note_id, body, { requestId: claim?.resourceId });
       if (result.status === 'pending') return accepted(ctx, result.id, 'edit');
-      ctx.body = presentNote(result.note);
+      const json = presentNote(result.note);
+      await claim?.complete(200, json);
+      ctx.body = json;
     },
   });
 
