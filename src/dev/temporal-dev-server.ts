@@ -26,6 +26,8 @@ export interface DevServerOptions {
 }
 
 export interface RunningDevServer {
+  /** the server's process id (undefined for the SDK-downloaded fallback) */
+  pid: number | undefined;
   address: string;
   namespace: string;
   uiUrl: string | undefined;
@@ -71,6 +73,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
     throw new Error(`Temporal dev server did not start: ${(err as Error).message}\n${stderrTail}`);
   }
   return {
+    pid: child.pid,
     address,
     namespace,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,
@@ -141,6 +144,7 @@ async function startWithSdkDownload(
   const connection = await Connection.connect({ address });
   await ensureSearchAttributes(connection, namespace).finally(() => connection.close());
   return {
+    pid: undefined,
     address,
     namespace,
     uiUrl: options.uiPort ? `http://127.0.0.1:${options.uiPort}` : undefined,

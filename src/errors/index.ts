@@ -39,6 +39,30 @@ interface PgError {
   column?: string;
 }
 
+// Connection-level failures: the database is down or restarting, not the request at fault.
+const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+// gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal frontend.
+const GRPC_UNAVAILABLE = new Set([4, 14]);
+
+/**
+ * Map infrastructure outages to 503 (database by code or knex's pool timeout, Temporal by gRPC
+ * status), so callers retry instead of seeing a 500. Anything else is returned as is.
+ */
+export function translateOutage(err: unknown): unknown {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && DB_UNAVAILABLE_CODES.has(code)) return databaseUnavailable();
+    if ((e as Error).name === 'KnexTimeoutError') return databaseUnavailable();
+    if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code) && (e as Error).constructor?.name !== 'AppError') {
+      return new AppError(503, 'temporal_unavailable', 'The workflow engine is unreachable; nothing was changed. Retry shortly (with the same Idempotency-Key).', null, { 'Retry-After': '5' });
+    }
+  }
+  return err;
+}
+
+const databaseUnavailable = () =>
+  new AppError(503, 'database_unavailable', 'The database is unreachable; retry shortly (with the same Idempotency-Key).', null, { 'Retry-After': '5' });
+
 /** Map a PostgreSQL error (by SQLSTATE) to an AppError; anything unknown is returned as is. */
 export function translateDbError(err: unknown): unknown {
   const pgErr = err as PgError;

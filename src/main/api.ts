@@ -10,7 +10,7 @@ import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
 runMain(async () => {
   const config = requireConnections(loadConfigOrExit());
   const logger = createLogger(config.logLevel, 'api');
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, undefined, logger);
   const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
   const redis = connectRedis(config.redisUrl);
   const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port);

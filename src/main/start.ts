@@ -70,7 +70,7 @@ runMain(async () => {
       await ensureSearchAttributes(admin, config.temporal.namespace).finally(() => admin.close());
     }
 
-    const db = createDb(databaseUrl);
+    const db = createDb(databaseUrl, undefined, logger);
     stops.push(() => db.destroy());
     const applied = await migrateLatest(db);
     if (applied.length) logger.info({ applied }, 'migrations applied');

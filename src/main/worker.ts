@@ -18,7 +18,7 @@ runMain(async () => {
   const added = await ensureSearchAttributes(admin, namespace).finally(() => admin.close());
   if (added.length) logger.info({ added }, 'registered search attributes');
 
-  const db = createDb(config.databaseUrl);
+  const db = createDb(config.databaseUrl, undefined, logger);
   const { worker, connection } = await createTicketWorker({ address, namespace, taskQueue, db });
   // Draining, then closing: the shutdown handler waits for all of it before the process exits.
   const finished = (async () => {

@@ -1,5 +1,5 @@
 import type { Middleware } from 'koa';
-import { AppError, translateDbError } from '../../errors/index.js';
+import { AppError, translateDbError, translateOutage } from '../../errors/index.js';
 import type { AppState } from '../context.js';
 
 /** Codes for errors raised by Koa and its body parser, which carry an HTTP status. */
@@ -28,8 +28,9 @@ export function errorHandler(): Middleware<AppState> {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
     } catch (raw) {
-      const err = toAppError(translateDbError(raw));
-      if (err.status >= 500) ctx.state.log?.error({ err: raw }, 'request failed');
+      const err = toAppError(translateOutage(translateDbError(raw)));
+      if (err.status === 500) ctx.state.log?.error({ err: raw }, 'request failed');
+      else if (err.status >= 500) ctx.state.log?.warn({ err: raw, code: err.code }, 'dependency unavailable');
       ctx.status = err.status;
       for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
       ctx.body = { error: { code: err.code, message: err.message, details: err.details }, request_id: ctx.state.requestId };
