@@ -27,6 +27,9 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
     taskQueue: opts.taskQueue,
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
     activities: createActivities({ db: opts.db }),
+    // Drain in-flight tasks on shutdown, but not forever (a write retrying against a dead database
+    // would hold it): what is cut off is retried by the next worker, idempotently.
+    shutdownGraceTime: '10 seconds',
   });
   return { worker, connection };
 }

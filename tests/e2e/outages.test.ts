@@ -93,14 +93,19 @@ describe('the worker loses its database mid-flight', () => {
       const creates = await Promise.all(
         Array.from({ length: 6 }, (_, i) => call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} ${i}`, tags: [run] }, headers: { 'idempotency-key': `${run}-${i}` } })),
       );
-      const changes = await Promise.all(targets.map((t) => call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { priority: 'critical' } })));
-      // Started or accepted, durably — but not yet written.
+      const change = (t: { id: string }) =>
+        call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { priority: 'critical' }, headers: { 'idempotency-key': `${run}-${t.id}` } });
+      const changes = await Promise.all(targets.map(change));
+      // Creates are started, durably (202). A change is accepted only once its write is done, so
+      // it is not confirmed (503) or accepted (202) — never applied yet, never lost.
       expect(creates.map((r) => r.status)).toEqual(Array(6).fill(202));
-      expect(changes.map((r) => r.status)).toEqual([202, 202]);
+      expect(changes.every((r) => r.status === 202 || r.status === 503)).toBe(true);
       expect(await Ticket.query(h.db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()).toBe(0);
       expect((await Ticket.query(h.db).findById(targets[0].id))!.version).toBe(1);
 
       await proxy.up();
+      // Clients retry unconfirmed changes with the same key, as the 503 tells them to.
+      for (const t of targets) await untilAccepted(() => change(t), 90_000);
       const ids = creates.map((r) => r.body.id);
       await eventually(async () => (await Ticket.query(h.db).whereIn('id', ids).resultSize()) === 6, 90_000);
       for (const t of targets) {

@@ -1,0 +1,112 @@
+/**
+ * Ticket create throughput and latency at concurrency 32, against two baselines measured in the
+ * same run on the same machine:
+ *   - baseline_koa_pg_insert: a bare Koa route inserting the same row (the cost floor of a write);
+ *   - baseline_workflow_start: starting an empty workflow on the same Temporal server (the
+ *     engine's ceiling for anything that starts a workflow per request);
+ * plus update (PATCH) latency. One JSON line per figure, each with its ratios to the baselines.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import Koa from 'koa';
+import { koaBody } from 'koa-body';
+import { signAccessToken } from '../src/auth/tokens.js';
+import { ensureSlaPoliciesFromConfig } from './lib/sla.js';
+import { loadConfig } from '../src/config/env.js';
+import { createDb, migrateLatest } from '../src/db/index.js';
+import { startDevServer } from '../src/dev/temporal-dev-server.js';
+import { createLogger } from '../src/logger.js';
+import { User } from '../src/models/index.js';
+import { startHttpServer } from '../src/server.js';
+import { connectTemporal } from '../src/temporal/client.js';
+import { installTemporalRuntime } from '../src/temporal/runtime.js';
+import { createTicketWorker } from '../src/worker.js';
+import { load, report, round, scratchDatabase, type LoadResult } from './lib/harness.js';
+
+const N = Number(process.env.BENCH_N ?? 400);
+const CONCURRENCY = 32;
+const body = { title: 'Printer on fire in room 4.12', description: 'Smoke and a smell of toner.', priority: 'high', tags: ['printer'] };
+
+const scratch = await scratchDatabase();
+const temporalServer = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
+const config = loadConfig({ DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporalServer.address, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000000' });
+const logger = createLogger('silent');
+installTemporalRuntime(logger);
+const db = createDb(scratch.url, { min: 2, max: 20 });
+await migrateLatest(db);
+await ensureSlaPoliciesFromConfig(db, config);
+const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+const token = signAccessToken(config, user).token;
+const temporal = await connectTemporal(temporalServer.address, 'default');
+const { worker, connection } = await createTicketWorker({ address: temporalServer.address, namespace: 'default', taskQueue: config.temporal.taskQueue, db });
+const running = worker.run();
+const api = await startHttpServer({ config, db, temporal: temporal.client, logger }, 0, '127.0.0.1');
+const apiBase = `http://127.0.0.1:${api.port}/api/v1`;
+
+// Baseline 1: bare Koa + PostgreSQL insert of the same row (same table, same number function).
+const bare = new Koa();
+bare.use(koaBody());
+bare.use(async (ctx) => {
+  const b = ctx.request.body as typeof body;
+  const [row] = await db('tickets')
+    .insert({ id: randomUUID(), title: b.title, description: b.description, priority: b.priority, tags: b.tags, createdById: user.id })
+    .returning('*');
+  ctx.status = 201;
+  ctx.body = row;
+});
+const bareServer = http.createServer(bare.callback());
+await new Promise<void>((r) => bareServer.listen(0, '127.0.0.1', r));
+const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/`;
+
+const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) }).then(async (r) => {
+    if (r.status !== 201) throw new Error(`${url}: ${r.status} ${await r.text()}`);
+    return r.json() as Promise<{ id: string }>;
+  });
+const auth = { authorization: `Bearer ${token}` };
+
+try {
+  await load(50, 8, () => post(bareUrl, body)); // warm-up
+  await load(50, 8, () => post(`${apiBase}/tickets`, body, auth));
+
+  const insert = await load(N, CONCURRENCY, () => post(bareUrl, body));
+  report('baseline_koa_pg_insert', { ...insert });
+
+  const start = await load(N, CONCURRENCY, () =>
+    temporal.client.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
+  );
+  report('baseline_workflow_start', { ...start });
+
+  const ids: string[] = [];
+  const create = await load(N, CONCURRENCY, async () => ids.push((await post(`${apiBase}/tickets`, body, auth)).id));
+  report('ticket_create', { ...create, ...ratios(create, insert, start) });
+
+  let k = 0;
+  const update = await load(N, CONCURRENCY, async () => {
+    const id = ids[k++ % ids.length]!;
+    const r = await fetch(`${apiBase}/tickets/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ description: `step ${k}` }) });
+    if (r.status !== 200) throw new Error(`PATCH ${r.status} ${await r.text()}`);
+  });
+  report('ticket_update', { ...update, ...ratios(update, insert, start) });
+} finally {
+  await new Promise((r) => bareServer.close(r));
+  await api.close();
+  worker.shutdown();
+  await running;
+  await connection.close();
+  await temporal.close();
+  await db.destroy();
+  await temporalServer.stop();
+  await scratch.drop();
+}
+
+function ratios(x: LoadResult, insert: LoadResult, start: LoadResult) {
+  return {
+    throughput_vs_insert: round(x.per_second / insert.per_second, 3),
+    throughput_vs_workflow_start: round(x.per_second / start.per_second, 3),
+    p50_vs_insert: round(x.p50_ms / insert.p50_ms, 1),
+    p50_vs_workflow_start: round(x.p50_ms / start.p50_ms, 1),
+  };
+}
