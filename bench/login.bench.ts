@@ -3,22 +3,14 @@
  * (the HTTP stack's floor). Uses BENCH_DATABASE_URL's server if set, else an embedded PostgreSQL.
  * One JSON line per figure.
  */
-import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import pg from 'pg';
 import { hashPassword, verifyPassword } from '../src/auth/passwords.js';
 import { loadConfig } from '../src/config/env.js';
 import { createDb, migrateLatest } from '../src/db/index.js';
-import { createDatabaseIfMissing, startEmbeddedPostgres } from '../src/dev/embedded-postgres.js';
 import { createLogger } from '../src/logger.js';
 import { User } from '../src/models/index.js';
 import { startHttpServer } from '../src/server.js';
-
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-const round = (n: number) => Math.round(n * 100) / 100;
+import { percentile, report as line, round, scratchDatabase } from './lib/harness.js';
 
 async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
   const out: number[] = [];
@@ -31,20 +23,12 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 }
 
 function report(figure: string, samples: number[], extra: Record<string, unknown> = {}) {
-  console.log(JSON.stringify({ figure, n: samples.length, p50_ms: round(percentile(samples, 50)), p99_ms: round(percentile(samples, 99)), mean_ms: round(samples.reduce((a, b) => a + b, 0) / samples.length), ...extra }));
+  const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
+  line(figure, { n: samples.length, p50_ms: round(percentile(samples, 50)), p99_ms: round(percentile(samples, 99)), mean_ms: round(mean), ...extra });
 }
 
-const tmp = await mkdtemp(path.join(os.tmpdir(), 'servicemeow-bench-'));
-await chmod(tmp, 0o755);
-let adminUrl = process.env.BENCH_DATABASE_URL;
-const embedded = adminUrl ? null : await startEmbeddedPostgres({ dataDir: path.join(tmp, 'pg'), database: 'postgres' });
-adminUrl ??= embedded!.url;
-const database = `servicemeow_bench_${randomBytes(4).toString('hex')}`;
-await createDatabaseIfMissing(adminUrl, database);
-const url = new URL(adminUrl);
-url.pathname = `/${database}`;
-
-const config = loadConfig({ DATABASE_URL: url.toString(), LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' });
+const scratch = await scratchDatabase();
+const config = loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '1000000' });
 const db = createDb(config.databaseUrl!);
 await migrateLatest(db);
 const connection = Connection.lazy({ address: '127.0.0.1:1' }); // login and health never reach Temporal
@@ -68,10 +52,5 @@ try {
   await http.close();
   await connection.close();
   await db.destroy();
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
-  await admin.end();
-  await embedded?.stop();
-  await rm(tmp, { recursive: true, force: true });
+  await scratch.drop();
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/ports.js';
 import { AuditLog, Event, Ticket } from '../../src/models/index.js';
+import { eventually } from '../helpers/eventually.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { ensureSlaPolicies, login, createUser } from '../helpers/factories.js';
 
@@ -37,16 +38,6 @@ async function kill(child: ChildProcess): Promise<void> {
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGKILL');
   await exited;
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 let h: Harness;

@@ -16,18 +16,9 @@ import { freePort } from '../../src/dev/ports.js';
 import { startDevServer } from '../../src/dev/temporal-dev-server.js';
 import { AuditLog, Ticket } from '../../src/models/index.js';
 import { createTicketWorker } from '../../src/worker.js';
+import { eventually } from '../helpers/eventually.js';
 import { call, startHarness, type ApiResponse, type Harness } from '../helpers/harness.js';
 import { createUser, ensureSlaPolicies, login } from '../helpers/factories.js';
-
-async function eventually<T>(probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** A TCP proxy to PostgreSQL that can be cut (connections reset, new ones refused) and restored. */
 async function dbProxy(target: URL) {
