@@ -17,13 +17,18 @@ import { healthRoutes } from './http/routes/health/index.js';
 import { ticketRoutes } from './http/routes/tickets/index.js';
 import { apiKeyRoutes } from './http/routes/api-keys/index.js';
 import { dashboardRoutes } from './http/routes/dashboard/index.js';
+import { eventRoutes } from './http/routes/events/index.js';
+import { EventHub } from './events/hub.js';
 import { groupRoutes } from './http/routes/groups/index.js';
 import { userRoutes } from './http/routes/users/index.js';
 import { RateLimits } from './rate-limit/index.js';
 
 export const API_PREFIX = '/api/v1';
 
-export function createApp(deps: AppDeps): Koa<AppState> {
+/** The Koa app plus what must be stopped with it (the live event hub). */
+export type ServiceMeowApp = Koa<AppState> & { shutdown(): Promise<void> };
+
+export function createApp(deps: AppDeps): ServiceMeowApp {
   // Behind exactly one proxy (nginx): the client address is the last X-Forwarded-For entry, the
   // one nginx appended — earlier entries are whatever the client sent.
   const app = new Koa<AppState>({ proxy: true, maxIpsCount: 1 });
@@ -37,6 +42,9 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   apiKeyRoutes(api, routeDeps);
   ticketRoutes(api, routeDeps);
   dashboardRoutes(api, routeDeps);
+  // Listens only once someone subscribes; the API's only long-lived database connection.
+  const hub = new EventHub(deps.db, deps.config.databaseUrl ?? '', deps.logger, { heartbeatMs: deps.tuning?.stream?.heartbeatMs });
+  eventRoutes(api, routeDeps, hub);
   const openapi = api.document({
     title: 'ServiceMeow API',
     version: '0.1.0',
@@ -55,5 +63,5 @@ export function createApp(deps: AppDeps): Koa<AppState> {
   app.use(api.router.routes());
   app.use(api.router.allowedMethods({ throw: true }));
   app.use(docsRouter().routes());
-  return app;
+  return Object.assign(app, { shutdown: () => hub.close() });
 }

@@ -21,12 +21,14 @@ export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await app.shutdown(); // ends event streams so the server can close
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
         // long-lived responses (event streams) get a moment, then are cut
         setTimeout(() => server.closeAllConnections(), 5_000).unref();
-      }),
+      });
+    },
   };
 }

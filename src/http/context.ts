@@ -16,7 +16,11 @@ export interface AppDeps {
   /** shared rate limits across API instances when REDIS_URL is set */
   redis?: Redis;
   /** knobs tests turn; production leaves them unset */
-  tuning?: { createWaitMs?: number; loginThrottle?: LoginThrottleOptions };
+  tuning?: {
+    createWaitMs?: number;
+    loginThrottle?: LoginThrottleOptions;
+    stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number };
+  };
 }
 
 /** What route registrars get: the app's dependencies plus the shared middleware built from them. */

@@ -52,7 +52,13 @@ function workflowBundle(): Promise<{ code: string }> {
 }
 
 export async function startHarness(
-  opts: { worker?: boolean; env?: Record<string, string>; createWaitMs?: number; loginThrottle?: LoginThrottleOptions } = {},
+  opts: {
+    worker?: boolean;
+    env?: Record<string, string>;
+    createWaitMs?: number;
+    loginThrottle?: LoginThrottleOptions;
+    stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number };
+  } = {},
 ): Promise<Harness> {
   const config = testConfig(opts.env);
   const db = createDb(config.databaseUrl!);
@@ -60,7 +66,7 @@ export async function startHarness(
   const logger = createLogger(config.logLevel);
   installTemporalRuntime(logger);
   const redis = connectRedis(config.redisUrl);
-  const tuning = { createWaitMs: opts.createWaitMs, loginThrottle: opts.loginThrottle };
+  const tuning = { createWaitMs: opts.createWaitMs, loginThrottle: opts.loginThrottle, stream: opts.stream };
   const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis, tuning }, 0, '127.0.0.1');
 
   const harness: Harness = {

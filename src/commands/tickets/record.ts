@@ -3,8 +3,9 @@
  * per ticket version: a retried activity finds its row (or audit entry, or event) and returns it.
  */
 import type { Knex } from 'knex';
-import { AuditLog, Event, SlaPolicy, Ticket, TicketNote } from '../../models/index.js';
+import { AuditLog, SlaPolicy, Ticket, TicketNote } from '../../models/index.js';
 import { envelope } from '../../events/envelope.js';
+import { insertEvent } from '../../events/store.js';
 import { presentTicket } from '../../presenters/ticket.js';
 import type { Actor, TicketCreateInput } from '../../../workflows/definitions.js';
 import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
@@ -194,12 +195,12 @@ async function recordEvent(
     { ticket: presentTicket(ticket, ticket.updatedAt), changes, actor: { type: actor.type, user_id: actor.userId, api_key_id: actor.apiKeyId ?? null }, ...extra },
     ticket.updatedAt,
   );
-  await Event.query(trx).insert({
+  await insertEvent(trx, {
     id: env.id,
     type,
     ticketId: ticket.id,
     payload: env,
     dedupeKey: `${ticket.id}:${ticket.version}:${type}`,
     createdAt: ticket.updatedAt,
-  } as Partial<Event>);
+  });
 }

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { findVisibleTicket, groupIdsOf } from '../../../commands/tickets/find.js';
+import { forbidden } from '../../../errors/index.js';
+import type { EventHub } from '../../../events/hub.js';
+import { SseStream } from '../../../events/sse.js';
+import { Event } from '../../../models/index.js';
+import { canReadTickets } from '../../../policies/tickets.js';
+import type { ApiRouter } from '../../api-router.js';
+import type { Db } from '../../../db/index.js';
+import type { RouteDeps } from '../../context.js';
+
+export const EVENT_TYPES = [
+  'ticket.created', 'ticket.updated', 'ticket.assigned', 'ticket.status_changed', 'ticket.paused', 'ticket.resumed',
+  'ticket.resolved', 'ticket.reopened', 'ticket.note_added', 'ticket.attachment_added', 'ticket.deleted',
+  'ticket.sla_at_risk', 'ticket.sla_breached', 'webhook.test',
+] as const;
+
+const StreamQuery = z.object({
+  ticket_id: z
+    .string()
+    .regex(/^([0-9a-fA-F-]{36}|[Aa][Ss][Mm]-\d{4,})$/, 'must be a ticket UUID or number')
+    .optional(),
+  types: z
+    .string()
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(EVENT_TYPES)).min(1))
+    .optional()
+    .openapi({ description: 'comma-separated event types' }),
+  last_event_id: z.string().max(100).optional().openapi({ description: 'as the Last-Event-ID header, for clients that cannot set it' }),
+});
+
+export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): void {
+  const bufferLimit = deps.tuning?.stream?.bufferLimitBytes ?? 1024 * 1024;
+  const maxBacklog = deps.tuning?.stream?.maxBacklog ?? 1_000;
+
+  api.route({
+    method: 'get',
+    path: '/events/stream',
+    summary: 'Live ticket events (Server-Sent Events): filters, Last-Event-ID resume, only tickets you may see',
+    tags: ['events'],
+    secured: true,
+    before: deps.guard,
+    query: StreamQuery,
+    responses: { 200: { description: 'text/event-stream: `id` = event id, `event` = type, `data` = the webhook envelope; `: keep-alive` comments every 15 s' } },
+    handler: async (ctx, { query }) => {
+      const principal = ctx.state.principal!;
+      if (!canReadTickets(principal)) throw forbidden('This API key may not read tickets.');
+      const ticketId = query.ticket_id ? (await findVisibleTicket(deps.db, principal, query.ticket_id)).id : undefined;
+      const groups = principal.role === 'agent' ? await groupIdsOf(deps.db, principal.user.id) : [];
+      const resumeFrom = ctx.get('Last-Event-ID') || query.last_event_id;
+
+      // From here on the response is ours: Koa must not write it.
+      ctx.respond = false;
+      ctx.req.socket.setTimeout(0);
+      ctx.req.socket.setNoDelay(true);
+      const res = ctx.res;
+      res.writeHead(200, {
+        ...(ctx.response.headers as Record<string, string>),
+        'Content-Type': 'text/event-stream; charset=utf-8',
+        'Cache-Control': 'no-cache, no-transform',
+        Connection: 'keep-alive',
+        'X-Accel-Buffering': 'no',
+      });
+      res.write('retry: 3000\n\n');
+
+      const stream = new SseStream(res, principal, groups, { ticketId, types: query.types }, bufferLimit);
+      let unsubscribe: (() => void) | null = null;
+      stream.onClose = () => unsubscribe?.();
+      try {
+        unsubscribe = await hub.subscribe(stream); // live events queue up while we replay
+      } catch (err) {
+        stream.notice('error', { code: 'stream_unavailable', message: 'The event stream is unavailable; retry shortly.' });
+        res.end();
+        ctx.state.log.warn({ err }, 'event stream unavailable');
+        return;
+      }
+      if (resumeFrom) await replay(deps.db, stream, resumeFrom, { ticketId, types: query.types }, maxBacklog);
+      stream.goLive();
+    },
+  });
+}
+
+async function replay(db: Db, stream: SseStream, lastEventId: string, filter: { ticketId?: string; types?: string[] }, maxBacklog: number): Promise<void> {
+  const from = await Event.query(db).findById(lastEventId);
+  if (!from) {
+    stream.notice('resync', { code: 'unknown_event_id', message: `No stored event ${lastEventId}: reload current state through the REST API; live events follow.` });
+    return;
+  }
+  const q = Event.query(db).where('seq', '>', from.seq).orderBy('seq').limit(maxBacklog + 1);
+  if (filter.ticketId) q.where('ticket_id', filter.ticketId);
+  if (filter.types?.length) q.whereIn('type', filter.types);
+  const backlog = await q;
+  if (backlog.length > maxBacklog) {
+    stream.notice('resync', {
+      code: 'backlog_too_large',
+      message: `More than ${maxBacklog} events since ${lastEventId}: reload current state through the REST API; live events follow.`,
+    });
+    return;
+  }
+  for (const e of backlog) stream.replay(e);
+}
+
