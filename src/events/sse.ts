@@ -10,6 +10,17 @@ import { can } from '../policies/index.js';
 import { canViewTicket } from '../policies/tickets.js';
 import type { HubSubscriber } from './hub.js';
 
+/** One event's SSE frame, serialised once however many subscribers it goes to. */
+const frames = new WeakMap<Event, string>();
+function frameOf(event: Event): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = `id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.payload)}\n\n`;
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
 export interface StreamFilter {
   ticketId?: string;
   types?: string[];
@@ -83,7 +94,7 @@ export class SseStream implements HubSubscriber {
   private send(event: Event): void {
     if (event.seq <= this.lastSeq || !this.accepts(event)) return; // replay and live overlap
     this.lastSeq = event.seq;
-    this.write(`id: ${event.id}\nevent: ${event.type}\ndata: ${JSON.stringify(event.payload)}\n\n`);
+    this.write(frameOf(event));
   }
 
   private write(chunk: string): void {

@@ -1,0 +1,107 @@
+/**
+ * SSE fan-out: 10,000 concurrent subscribers on one API process (a child process; this process
+ * holds the client sockets). Figures: the API's memory per connection (RSS before and after
+ * subscribing), and for each published event the time until the *last* subscriber has it
+ * (p50/p99 over events). Baseline in the same run: the same measure with a single subscriber.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { signAccessToken } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config/env.js';
+import { createDb, migrateLatest } from '../src/db/index.js';
+import { freePort } from '../src/dev/ports.js';
+import { startDevServer } from '../src/dev/temporal-dev-server.js';
+import { envelope } from '../src/events/envelope.js';
+import { insertEvent } from '../src/events/store.js';
+import { User } from '../src/models/index.js';
+import { percentile, report, round, scratchDatabase } from './lib/harness.js';
+
+const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
+const EVENTS = 40;
+const repo = path.resolve(import.meta.dirname, '..');
+
+const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+
+const scratch = await scratchDatabase();
+const temporal = await startDevServer({});
+const port = await freePort();
+const env = { DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port), LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '100000000', JWT_SECRET: 'bench-secret-long-enough-123' };
+const config = loadConfig(env);
+const db = createDb(scratch.url);
+await migrateLatest(db);
+const user = await User.query(db).insert({ username: 'bench', email: 'b@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+const token = signAccessToken(config, user).token;
+
+const api = spawn(process.execPath, ['--import', 'tsx', 'src/main/api.ts'], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+await new Promise<void>((resolve) => api.stdout!.on('data', (c: Buffer) => c.toString().includes('API listening') && resolve()));
+
+/** Latest receive time per event seq, over all subscribers. */
+const lastArrival = new Map<number, number>();
+const published = new Map<number, number>();
+
+function subscriber(): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let tail = '';
+    let ready = false;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      const now = performance.now();
+      const text = tail + chunk;
+      if (!ready && text.includes('retry:')) {
+        ready = true;
+        resolve(socket);
+      }
+      for (const m of text.matchAll(/"bench_seq":(\d+)/g)) {
+        const seq = Number(m[1]);
+        lastArrival.set(seq, Math.max(lastArrival.get(seq) ?? 0, now));
+      }
+      tail = text.slice(-40);
+    });
+    socket.on('error', reject);
+    socket.write(`GET /api/v1/events/stream HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer ${token}\r\n\r\n`);
+  });
+}
+
+async function publishAndMeasure(label: string, extra: Record<string, unknown>): Promise<void> {
+  lastArrival.clear();
+  published.clear();
+  const base = Date.now();
+  for (let i = 0; i < EVENTS; i++) {
+    const seq = base + i;
+    const e = envelope('ticket.updated', { ticket: { id: randomUUID(), assigned_group_id: null, assigned_user_id: null, created_by_id: user.id }, changes: {}, actor: { type: 'system' }, bench_seq: seq });
+    published.set(seq, performance.now());
+    await insertEvent(db, { id: e.id, type: e.type, payload: e });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => setTimeout(r, 3_000)); // let the last ones land
+  const latencies = [...published].map(([seq, t]) => (lastArrival.get(seq) ?? Infinity) - t).sort((a, b) => a - b);
+  const delivered = latencies.filter(Number.isFinite).length;
+  report(label, { events: EVENTS, delivered_to_all: delivered, p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), ...extra });
+}
+
+const sockets: net.Socket[] = [];
+try {
+  const before = rssKb(api.pid!);
+  sockets.push(await subscriber());
+  await publishAndMeasure('sse_event_to_last_subscriber_baseline', { subscribers: 1 });
+  for (let opened = 1; opened < SUBSCRIBERS; ) {
+    const batch = Math.min(500, SUBSCRIBERS - opened);
+    sockets.push(...(await Promise.all(Array.from({ length: batch }, () => subscriber()))));
+    opened += batch;
+  }
+  await new Promise((r) => setTimeout(r, 2_000));
+  const after = rssKb(api.pid!);
+  report('sse_connection_memory', { subscribers: SUBSCRIBERS, api_rss_before_mb: round(before / 1024, 1), api_rss_after_mb: round(after / 1024, 1), kb_per_connection: round((after - before) / SUBSCRIBERS, 2) });
+  await publishAndMeasure('sse_event_to_last_subscriber', { subscribers: SUBSCRIBERS });
+} finally {
+  for (const s of sockets) s.destroy();
+  api.kill('SIGTERM');
+  await new Promise((r) => api.once('exit', r));
+  await db.destroy();
+  await temporal.stop();
+  await scratch.drop();
+}
