@@ -29,6 +29,8 @@ export const API_PREFIX = '/api/v1';
 export type ServiceMeowApp = Koa<AppState> & { shutdown(): Promise<void> };
 
 export function createApp(deps: AppDeps): ServiceMeowApp {
+  // The event hub opens its own connection: fail here, not on the first subscriber.
+  if (!deps.config.databaseUrl) throw new Error('createApp needs config.databaseUrl (the connection in use)');
   // Behind exactly one proxy (nginx): the client address is the last X-Forwarded-For entry, the
   // one nginx appended — earlier entries are whatever the client sent.
   const app = new Koa<AppState>({ proxy: true, maxIpsCount: 1 });
@@ -43,7 +45,7 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   ticketRoutes(api, routeDeps);
   dashboardRoutes(api, routeDeps);
   // Listens only once someone subscribes; the API's only long-lived database connection.
-  const hub = new EventHub(deps.db, deps.config.databaseUrl ?? '', deps.logger, { heartbeatMs: deps.tuning?.stream?.heartbeatMs });
+  const hub = new EventHub(deps.db, deps.config.databaseUrl, deps.logger, { heartbeatMs: deps.tuning?.stream?.heartbeatMs });
   eventRoutes(api, routeDeps, hub);
   const openapi = api.document({
     title: 'ServiceMeow API',

@@ -93,9 +93,11 @@ runMain(async () => {
 
     const temporal = await connectTemporal(address, config.temporal.namespace);
     stops.push(temporal.close);
+    // The app gets the connections actually in use (embedded ones are only known now).
+    const effective = { ...config, databaseUrl, temporal: { ...config.temporal, address } };
     const redis = connectRedis(config.redisUrl);
     if (redis) stops.push(async () => void (await redis.quit()));
-    const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port);
+    const http = await startHttpServer({ config: effective, db, temporal: temporal.client, logger, redis }, config.port);
     stops.push(http.close);
     logger.info(
       { api: `http://127.0.0.1:${http.port}/api/v1`, docs: `http://127.0.0.1:${http.port}/docs`, startup_ms: Date.now() - started },

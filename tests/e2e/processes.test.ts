@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,6 +16,7 @@ import { createDatabaseIfMissing } from '../../src/dev/embedded-postgres.js';
 import { freePort } from '../../src/dev/ports.js';
 import { Ticket } from '../../src/models/index.js';
 import { call } from '../helpers/harness.js';
+import { SseClient } from '../helpers/sse.js';
 import { createUser, ensureSlaPolicies, login } from '../helpers/factories.js';
 
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -24,8 +28,8 @@ interface Proc {
   exited: Promise<number | null>;
 }
 
-function launch(script: string, env: Record<string, string>): Proc {
-  const child = spawn(tsx, [script], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function launch(script: string, env: Record<string, string>, cwd = repo): Proc {
+  const child = spawn(tsx, [path.resolve(repo, script)], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
@@ -133,4 +137,31 @@ describe('npm start with connections given', () => {
     expect(await second.exited).toBe(0);
     expect(second.output()).not.toContain('MCP API Key');
   }, 120_000);
+});
+
+describe('npm start with the embedded PostgreSQL', () => {
+  it('runs on its own database in .data/pg of its working directory, event stream included', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'servicemeow-start-'));
+    await chmod(dir, 0o755);
+    const env = { ...baseEnv(), DATABASE_URL: '', PORT: String(await freePort()), DEFAULT_ADMIN_PASSWORD: 'admin' };
+    const proc = launch('src/main/start.ts', env, dir);
+    try {
+      await waitFor(proc, /ServiceMeow is running/, 90_000);
+      expect(existsSync(path.join(dir, '.data/pg/PG_VERSION'))).toBe(true);
+      const base = { baseUrl: `http://127.0.0.1:${env.PORT}` };
+      const token = await login(base, 'admin', 'admin');
+      const stream = await SseClient.open(`${base.baseUrl}/api/v1/events/stream`, { authorization: `Bearer ${token}` });
+      try {
+        const created = await call(base, 'POST', '/api/v1/tickets', { token, body: { title: 'Embedded' } });
+        expect(created.status).toBe(201);
+        await stream.waitFor(() => stream.events.some((e) => e.event === 'ticket.created' && e.data.data.ticket.id === created.body.id));
+      } finally {
+        stream.close();
+      }
+    } finally {
+      proc.child.kill('SIGINT');
+      expect(await proc.exited).toBe(0);
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
 });
