@@ -110,6 +110,3 @@ export const changeUpdate = defineUpdate<MutationResult, [ChangeRequest]>('chang
 export const addNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('addNote');
 export const editNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('editNote');
 export const deleteUpdate = defineUpdate<MutationResult, [DeleteRequest]>('delete');
-
-/** Failure types a mutation may be rejected with (ApplicationFailure.type); the API maps each to a status. */
-export const REJECTIONS = ['invalid_transition', 'stale_version', 'ticket_deleted', 'ticket_not_ready'] as const;

@@ -146,14 +146,3 @@ export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: strin
   }
   return { next, fields, events };
 }
-
-/** The status, priority and assignment the search attributes mirror. */
-export function searchable(s: TicketSnapshot) {
-  return {
-    ticketNumber: s.ticketNumber,
-    status: s.status,
-    priority: s.priority,
-    assignedGroupId: s.assignedGroupId,
-    assignedUserId: s.assignedUserId,
-  };
-}

@@ -31,7 +31,6 @@ import {
   TicketNumberKey,
   TicketPriorityKey,
   TicketStatusKey,
-  type Actor,
   type ChangeRequest,
   type DeleteRequest,
   type MutationResult,
@@ -160,8 +159,6 @@ const stateOf = (s: TicketSnapshot): TicketState => ({
   version: s.version,
 });
 
-const actorJson = (a: Actor) => a;
-
 export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> {
   const ticket = new TicketEntity(input.carried);
   const maxMutations = input.maxMutationsPerRun ?? DEFAULT_MAX_MUTATIONS_PER_RUN;
@@ -188,7 +185,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
             ticketId: s.id,
             version: applied.next.version,
             at,
-            actor: actorJson(req.actor),
+            actor: req.actor,
             ticket: applied.next,
             audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })),
             events: applied.events.map((type) => ({ type, changes })),

@@ -72,12 +72,7 @@ export async function seedDemoData(db: Knex, config: Config, opts: { ifEmpty: bo
         .onConflict(['group_id', 'user_id'])
         .ignore();
     }
-    for (const [priority, targets] of Object.entries(config.slaDefaults) as [Priority, Config['slaDefaults'][Priority]][]) {
-      await SlaPolicy.query(trx)
-        .insert({ priority, assignTargetSeconds: targets.assignSeconds, resolveTargetSeconds: targets.resolveSeconds, atRiskPercent: 80 } as Partial<SlaPolicy>)
-        .onConflict('priority')
-        .ignore();
-    }
+    await ensureSlaPolicies(trx, config);
     let apiKey: string | null = null;
     if (!(await ApiKey.query(trx).findOne({ userId: admin.id, name: MCP_AGENT_KEY_NAME }))) {
       const key = generateApiKey();
@@ -86,6 +81,16 @@ export async function seedDemoData(db: Knex, config: Config, opts: { ifEmpty: bo
     }
     return { skipped: false, adminUsername, apiKey };
   });
+}
+
+/** The SLA policy of each priority, from the env defaults, where it is missing. */
+export async function ensureSlaPolicies(db: Knex, config: Config): Promise<void> {
+  for (const [priority, targets] of Object.entries(config.slaDefaults) as [Priority, Config['slaDefaults'][Priority]][]) {
+    await SlaPolicy.query(db)
+      .insert({ priority, assignTargetSeconds: targets.assignSeconds, resolveTargetSeconds: targets.resolveSeconds, atRiskPercent: 80 } as Partial<SlaPolicy>)
+      .onConflict('priority')
+      .ignore();
+  }
 }
 
 async function ensureUser(

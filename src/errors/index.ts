@@ -26,7 +26,6 @@ export const notFound = (what = 'Resource') => new AppError(404, 'not_found', `$
 export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
 export const preconditionFailed = (message: string, details?: unknown) =>
   new AppError(412, 'precondition_failed', message, details);
-export const payloadTooLarge = (message: string) => new AppError(413, 'payload_too_large', message);
 export const unsupportedMediaType = (message: string) => new AppError(415, 'unsupported_media_type', message);
 export const tooManyRequests = (retryAfterSeconds: number, message = 'Too many requests; slow down.') =>
   new AppError(429, 'rate_limited', message, { retry_after_seconds: retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
@@ -53,7 +52,7 @@ export function translateOutage(err: unknown): unknown {
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'string' && DB_UNAVAILABLE_CODES.has(code)) return databaseUnavailable();
     if ((e as Error).name === 'KnexTimeoutError') return databaseUnavailable();
-    if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code) && (e as Error).constructor?.name !== 'AppError') {
+    if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code)) {
       return new AppError(503, 'temporal_unavailable', 'The workflow engine is unreachable; nothing was changed. Retry shortly (with the same Idempotency-Key).', null, { 'Retry-After': '5' });
     }
   }

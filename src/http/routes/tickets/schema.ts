@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { TICKET_SORTS } from '../../../commands/tickets/list.js';
+import { PaginationQuery } from '../../pagination.js';
 
 const Priority = z.enum(['critical', 'high', 'medium', 'low']);
 const Status = z.enum(['open', 'under_investigation', 'paused', 'resolved']);
@@ -27,9 +29,7 @@ const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
     .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
     .pipe(z.array(item).min(1));
 
-export const TicketListQuerySchema = z.object({
-  page: z.coerce.number().int().min(1).default(1),
-  page_size: z.coerce.number().int().min(1).max(100, 'must be at most 100').default(20),
+export const TicketListQuerySchema = PaginationQuery.extend({
   status: csv(Status).optional().openapi({ description: 'one or more, comma-separated' }),
   priority: csv(Priority).optional().openapi({ description: 'one or more, comma-separated' }),
   assigned_group_id: z.uuid().optional(),
@@ -39,7 +39,7 @@ export const TicketListQuerySchema = z.object({
   tag: z.string().trim().min(1).max(50).optional(),
   sla_breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
   search: z.string().trim().min(1).max(200).optional().openapi({ description: 'full text over title and description (web search syntax), or an exact ASM- number' }),
-  sort_by: z.enum(['created_at', 'updated_at', 'priority', 'status', 'ticket_number', 'title']).optional(),
+  sort_by: z.enum(TICKET_SORTS).optional(),
   sort_order: z.enum(['asc', 'desc']).optional(),
 });
 
