@@ -2,7 +2,7 @@
 import { requireConnections } from '../config/env.js';
 import { createDb } from '../db/index.js';
 import { createLogger } from '../logger.js';
-import { connectRedis } from '../redis.js';
+import { closeRedis, connectRedis } from '../redis.js';
 import { startHttpServer } from '../server.js';
 import { connectTemporal } from '../temporal/client.js';
 import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
@@ -12,13 +12,13 @@ runMain(async () => {
   const logger = createLogger(config.logLevel, 'api');
   const db = createDb(config.databaseUrl, undefined, logger);
   const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
-  const redis = connectRedis(config.redisUrl);
+  const redis = connectRedis(config.redisUrl, logger);
   const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port);
   logger.info({ port: http.port }, 'API listening');
   onShutdown(async () => {
     await http.close();
     await temporal.close();
-    await redis?.quit();
+    await closeRedis(redis);
     await db.destroy();
   });
 });

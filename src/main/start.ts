@@ -12,7 +12,7 @@ import { startEmbeddedPostgres } from '../dev/embedded-postgres.js';
 import { isListening } from '../dev/ports.js';
 import { startDevServer } from '../dev/temporal-dev-server.js';
 import { createLogger } from '../logger.js';
-import { connectRedis } from '../redis.js';
+import { closeRedis, connectRedis } from '../redis.js';
 import { startHttpServer } from '../server.js';
 import { connectTemporal } from '../temporal/client.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
@@ -95,8 +95,8 @@ runMain(async () => {
     stops.push(temporal.close);
     // The app gets the connections actually in use (embedded ones are only known now).
     const effective = { ...config, databaseUrl, temporal: { ...config.temporal, address } };
-    const redis = connectRedis(config.redisUrl);
-    if (redis) stops.push(async () => void (await redis.quit()));
+    const redis = connectRedis(config.redisUrl, logger);
+    stops.push(() => closeRedis(redis));
     const http = await startHttpServer({ config: effective, db, temporal: temporal.client, logger, redis }, config.port);
     stops.push(http.close);
     logger.info(

@@ -12,10 +12,27 @@ export interface LimiterOptions {
   keyPrefix: string;
 }
 
-function limiter(redis: Redis | undefined, o: LimiterOptions): RateLimiterAbstract {
+/** A limiter in Redis (or memory), with an in-memory twin that answers while Redis is down. */
+interface Limiter {
+  store: RateLimiterAbstract;
+  fallback: RateLimiterAbstract;
+}
+
+function limiter(redis: Redis | undefined, o: LimiterOptions): Limiter {
   const base = { points: o.points, duration: o.durationSeconds, keyPrefix: o.keyPrefix };
-  if (!redis) return new RateLimiterMemory(base);
-  return new RateLimiterRedis({ ...base, storeClient: redis, insuranceLimiter: new RateLimiterMemory(base) });
+  const memory = new RateLimiterMemory(base);
+  if (!redis) return { store: memory, fallback: memory };
+  return { store: new RateLimiterRedis({ ...base, storeClient: redis, insuranceLimiter: memory }), fallback: memory };
+}
+
+/** Run an operation on the store, or on the in-memory twin if the store fails. */
+async function withFallback<T>(l: Limiter, op: (r: RateLimiterAbstract) => Promise<T>): Promise<T> {
+  try {
+    return await op(l.store);
+  } catch (err) {
+    if (err instanceof RateLimiterRes) throw err; // "limited" is an answer, not a failure
+    return op(l.fallback);
+  }
 }
 
 export interface RateDecision {
@@ -26,13 +43,14 @@ export interface RateDecision {
 }
 
 /** Consume one point for `key`; never throws for "limited", only for store failures. */
-async function consume(l: RateLimiterAbstract, key: string, points = 1): Promise<RateDecision> {
+async function consume(l: Limiter, key: string, points = 1): Promise<RateDecision> {
+  const limit = l.store.points;
   try {
-    const res = await l.consume(key, points);
-    return { allowed: true, limit: l.points, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
+    const res = await withFallback(l, (r) => r.consume(key, points));
+    return { allowed: true, limit, remaining: res.remainingPoints, resetSeconds: Math.ceil(res.msBeforeNext / 1000) };
   } catch (err) {
     if (err instanceof RateLimiterRes) {
-      return { allowed: false, limit: l.points, remaining: 0, resetSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
+      return { allowed: false, limit, remaining: 0, resetSeconds: Math.max(1, Math.ceil(err.msBeforeNext / 1000)) };
     }
     throw err;
   }
@@ -47,9 +65,9 @@ export interface LoginThrottleOptions {
 export const DEFAULT_LOGIN_THROTTLE: LoginThrottleOptions = { failuresPerUsername: 5, failuresPerIp: 30, windowSeconds: 900 };
 
 export class RateLimits {
-  private readonly perPrincipal: RateLimiterAbstract;
-  private readonly loginByUsername: RateLimiterAbstract;
-  private readonly loginByIp: RateLimiterAbstract;
+  private readonly perPrincipal: Limiter;
+  private readonly loginByUsername: Limiter;
+  private readonly loginByIp: Limiter;
 
   constructor(opts: { perMinute: number; redis?: Redis; login?: LoginThrottleOptions }) {
     const login = opts.login ?? DEFAULT_LOGIN_THROTTLE;
@@ -65,10 +83,13 @@ export class RateLimits {
 
   /** Seconds to wait before this login may be tried, or 0 if it may be tried now. */
   async loginBlockedFor(username: string, ip: string): Promise<number> {
-    const [byUser, byIp] = await Promise.all([this.loginByUsername.get(username.toLowerCase()), this.loginByIp.get(ip)]);
+    const [byUser, byIp] = await Promise.all([
+      withFallback(this.loginByUsername, (r) => r.get(username.toLowerCase())),
+      withFallback(this.loginByIp, (r) => r.get(ip)),
+    ]);
     const wait = (res: RateLimiterRes | null, limit: number) =>
       res && res.consumedPoints >= limit ? Math.max(1, Math.ceil(res.msBeforeNext / 1000)) : 0;
-    return Math.max(wait(byUser, this.loginByUsername.points), wait(byIp, this.loginByIp.points));
+    return Math.max(wait(byUser, this.loginByUsername.store.points), wait(byIp, this.loginByIp.store.points));
   }
 
   async loginFailed(username: string, ip: string): Promise<void> {
@@ -76,6 +97,6 @@ export class RateLimits {
   }
 
   async loginSucceeded(username: string): Promise<void> {
-    await this.loginByUsername.delete(username.toLowerCase());
+    await withFallback(this.loginByUsername, (r) => r.delete(username.toLowerCase()));
   }
 }

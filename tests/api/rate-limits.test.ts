@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/dev/ports.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { createUser, PASSWORD, signedIn } from '../helpers/factories.js';
 
@@ -69,6 +70,21 @@ describe('per-principal rate limit (Redis, shared by instances)', () => {
     const second = await burst(b, token, 3);
     expect([...first, ...second].map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
     expect(second[1]!.headers.get('ratelimit-remaining')).toBe('0');
+  });
+});
+
+describe('per-principal rate limit when Redis is unreachable', () => {
+  it('falls back to an in-memory budget: still answers, still limits', async () => {
+    const dead = await freePort(); // nothing listens here
+    const h = await startHarness({ worker: false, env: { RATE_LIMIT_PER_MINUTE: String(LIMIT), REDIS_URL: `redis://127.0.0.1:${dead}` } });
+    try {
+      const { token } = await signedIn(h, 'agent');
+      const responses = await burst(h, token, LIMIT + 1);
+      expect(responses.map((r) => r.status)).toEqual([...Array(LIMIT).fill(200), 429]);
+      expect(responses[0]!.headers.get('ratelimit-limit')).toBe(String(LIMIT));
+    } finally {
+      await h.stop();
+    }
   });
 });
 

@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '../../src/config/env.js';
 import { createDb, type Db } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import type { LoginThrottleOptions } from '../../src/rate-limit/index.js';
-import { connectRedis } from '../../src/redis.js';
+import { closeRedis, connectRedis } from '../../src/redis.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/server.js';
 import { connectTemporal, type TemporalHandle } from '../../src/temporal/client.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
@@ -65,7 +65,7 @@ export async function startHarness(
   const temporal = await connectTemporal(config.temporal.address!, config.temporal.namespace);
   const logger = createLogger(config.logLevel);
   installTemporalRuntime(logger);
-  const redis = connectRedis(config.redisUrl);
+  const redis = connectRedis(config.redisUrl, logger);
   const tuning = { createWaitMs: opts.createWaitMs, loginThrottle: opts.loginThrottle, stream: opts.stream };
   const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis, tuning }, 0, '127.0.0.1');
 
@@ -100,7 +100,7 @@ export async function startHarness(
     async stop() {
       await harness.worker?.stop();
       await http.close();
-      await redis?.quit();
+      await closeRedis(redis);
       await temporal.close();
       await db.destroy();
     },
