@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Group, User } from '../../src/models/index.js';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { inject } from 'vitest';
+import { createDb, migrateLatest } from '../../src/db/index.js';
+import { createDatabaseIfMissing } from '../../src/dev/embedded-postgres.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { createApiKey, createGroup, createUser, login, PASSWORD, signedIn, unique } from '../helpers/factories.js';
 
@@ -12,6 +17,29 @@ beforeAll(async () => {
   [admin, manager, agent] = await Promise.all([signedIn(h, 'admin'), signedIn(h, 'manager'), signedIn(h, 'agent')]);
 });
 afterAll(() => h.stop());
+
+/** An app on a freshly migrated database of its own. */
+async function scratchHarness() {
+  const admin = inject('adminDatabaseUrl');
+  const name = `servicemeow_users_${randomBytes(4).toString('hex')}`;
+  await createDatabaseIfMissing(admin, name);
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  const db = createDb(url.toString(), { min: 0, max: 2 });
+  await migrateLatest(db);
+  await db.destroy();
+  const h = await startHarness({ worker: false, env: { DATABASE_URL: url.toString() } });
+  return {
+    h,
+    stop: async () => {
+      await h.stop();
+      const client = new pg.Client({ connectionString: admin });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
 
 const PAYLOADS = [`Robert'); DROP TABLE users;--`, `<script>alert("x")</script>`, `" OR "1"="1`, `ünïcødé ✓ 猫`];
 
@@ -114,17 +142,20 @@ describe('users', () => {
   });
 
   it('never loses the last active admin', async () => {
-    // Make every other admin inactive for this check, then restore them.
-    const others = await User.query(h.db).where({ role: 'admin', isActive: true }).whereNot('id', admin.user.id);
-    await User.query(h.db).patch({ isActive: false } as Partial<User>).whereIn('id', others.map((u) => u.id));
+    // A database of its own: here this admin really is the only one, and no other test file's
+    // admins are touched.
+    const scratch = await scratchHarness();
     try {
+      const only = await signedIn(scratch.h, 'admin');
       for (const body of [{ is_active: false }, { role: 'agent' }]) {
-        const res = await call(h, 'PATCH', `/api/v1/users/${admin.user.id}`, { token: admin.token, body });
+        const res = await call(scratch.h, 'PATCH', `/api/v1/users/${only.user.id}`, { token: only.token, body });
         expect(res.status).toBe(409);
         expect(res.body.error.code).toBe('last_admin');
       }
+      const second = await createUser(scratch.h.db, { role: 'admin' });
+      expect((await call(scratch.h, 'PATCH', `/api/v1/users/${second.id}`, { token: only.token, body: { role: 'agent' } })).status).toBe(200);
     } finally {
-      await User.query(h.db).patch({ isActive: true } as Partial<User>).whereIn('id', others.map((u) => u.id));
+      await scratch.stop();
     }
   });
 });
