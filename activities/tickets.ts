@@ -1,7 +1,9 @@
 /** Thin, idempotent adapters between the ticket workflow and the ticket-record commands. */
 import { ApplicationFailure } from '@temporalio/activity';
 import { insertTicketRecord, InvalidReferenceError, persistTicketMutation, type TicketMutation } from '../src/commands/tickets/record.js';
-import type { TicketCreateInput } from '../workflows/definitions.js';
+import { loadSlaTerms } from '../src/commands/sla/terms.js';
+import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
+import type { SlaTerms } from '../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../workflows/ticket-state.js';
 import type { ActivityDeps } from './index.js';
 
@@ -17,6 +19,11 @@ export function createTicketActivities({ db }: ActivityDeps) {
         }
         throw err;
       }
+    },
+
+    /** The SLA policy a ticket of this priority runs under now (read on priority change). */
+    async loadSlaTerms(priority: TicketPriority): Promise<SlaTerms | null> {
+      return loadSlaTerms(db, priority);
     },
 
     /** Applies one mutation of the given version exactly once (see persistTicketMutation). */

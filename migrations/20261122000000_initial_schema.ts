@@ -53,7 +53,7 @@ export async function up(knex: Knex): Promise<void> {
     uuidPk(t, knex);
     t.text('name').notNullable().unique();
     t.text('timezone').notNullable();
-    // { "mon": [["09:00","17:00"]], ... } — several ranges per day
+    // { "mon": [{ "start": "09:00", "end": "17:00" }], ... } — several ranges per day
     t.jsonb('weekly_hours').notNullable();
     // ["2026-12-25", ...] in the calendar's own time zone
     t.jsonb('holidays').notNullable().defaultTo('[]');

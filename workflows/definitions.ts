@@ -6,6 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { TicketChanges, TicketSnapshot } from './ticket-state.js';
+import type { SlaTimelineEntry, TicketSla } from './sla/clock.js';
 
 export const TICKET_WORKFLOW_PREFIX = 'ticket-';
 
@@ -75,6 +76,15 @@ export const createdUpdate = defineUpdate<TicketState>('created');
 
 /** The workflow's live state. */
 export const stateQuery = defineQuery<TicketSnapshot | null>('state');
+
+/** The live SLA clocks and their timeline; the caller computes figures at its own `now`. */
+export interface SlaView {
+  sla: TicketSla;
+  timeline: SlaTimelineEntry[];
+  /** oldest timeline entries dropped to keep the state bounded */
+  timelineDropped: number;
+}
+export const slaQuery = defineQuery<SlaView | null>('sla');
 
 /** Every mutation names its request, so a retry (even across continue-as-new) is answered, not re-applied. */
 interface MutationRequest {

@@ -4,6 +4,7 @@
  * produces. Deterministic and free of I/O: the workflow and the unit tests both import it.
  */
 import type { TicketPriority, TicketStatus } from './definitions.js';
+import { meet, pauseSla, reopenSla, resolveSla, resumeSla, retargetSla, type SlaStep, type SlaTerms, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
 
 export interface TicketSnapshot {
   id: string;
@@ -24,6 +25,8 @@ export interface TicketSnapshot {
   pausedAt: string | null;
   totalPausedSeconds: number;
   deleted: boolean;
+  /** the SLA clocks; absent only in histories recorded before the SLA engine */
+  sla?: TicketSla;
 }
 
 /** SPEC §4: every allowed next status. */
@@ -87,6 +90,8 @@ export interface AppliedChange {
   fields: FieldChange[];
   /** event types in the order they are emitted */
   events: string[];
+  /** what the change did to the SLA clocks */
+  slaTimeline: SlaTimelineEntry[];
 }
 
 const FIELD_NAMES: Record<keyof TicketChanges, string> = {
@@ -105,9 +110,10 @@ const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse
 
 /**
  * Apply an accepted change at instant `at` (ISO). Returns the next snapshot with its version
- * bumped, or `fields: []` and the snapshot unchanged when nothing actually changes.
+ * bumped, or `fields: []` and the snapshot unchanged when nothing actually changes. `terms` are the
+ * SLA policy of the new priority when the priority changes.
  */
-export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: string): AppliedChange {
+export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: string, terms?: SlaTerms): AppliedChange {
   const fields: FieldChange[] = [];
   const next: TicketSnapshot = { ...s, tags: [...s.tags] };
   for (const key of Object.keys(FIELD_NAMES) as (keyof TicketChanges)[]) {
@@ -116,7 +122,7 @@ export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: strin
     fields.push({ field: FIELD_NAMES[key], old: s[key], new: value });
     (next as unknown as Record<string, unknown>)[key] = value;
   }
-  if (fields.length === 0) return { next: s, fields, events: [] };
+  if (fields.length === 0) return { next: s, fields, events: [], slaTimeline: [] };
 
   next.version = s.version + 1;
   const events = ['ticket.updated'];
@@ -144,5 +150,30 @@ export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: strin
     events.push('ticket.assigned');
     if (next.assignedUserId && !s.firstAssignedAt) next.firstAssignedAt = at;
   }
-  return { next, fields, events };
+  const slaTimeline: SlaTimelineEntry[] = [];
+  if (s.sla) {
+    const step = slaAfterChange(s, next, s.sla, Date.parse(at), terms);
+    next.sla = step.sla;
+    slaTimeline.push(...step.timeline);
+  }
+  return { next, fields, events, slaTimeline };
+}
+
+/** The clocks follow the change: targets first (elapsed kept), then pause/resume/resolve/reopen, then first assignment. */
+function slaAfterChange(prev: TicketSnapshot, next: TicketSnapshot, sla: TicketSla, at: number, terms: SlaTerms | undefined): SlaStep {
+  const steps: SlaStep[] = [];
+  let current = sla;
+  const apply = (step: SlaStep) => {
+    steps.push(step);
+    current = step.sla;
+  };
+  if (terms && next.priority !== prev.priority) apply(retargetSla(current, terms, at));
+  if (next.status !== prev.status) {
+    if (prev.status === 'paused' && next.status !== 'resolved') apply(resumeSla(current, at));
+    if (next.status === 'paused') apply(pauseSla(current, at));
+    if (next.status === 'resolved') apply(resolveSla(current, at));
+    if (prev.status === 'resolved') apply(reopenSla(current, at));
+  }
+  if (next.assignedUserId && !prev.firstAssignedAt) apply(meet({ sla: current, timeline: [] }, 'assign', at));
+  return { sla: current, timeline: steps.flatMap((x) => x.timeline) };
 }

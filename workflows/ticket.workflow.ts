@@ -27,6 +27,7 @@ import {
   deleteUpdate,
   editNoteUpdate,
   SlaBreachedKey,
+  slaQuery,
   stateQuery,
   TicketNumberKey,
   TicketPriorityKey,
@@ -37,8 +38,10 @@ import {
   type NoteRequest,
   type TicketCreateInput,
   type TicketState,
+  type Actor,
 } from './definitions.js';
 import { applyChange, rejectChange, type Rejection, type TicketSnapshot } from './ticket-state.js';
+import { dueSignals, fireSignal, isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
 
 // A database outage must not lose an accepted change: retry, backing off to 30 s, until it is back.
 const WRITE_RETRY: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InvalidReference'] };
@@ -62,10 +65,16 @@ const records = (): typeof localRecords => (patched('local-activity-writes') ? l
 const RECENT_RESULTS = 200;
 /** Continue-as-new after this many mutations even if the server has not suggested it yet. */
 const DEFAULT_MAX_MUTATIONS_PER_RUN = 1_000;
+/** The SLA timeline keeps its most recent entries (a ticket paused thousands of times stays small). */
+const MAX_TIMELINE = 500;
+
+const SYSTEM: Actor = { type: 'system', userId: null };
 
 export interface CarriedState {
   snapshot: TicketSnapshot;
   recent: [string, MutationResult][];
+  timeline?: SlaTimelineEntry[];
+  timelineDropped?: number;
 }
 
 export interface TicketWorkflowInput {
@@ -94,12 +103,35 @@ class TicketEntity {
   snapshot: TicketSnapshot | null;
   creationFailure: string | null = null;
   mutationsThisRun = 0;
+  /** when the next SLA signal is due (epoch ms), or null when no clock runs */
+  slaNext: number | null = null;
+  timeline: SlaTimelineEntry[];
+  timelineDropped: number;
   private readonly serial = new Serial();
   private readonly recent: Map<string, MutationResult>;
 
   constructor(carried: CarriedState | undefined) {
     this.snapshot = carried?.snapshot ?? null;
     this.recent = new Map(carried?.recent ?? []);
+    this.timeline = carried?.timeline ?? [];
+    this.timelineDropped = carried?.timelineDropped ?? 0;
+    this.slaNext = this.snapshot?.sla ? nextSlaInstant(this.snapshot.sla) : null;
+  }
+
+  /** The ticket as its row now holds it. */
+  setSnapshot(next: TicketSnapshot): void {
+    this.snapshot = next;
+    this.slaNext = next.sla && !next.deleted ? nextSlaInstant(next.sla) : null;
+    upsertSearchAttributes(searchAttributes(next));
+  }
+
+  recordTimeline(entries: SlaTimelineEntry[]): void {
+    this.timeline.push(...entries);
+    const excess = this.timeline.length - MAX_TIMELINE;
+    if (excess > 0) {
+      this.timeline.splice(0, excess);
+      this.timelineDropped += excess;
+    }
   }
 
   get deleted(): boolean {
@@ -114,18 +146,22 @@ class TicketEntity {
     if (rejection) reject(rejection);
   }
 
-  /** Serialise, re-check against the state the mutation will really see, apply, remember. */
+  /**
+   * Serialise, re-check against the state the mutation will really see, apply, remember. SLA
+   * signals already due are recorded first, so a change never overtakes a deadline that passed
+   * (e.g. a resolve arriving with the timer of a deadline that fell while no worker ran).
+   */
   mutate(requestId: string, check: (s: TicketSnapshot) => Rejection | null, apply: (s: TicketSnapshot) => Promise<TicketSnapshot | null>): Promise<MutationResult> {
     return this.serial.run(async () => {
       const prior = this.recent.get(requestId);
       if (prior) return prior;
       this.validate(requestId, check);
+      await this.recordDueSignals();
       const next = await apply(this.snapshot!);
       const result = next ? { version: next.version, changed: true } : { version: this.snapshot!.version, changed: false };
       if (next) {
-        this.snapshot = next;
+        this.setSnapshot(next);
         this.mutationsThisRun++;
-        upsertSearchAttributes(searchAttributes(next));
       }
       this.recent.set(requestId, result);
       if (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value!);
@@ -133,9 +169,59 @@ class TicketEntity {
     });
   }
 
-  carry(): CarriedState {
-    return { snapshot: this.snapshot!, recent: [...this.recent] };
+  /** Fire the SLA signals due now, in the serial order of mutations. */
+  fireDueSignals(): Promise<void> {
+    return this.serial.run(() => this.recordDueSignals());
   }
+
+  /**
+   * Each due signal becomes a version of its own per metric: the row's breach columns, an audit
+   * entry and an event, written once (the version is the idempotency key). Exactly once follows:
+   * the fired instant is part of the state that every later run and replay starts from.
+   */
+  private async recordDueSignals(): Promise<void> {
+    for (const metric of SLA_METRICS) {
+      const s = this.snapshot;
+      if (!s?.sla || s.deleted) return;
+      const now = Date.now();
+      const due = dueSignals(s.sla, now).filter((d) => d.metric === metric);
+      if (due.length === 0) continue;
+      let sla: TicketSla = s.sla;
+      const timeline: SlaTimelineEntry[] = [];
+      for (const signal of due) {
+        const step = fireSignal(sla, signal, now);
+        sla = step.sla;
+        timeline.push(...step.timeline);
+      }
+      const next: TicketSnapshot = { ...s, version: s.version + 1, sla };
+      const cycle = sla[metric].cycle;
+      await records().persistTicketMutation({
+        ticketId: s.id,
+        version: next.version,
+        at: new Date(now).toISOString(),
+        actor: SYSTEM,
+        ticket: next,
+        audit: due.map((d) => ({ action: `sla_${d.signal}`, field: `sla.${metric}`, old: null, new: { due_at: new Date(d.at).toISOString(), cycle } })),
+        events: due.map((d) => ({
+          type: `ticket.sla_${d.signal}`,
+          changes: {},
+          data: { sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds } },
+        })),
+      });
+      this.setSnapshot(next);
+      this.recordTimeline(timeline);
+    }
+  }
+
+  carry(): CarriedState {
+    return { snapshot: this.snapshot!, recent: [...this.recent], timeline: this.timeline, timelineDropped: this.timelineDropped };
+  }
+}
+
+/** The timeline's first lines, rebuilt from the clocks the creation activity started. */
+function startTimeline(sla: TicketSla, s: TicketSnapshot): SlaTimelineEntry[] {
+  const terms = { assignTargetSeconds: sla.assign.targetSeconds, resolveTargetSeconds: sla.resolve.targetSeconds, atRiskPercent: sla.atRiskPercent, calendar: sla.calendar };
+  return startSla(terms, Date.parse(s.createdAt), s.firstAssignedAt !== null).timeline;
 }
 
 function searchAttributes(s: TicketSnapshot) {
@@ -145,7 +231,7 @@ function searchAttributes(s: TicketSnapshot) {
     { key: TicketPriorityKey, value: s.priority },
     { key: AssignedGroupKey, value: s.assignedGroupId ?? null },
     { key: AssignedUserKey, value: s.assignedUserId ?? null },
-    { key: SlaBreachedKey, value: false },
+    { key: SlaBreachedKey, value: isBreached(s.sla) },
   ] as Parameters<typeof upsertSearchAttributes>[0] & unknown[];
 }
 
@@ -169,6 +255,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
     return stateOf(ticket.snapshot!);
   });
   setHandler(stateQuery, () => ticket.snapshot);
+  setHandler(slaQuery, () =>
+    ticket.snapshot?.sla ? { sla: ticket.snapshot.sla, timeline: ticket.timeline, timelineDropped: ticket.timelineDropped } : null,
+  );
 
   setHandler(
     changeUpdate,
@@ -178,8 +267,12 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
         (s) => rejectChange(s, req.changes, req.expectedVersion),
         async (s) => {
           const at = new Date().toISOString();
-          const applied = applyChange(s, req.changes, at);
+          // a new priority brings its policy's SLA terms (read now: policy edits apply from here on)
+          const priorityChanges = req.changes.priority !== undefined && req.changes.priority !== s.priority;
+          const terms = s.sla && priorityChanges ? ((await records().loadSlaTerms(req.changes.priority!)) ?? undefined) : undefined;
+          const applied = applyChange(s, req.changes, at, terms);
           if (applied.fields.length === 0) return null;
+          ticket.recordTimeline(applied.slaTimeline);
           const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
           await records().persistTicketMutation({
             ticketId: s.id,
@@ -261,11 +354,25 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
       return;
     }
-    upsertSearchAttributes(searchAttributes(ticket.snapshot));
+    const created = ticket.snapshot;
+    ticket.setSnapshot(created);
+    if (created.sla) ticket.recordTimeline(startTimeline(created.sla, created));
   }
 
-  // Live until deleted; continue-as-new (after every handler has finished) before history grows large.
-  await condition(() => ticket.deleted || workflowInfo().continueAsNewSuggested || ticket.mutationsThisRun >= maxMutations);
+  // Live until deleted, waking for each SLA signal at its instant; continue-as-new (after every
+  // handler has finished) before history grows large. The clocks travel in the carried snapshot.
+  const leaving = () => ticket.deleted || workflowInfo().continueAsNewSuggested || ticket.mutationsThisRun >= maxMutations;
+  for (;;) {
+    const next = ticket.slaNext;
+    if (next === null) {
+      await condition(() => leaving() || ticket.slaNext !== null);
+    } else if (next > Date.now()) {
+      // re-armed whenever a change moves the instant (pause, resume, priority, assignment)
+      await condition(() => leaving() || ticket.slaNext !== next, Math.ceil(next - Date.now()));
+    }
+    if (leaving()) break;
+    if (ticket.slaNext !== null && ticket.slaNext <= Date.now()) await ticket.fireDueSignals();
+  }
   await condition(allHandlersFinished);
   if (ticket.deleted) return;
   await continueAsNew<typeof ticketWorkflow>({ carried: ticket.carry(), maxMutationsPerRun: input.maxMutationsPerRun });

@@ -1,6 +1,5 @@
 import { BaseModel } from './BaseModel.js';
-
-export type Weekday = 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat' | 'sun';
+import type { HoursRange, Weekday } from '../../workflows/sla/calendar.js';
 
 export class BusinessCalendar extends BaseModel {
   static override jsonAttributes = ['weeklyHours', 'holidays'];
@@ -10,7 +9,7 @@ export class BusinessCalendar extends BaseModel {
   id!: string;
   name!: string;
   timezone!: string;
-  weeklyHours!: Partial<Record<Weekday, [string, string][]>>;
+  weeklyHours!: Partial<Record<Weekday, HoursRange[]>>;
   holidays!: string[];
   createdAt!: Date;
   updatedAt!: Date;

@@ -1,5 +1,6 @@
 import { BaseModel } from './BaseModel.js';
 import type { TicketPriority, TicketStatus } from '../../workflows/definitions.js';
+import type { TicketSla } from '../../workflows/sla/clock.js';
 
 /** Read model of a ticket; written only by the ticket workflow's activities. */
 export class Ticket extends BaseModel {
@@ -35,7 +36,8 @@ export class Ticket extends BaseModel {
   slaResolveBreachedAt!: Date | null;
   slaResolveMetAt!: Date | null;
   slaBreached!: boolean;
-  slaState!: Record<string, unknown> | null;
+  /** the workflow's SLA clocks as of `version` */
+  slaState!: TicketSla | null;
   createdAt!: Date;
   updatedAt!: Date;
   deletedAt!: Date | null;

@@ -12,5 +12,5 @@ export { Webhook } from './Webhook.js';
 export { Event } from './Event.js';
 export { WebhookDelivery, WebhookDeliveryAttempt } from './WebhookDelivery.js';
 export { SlaPolicy } from './SlaPolicy.js';
-export { BusinessCalendar, type Weekday } from './BusinessCalendar.js';
+export { BusinessCalendar } from './BusinessCalendar.js';
 export { IdempotencyKey } from './IdempotencyKey.js';

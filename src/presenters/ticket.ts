@@ -1,16 +1,18 @@
 /** Ticket → JSON: the explicit field list REST bodies, events and MCP results share. */
 import type { Ticket } from '../models/index.js';
-import { slaFigures } from '../sla/figures.js';
+import { slaFigures, type SlaFigures, type SlaMetric } from '../../workflows/sla/clock.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
+/** A ticket created before any SLA policy existed has no clock. */
+const NO_SLA: SlaFigures = { target_seconds: 0, elapsed_seconds: 0, remaining_seconds: 0, due_at: null, at_risk_at: null, state: 'met', at_risk: false, breached_at: null, met_at: null, cycle: 1 };
+
+/** SLA figures at `now`, from the clocks the workflow wrote with the row (same pure code as the workflow's timers). */
+export function presentSla(t: Ticket, metric: SlaMetric, now: Date): SlaFigures {
+  return t.slaState ? slaFigures(t.slaState, metric, now.getTime()) : NO_SLA;
+}
+
 export function presentTicket(t: Ticket, now: Date = new Date()) {
-  const common = {
-    startedAt: t.createdAt,
-    pausedSeconds: t.totalPausedSeconds,
-    pausedSince: t.pausedAt,
-    atRiskPercent: 80,
-  };
   return {
     id: t.id,
     ticket_number: t.ticketNumber,
@@ -30,16 +32,7 @@ export function presentTicket(t: Ticket, now: Date = new Date()) {
     paused_at: iso(t.pausedAt),
     total_paused_seconds: t.totalPausedSeconds,
     sla_breached: t.slaBreached,
-    sla: {
-      assign: slaFigures(
-        { ...common, targetSeconds: t.slaAssignTargetSeconds, stoppedAt: t.firstAssignedAt, breachedAt: t.slaAssignBreachedAt },
-        now,
-      ),
-      resolve: slaFigures(
-        { ...common, targetSeconds: t.slaResolveTargetSeconds, stoppedAt: t.resolvedAt, breachedAt: t.slaResolveBreachedAt },
-        now,
-      ),
-    },
+    sla: { assign: presentSla(t, 'assign', now), resolve: presentSla(t, 'resolve', now) },
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),
   };

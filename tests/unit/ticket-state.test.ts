@@ -52,7 +52,7 @@ describe('applyChange', () => {
 
   it('changes nothing (not even the version) when nothing differs', () => {
     const r = applyChange(base, { title: 'T', status: 'open' }, '2026-01-01T01:00:00.000Z');
-    expect(r).toEqual({ next: base, fields: [], events: [] });
+    expect(r).toEqual({ next: base, fields: [], events: [], slaTimeline: [] });
   });
 
   it('accounts paused time on resume, and emits the status events', () => {

@@ -3,12 +3,14 @@
  * per ticket version: a retried activity finds its row (or audit entry, or event) and returns it.
  */
 import type { Knex } from 'knex';
-import { AuditLog, SlaPolicy, Ticket, TicketNote } from '../../models/index.js';
+import { AuditLog, Ticket, TicketNote } from '../../models/index.js';
 import { envelope } from '../../events/envelope.js';
 import { insertEvent } from '../../events/store.js';
 import { presentTicket } from '../../presenters/ticket.js';
 import type { Actor, TicketCreateInput } from '../../../workflows/definitions.js';
 import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
+import { isBreached, signalInstant, startSla, type TicketSla } from '../../../workflows/sla/clock.js';
+import { loadSlaTerms } from '../sla/terms.js';
 
 /** The input names a group or user that does not exist (any more): retrying cannot help. */
 export class InvalidReferenceError extends Error {
@@ -38,6 +40,29 @@ export function snapshotOf(t: Ticket): TicketSnapshot {
     pausedAt: iso(t.pausedAt),
     totalPausedSeconds: t.totalPausedSeconds,
     deleted: t.deletedAt !== null,
+    ...(t.slaState ? { sla: t.slaState } : {}),
+  };
+}
+
+const date = (epochMs: number | null) => (epochMs === null ? null : new Date(epochMs));
+const dateOf = (isoString: string | null) => (isoString ? new Date(isoString) : null);
+
+/** The SLA columns of a ticket row: the clocks as JSON plus the instants SQL filters and reports on. */
+function slaColumns(sla: TicketSla | undefined): Partial<Ticket> {
+  if (!sla) return {};
+  return {
+    slaState: sla,
+    slaBreached: isBreached(sla),
+    slaAssignTargetSeconds: sla.assign.targetSeconds,
+    slaAssignDueAt: date(signalInstant(sla, 'assign', 'breached')),
+    slaAssignAtRiskAt: dateOf(sla.assign.atRiskAt),
+    slaAssignBreachedAt: dateOf(sla.assign.breachedAt),
+    slaAssignMetAt: dateOf(sla.assign.metAt),
+    slaResolveTargetSeconds: sla.resolve.targetSeconds,
+    slaResolveDueAt: date(signalInstant(sla, 'resolve', 'breached')),
+    slaResolveAtRiskAt: dateOf(sla.resolve.atRiskAt),
+    slaResolveBreachedAt: dateOf(sla.resolve.breachedAt),
+    slaResolveMetAt: dateOf(sla.resolve.metAt),
   };
 }
 
@@ -45,8 +70,9 @@ export function snapshotOf(t: Ticket): TicketSnapshot {
 export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Promise<TicketSnapshot> {
   try {
     return await db.transaction(async (trx) => {
-      const policy = await SlaPolicy.query(trx).findById(input.priority);
+      const terms = await loadSlaTerms(trx, input.priority);
       const createdAt = new Date(input.requestedAt);
+      const sla = terms ? startSla(terms, createdAt.getTime(), input.assignedUserId !== null).sla : undefined;
       const inserted = await Ticket.query(trx)
         .insert({
           id: input.id,
@@ -62,9 +88,7 @@ export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Pr
           createdVia: input.createdVia,
           version: 1,
           firstAssignedAt: input.assignedUserId ? createdAt : null,
-          slaAssignTargetSeconds: policy?.assignTargetSeconds ?? null,
-          slaResolveTargetSeconds: policy?.resolveTargetSeconds ?? null,
-          slaAssignMetAt: input.assignedUserId ? createdAt : null,
+          ...slaColumns(sla),
           createdAt,
           updatedAt: createdAt,
         } as Partial<Ticket>)
@@ -102,7 +126,8 @@ export interface TicketMutation {
   ticket: TicketSnapshot;
   note?: { op: 'add' | 'edit'; id: string; content: string; isInternal: boolean };
   audit: { action: string; field: string | null; old: unknown; new: unknown }[];
-  events: { type: string; changes: Record<string, { old: unknown; new: unknown }> }[];
+  /** `data` joins the envelope's data (e.g. which SLA metric breached) */
+  events: { type: string; changes: Record<string, { old: unknown; new: unknown }>; data?: Record<string, unknown> }[];
 }
 
 /**
@@ -123,10 +148,9 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
         tags: t.tags,
         assignedGroupId: t.assignedGroupId,
         assignedUserId: t.assignedUserId,
-        firstAssignedAt: t.firstAssignedAt ? new Date(t.firstAssignedAt) : null,
-        slaAssignMetAt: t.firstAssignedAt ? new Date(t.firstAssignedAt) : null,
-        resolvedAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
-        slaResolveMetAt: t.resolvedAt ? new Date(t.resolvedAt) : null,
+        firstAssignedAt: dateOf(t.firstAssignedAt),
+        resolvedAt: dateOf(t.resolvedAt),
+        ...slaColumns(t.sla),
         pausedAt: t.pausedAt ? new Date(t.pausedAt) : null,
         totalPausedSeconds: t.totalPausedSeconds,
         deletedAt: t.deleted ? at : null,
@@ -158,7 +182,7 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
       await recordAudit(trx, ticket, m.actor, { action: entry.action, field: entry.field ?? undefined, oldValue: entry.old, newValue: entry.new });
     }
     const note = m.note ? { id: m.note.id, content: m.note.content, is_internal: m.note.isInternal } : undefined;
-    for (const event of m.events) await recordEvent(trx, ticket, event.type, m.actor, event.changes, note ? { note } : {});
+    for (const event of m.events) await recordEvent(trx, ticket, event.type, m.actor, event.changes, { ...(note ? { note } : {}), ...event.data });
   });
 }
 

@@ -117,13 +117,16 @@ export const IdempotencyHeaders = z.object({
 });
 
 const SlaMetric = z.object({
-  target_seconds: z.number().int().nullable(),
-  elapsed_seconds: z.number().int(),
-  remaining_seconds: z.number().int().nullable(),
-  due_at: z.string().nullable(),
+  target_seconds: z.number().int().describe('the target in business seconds'),
+  elapsed_seconds: z.number().int().describe('business seconds counted so far (paused time never counts)'),
+  remaining_seconds: z.number().int(),
+  due_at: z.string().nullable().describe('the deadline while the clock runs; null while paused or met'),
+  at_risk_at: z.string().nullable(),
   state: z.enum(['running', 'paused', 'met', 'breached']),
   at_risk: z.boolean(),
   breached_at: z.string().nullable(),
+  met_at: z.string().nullable(),
+  cycle: z.number().int().describe('1, then +1 for each reopen (signals fire once per cycle)'),
 });
 
 export const TicketSchema = z
