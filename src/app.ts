@@ -20,6 +20,7 @@ import { dashboardRoutes } from './http/routes/dashboard/index.js';
 import { eventRoutes } from './http/routes/events/index.js';
 import { EventHub } from './events/hub.js';
 import { groupRoutes } from './http/routes/groups/index.js';
+import { slaRoutes } from './http/routes/sla/index.js';
 import { userRoutes } from './http/routes/users/index.js';
 import { RateLimits } from './rate-limit/index.js';
 
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   authRoutes(api, routeDeps);
   userRoutes(api, routeDeps);
   groupRoutes(api, routeDeps);
+  slaRoutes(api, routeDeps);
   apiKeyRoutes(api, routeDeps);
   ticketRoutes(api, routeDeps);
   dashboardRoutes(api, routeDeps);

@@ -27,6 +27,7 @@ export type Action =
   | 'tickets.delete'
   | 'dashboards.read'
   | 'webhooks.manage'
+  | 'slaPolicies.read'
   | 'slaPolicies.manage';
 
 /** Which roles may perform each action. */
@@ -46,6 +47,7 @@ export const ROLE_MATRIX: Readonly<Record<Action, readonly Role[]>> = {
   'tickets.delete': ['admin', 'manager'],
   'dashboards.read': ['admin', 'manager'],
   'webhooks.manage': ['admin', 'manager'],
+  'slaPolicies.read': ['admin', 'manager', 'agent'],
   'slaPolicies.manage': ['admin'],
 };
 
@@ -66,6 +68,7 @@ const SCOPE_NEEDED: Readonly<Record<Action, 'tickets:read' | 'tickets:write' | '
   'apiKeys.manageOwn': 'admin',
   'apiKeys.manageAll': 'admin',
   'webhooks.manage': 'admin',
+  'slaPolicies.read': 'tickets:read',
   'slaPolicies.manage': 'admin',
 };
 

@@ -1,10 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Group, User } from '../../src/models/index.js';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { inject } from 'vitest';
-import { createDb, migrateLatest } from '../../src/db/index.js';
-import { createDatabaseIfMissing } from '../../src/dev/embedded-postgres.js';
+import { scratchDatabase } from '../helpers/scratch.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { createApiKey, createGroup, createUser, login, PASSWORD, signedIn, unique } from '../helpers/factories.js';
 
@@ -20,23 +16,13 @@ afterAll(() => h.stop());
 
 /** An app on a freshly migrated database of its own. */
 async function scratchHarness() {
-  const admin = inject('adminDatabaseUrl');
-  const name = `servicemeow_users_${randomBytes(4).toString('hex')}`;
-  await createDatabaseIfMissing(admin, name);
-  const url = new URL(admin);
-  url.pathname = `/${name}`;
-  const db = createDb(url.toString(), { min: 0, max: 2 });
-  await migrateLatest(db);
-  await db.destroy();
-  const h = await startHarness({ worker: false, env: { DATABASE_URL: url.toString() } });
+  const database = await scratchDatabase('users');
+  const h = await startHarness({ worker: false, env: { DATABASE_URL: database.url } });
   return {
     h,
     stop: async () => {
       await h.stop();
-      const client = new pg.Client({ connectionString: admin });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
-      await client.end();
+      await database.drop();
     },
   };
 }

@@ -6,39 +6,13 @@
  * 2. The API process is SIGKILLed with creates in flight; clients retry with their
  *    Idempotency-Keys against a new API process: one ticket per key, no duplicates.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../src/dev/ports.js';
 import { AuditLog, Event, Ticket } from '../../src/models/index.js';
 import { eventually } from '../helpers/eventually.js';
+import { kill, launch } from '../helpers/processes.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { ensureSlaPolicies, login, createUser } from '../helpers/factories.js';
-
-const repo = path.resolve(import.meta.dirname, '../..');
-
-/** One process, so SIGKILL really kills it (the tsx wrapper would leave its child running). */
-function launch(script: string, env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  const ready = new Promise<void>((resolve, reject) => {
-    const onData = (c: Buffer) => {
-      out += c.toString();
-      if (/worker running|API listening/.test(out)) resolve();
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-  });
-  return { child, ready };
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGKILL');
-  await exited;
-}
 
 let h: Harness;
 let token: string;

@@ -23,6 +23,7 @@ const EXPECTED: Record<Action, [boolean, boolean, boolean]> = {
   'tickets.delete': [true, true, false],
   'dashboards.read': [true, true, false],
   'webhooks.manage': [true, true, false],
+  'slaPolicies.read': [true, true, true],
   'slaPolicies.manage': [true, false, false],
 };
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
 import { PaginationQuery } from '../../pagination.js';
 
-const Priority = z.enum(['critical', 'high', 'medium', 'low']);
+export const Priority = z.enum(['critical', 'high', 'medium', 'low']);
 const Status = z.enum(['open', 'under_investigation', 'paused', 'resolved']);
 
 export const TicketCreateSchema = z
@@ -116,7 +116,7 @@ export const IdempotencyHeaders = z.object({
     .openapi({ description: 'Retrying with the same key returns the original result instead of creating again.' }),
 });
 
-const SlaMetric = z.object({
+export const SlaMetricSchema = z.object({
   target_seconds: z.number().int().describe('the target in business seconds'),
   elapsed_seconds: z.number().int().describe('business seconds counted so far (paused time never counts)'),
   remaining_seconds: z.number().int(),
@@ -149,7 +149,7 @@ export const TicketSchema = z
     paused_at: z.string().nullable(),
     total_paused_seconds: z.number().int(),
     sla_breached: z.boolean(),
-    sla: z.object({ assign: SlaMetric, resolve: SlaMetric }),
+    sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema }),
     created_at: z.string(),
     updated_at: z.string(),
   })

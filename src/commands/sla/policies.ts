@@ -1,0 +1,104 @@
+/**
+ * SLA policies (one per priority) and business calendars. Admins edit them; everyone signed in
+ * reads them. A change applies to tickets created (or re-prioritised) afterwards: running tickets
+ * keep the terms they started under, so their deadlines never jump.
+ */
+import { conflict, notFound, validationFailed } from '../../errors/index.js';
+import { BusinessCalendar, SlaPolicy } from '../../models/index.js';
+import { authorize } from '../../policies/index.js';
+import { calendarProblems, type BusinessCalendarRules } from '../../../workflows/sla/calendar.js';
+import type { TicketPriority } from '../../../workflows/definitions.js';
+import type { CommandContext } from '../context.js';
+
+type Ctx = Pick<CommandContext, 'principal' | 'db'>;
+
+const PRIORITY_ORDER: TicketPriority[] = ['critical', 'high', 'medium', 'low'];
+
+export async function slaPolicyLister(ctx: Ctx): Promise<SlaPolicy[]> {
+  authorize(ctx.principal, 'slaPolicies.read');
+  const policies = await SlaPolicy.query(ctx.db);
+  return policies.sort((a, b) => PRIORITY_ORDER.indexOf(a.priority) - PRIORITY_ORDER.indexOf(b.priority));
+}
+
+export interface SlaPolicyInput {
+  assign_target_seconds: number;
+  resolve_target_seconds: number;
+  at_risk_percent?: number;
+  calendar_id?: string | null;
+}
+
+/** PUT semantics: the policy of `priority` becomes exactly this (at-risk defaults to 80 %, no calendar). */
+export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input: SlaPolicyInput): Promise<SlaPolicy> {
+  authorize(ctx.principal, 'slaPolicies.manage');
+  const calendarId = input.calendar_id ?? null;
+  if (calendarId && !(await BusinessCalendar.query(ctx.db).findById(calendarId))) {
+    throw validationFailed([{ in: 'body', path: 'calendar_id', message: 'No business calendar has this id (see GET /api/v1/business-calendars).' }]);
+  }
+  const values = {
+    priority,
+    assignTargetSeconds: input.assign_target_seconds,
+    resolveTargetSeconds: input.resolve_target_seconds,
+    atRiskPercent: input.at_risk_percent ?? 80,
+    calendarId,
+    updatedAt: new Date(),
+  };
+  return SlaPolicy.query(ctx.db).insert(values as Partial<SlaPolicy>).onConflict('priority').merge().returning('*');
+}
+
+export interface CalendarInput {
+  name: string;
+  timezone: string;
+  weekly_hours: BusinessCalendarRules['weeklyHours'];
+  holidays: string[];
+}
+
+function checkCalendar(input: CalendarInput): void {
+  const problems = calendarProblems({ timezone: input.timezone, weeklyHours: input.weekly_hours, holidays: input.holidays });
+  if (problems.length) throw validationFailed(problems.map((p) => ({ in: 'body', ...p })));
+}
+
+const columns = (input: CalendarInput) => ({
+  name: input.name,
+  timezone: input.timezone,
+  weeklyHours: input.weekly_hours,
+  holidays: [...new Set(input.holidays)].sort(),
+});
+
+export async function calendarLister(ctx: Ctx): Promise<BusinessCalendar[]> {
+  authorize(ctx.principal, 'slaPolicies.read');
+  return BusinessCalendar.query(ctx.db).orderBy('name');
+}
+
+export async function calendarFinder(ctx: Ctx, id: string): Promise<BusinessCalendar> {
+  authorize(ctx.principal, 'slaPolicies.read');
+  const calendar = await BusinessCalendar.query(ctx.db).findById(id);
+  if (!calendar) throw notFound('Business calendar');
+  return calendar;
+}
+
+export async function calendarCreator(ctx: Ctx, input: CalendarInput): Promise<BusinessCalendar> {
+  authorize(ctx.principal, 'slaPolicies.manage');
+  checkCalendar(input);
+  return BusinessCalendar.query(ctx.db).insert(columns(input) as Partial<BusinessCalendar>).returning('*');
+}
+
+/** PUT: replaces the calendar; tickets already running keep the copy they started with. */
+export async function calendarWriter(ctx: Ctx, id: string, input: CalendarInput): Promise<BusinessCalendar> {
+  authorize(ctx.principal, 'slaPolicies.manage');
+  checkCalendar(input);
+  const updated = await BusinessCalendar.query(ctx.db).patchAndFetchById(id, columns(input) as Partial<BusinessCalendar>);
+  if (!updated) throw notFound('Business calendar');
+  return updated;
+}
+
+export async function calendarDeleter(ctx: Ctx, id: string): Promise<void> {
+  authorize(ctx.principal, 'slaPolicies.manage');
+  const users = await SlaPolicy.query(ctx.db).where({ calendarId: id }).select('priority');
+  if (users.length) {
+    throw conflict('calendar_in_use', `SLA policies still use this calendar (${users.map((p) => p.priority).join(', ')}); point them elsewhere first.`, {
+      priorities: users.map((p) => p.priority),
+    });
+  }
+  const deleted = await BusinessCalendar.query(ctx.db).deleteById(id);
+  if (!deleted) throw notFound('Business calendar');
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { Priority, SlaMetricSchema } from '../tickets/schema.js';
+import { WEEKDAYS } from '../../../../workflows/sla/calendar.js';
+
+// A year is plenty for any target and keeps business-calendar searches bounded.
+const Seconds = z.number().int().min(1).max(366 * 24 * 3600);
+
+export const SlaPolicyParams = z.object({ priority: Priority });
+
+export const SlaPolicyPutSchema = z
+  .object({
+    assign_target_seconds: Seconds.describe('time allowed from creation to the first assignment to a user'),
+    resolve_target_seconds: Seconds.describe('time allowed from creation to resolution (paused time never counts)'),
+    at_risk_percent: z.number().int().min(1).max(99).default(80).describe('share of the target at which ticket.sla_at_risk fires'),
+    calendar_id: z.uuid().nullable().default(null).describe('business calendar whose hours count; null = 24×7'),
+  })
+  .strict()
+  .openapi('SlaPolicyPut');
+
+export const SlaPolicySchema = z
+  .object({
+    priority: Priority,
+    assign_target_seconds: z.number().int(),
+    resolve_target_seconds: z.number().int(),
+    at_risk_percent: z.number().int(),
+    calendar_id: z.uuid().nullable(),
+    updated_at: z.string(),
+  })
+  .openapi('SlaPolicy');
+
+const HoursRange = z.object({ start: z.string().describe('HH:MM'), end: z.string().describe('HH:MM, up to 24:00') }).strict();
+
+export const CalendarWriteSchema = z
+  .object({
+    name: z.string().trim().min(1).max(100),
+    timezone: z.string().min(1).max(64).describe('IANA time zone, e.g. Europe/Berlin'),
+    weekly_hours: z
+      .partialRecord(z.enum(WEEKDAYS), z.array(HoursRange).max(12))
+      .describe('business hours per weekday, several ranges allowed: {"mon": [{"start": "09:00", "end": "17:00"}]}'),
+    holidays: z.array(z.string()).max(1000).default([]).describe('dates (YYYY-MM-DD, in the calendar zone) that count as closed'),
+  })
+  .strict()
+  .openapi('BusinessCalendarWrite');
+
+export const CalendarSchema = z
+  .object({
+    id: z.uuid(),
+    name: z.string(),
+    timezone: z.string(),
+    weekly_hours: z.record(z.string(), z.array(HoursRange)),
+    holidays: z.array(z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('BusinessCalendar');
+
+export const TicketSlaSchema = z
+  .object({
+    ticket_id: z.uuid(),
+    ticket_number: z.string(),
+    computed_at: z.string(),
+    source: z.enum(['workflow', 'database']).describe('database when no worker answered the live query in time (no timeline then)'),
+    at_risk_percent: z.number().int(),
+    calendar: z.object({ id: z.string(), name: z.string(), timezone: z.string() }).nullable(),
+    assign: SlaMetricSchema,
+    resolve: SlaMetricSchema,
+    timeline: z.array(
+      z.object({
+        at: z.string(),
+        metric: z.enum(['assign', 'resolve']),
+        kind: z.enum(['started', 'paused', 'resumed', 'target_changed', 'at_risk', 'breached', 'met', 'reopened']),
+        elapsed_seconds: z.number().int(),
+        target_seconds: z.number().int(),
+        detail: z.string().optional(),
+      }),
+    ),
+    timeline_truncated: z.number().int().describe('oldest entries dropped (the workflow keeps the last 500)'),
+  })
+  .openapi('TicketSla');

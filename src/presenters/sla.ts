@@ -1,0 +1,51 @@
+/** SLA policies, business calendars and a ticket's live SLA view → JSON. */
+import type { BusinessCalendar, SlaPolicy, Ticket } from '../models/index.js';
+import type { SlaView } from '../../workflows/definitions.js';
+import { slaFigures } from '../../workflows/sla/clock.js';
+
+export function presentSlaPolicy(p: SlaPolicy) {
+  return {
+    priority: p.priority,
+    assign_target_seconds: p.assignTargetSeconds,
+    resolve_target_seconds: p.resolveTargetSeconds,
+    at_risk_percent: p.atRiskPercent,
+    calendar_id: p.calendarId,
+    updated_at: p.updatedAt.toISOString(),
+  };
+}
+
+export function presentCalendar(c: BusinessCalendar) {
+  return {
+    id: c.id,
+    name: c.name,
+    timezone: c.timezone,
+    weekly_hours: c.weeklyHours,
+    holidays: c.holidays,
+    created_at: c.createdAt.toISOString(),
+    updated_at: c.updatedAt.toISOString(),
+  };
+}
+
+/** The live clocks from the workflow, with figures at `now` and the timeline that explains them. */
+export function presentTicketSla(t: Ticket, view: SlaView, source: 'workflow' | 'database', now: Date) {
+  const { sla } = view;
+  return {
+    ticket_id: t.id,
+    ticket_number: t.ticketNumber,
+    computed_at: now.toISOString(),
+    source,
+    at_risk_percent: sla.atRiskPercent,
+    calendar: sla.calendar ? { id: sla.calendar.id, name: sla.calendar.name, timezone: sla.calendar.timezone } : null,
+    assign: slaFigures(sla, 'assign', now.getTime()),
+    resolve: slaFigures(sla, 'resolve', now.getTime()),
+    timeline: view.timeline.map((e) => ({
+      at: e.at,
+      metric: e.metric,
+      kind: e.kind,
+      elapsed_seconds: e.elapsedSeconds,
+      target_seconds: e.targetSeconds,
+      ...(e.detail !== undefined ? { detail: e.detail } : {}),
+    })),
+    timeline_truncated: view.timelineDropped,
+  };
+}

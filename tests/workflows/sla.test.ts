@@ -1,0 +1,268 @@
+/**
+ * The SLA engine on the real dev server with second-level targets: at-risk then breach from
+ * workflow timers, on time and exactly once; pauses move deadlines; assignment before the deadline
+ * means no breach; a priority change re-targets (breaching at once when already past); reopen
+ * resumes the resolve clock in a new cycle; continue-as-new keeps a running deadline; and a
+ * deadline that falls while the worker process is dead fires once when it comes back.
+ *
+ * This file runs on a database of its own: it sets short SLA policies that would otherwise breach
+ * other files' tickets.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditLog, Event, Ticket } from '../../src/models/index.js';
+import { changeUpdate, createdUpdate, slaQuery, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
+import { eventually } from '../helpers/eventually.js';
+import { createGroup, createUser, login } from '../helpers/factories.js';
+import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { kill, launch } from '../helpers/processes.js';
+import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
+
+let database: ScratchDatabase;
+let h: Harness;
+let token: string;
+let agentId: string;
+let groupId: string;
+
+// Each priority's policy serves one kind of test, so the tests can run side by side.
+const POLICIES = {
+  critical: { assign_target_seconds: 2, resolve_target_seconds: 4, at_risk_percent: 50 },
+  high: { assign_target_seconds: 1, resolve_target_seconds: 1, at_risk_percent: 50 },
+  medium: { assign_target_seconds: 600, resolve_target_seconds: 3, at_risk_percent: 50 },
+  low: { assign_target_seconds: 600, resolve_target_seconds: 600, at_risk_percent: 80 },
+} as const;
+
+beforeAll(async () => {
+  database = await scratchDatabase('sla');
+  h = await startHarness({ env: { DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '100000' } });
+  const admin = await createUser(h.db, { role: 'admin' });
+  token = await login(h, admin.username);
+  const agent = await createUser(h.db, { role: 'agent' });
+  agentId = agent.id;
+  groupId = (await createGroup(h.db, [agent])).id;
+  for (const [priority, body] of Object.entries(POLICIES)) {
+    const res = await call(h, 'PUT', `/api/v1/sla-policies/${priority}`, { token, body });
+    expect(res.status).toBe(200);
+  }
+});
+afterAll(async () => {
+  await h?.stop();
+  await database?.drop();
+});
+
+async function createTicket(priority: keyof typeof POLICIES, extra: Record<string, unknown> = {}) {
+  const res = await call(h, 'POST', '/api/v1/tickets', { token, body: { title: `SLA ${priority}`, priority, ...extra } });
+  expect(res.status).toBe(201);
+  return res.body as { id: string; created_at: string; version: number };
+}
+
+const patch = (id: string, body: Record<string, unknown>) =>
+  call(h, 'PATCH', `/api/v1/tickets/${id}`, { token, body }).then((res) => {
+    expect(res.status).toBe(200);
+    return res.body;
+  });
+
+interface SlaEvent {
+  type: string;
+  metric: string;
+  cycle: number;
+  dueAt: number;
+  createdAt: number;
+}
+
+async function slaEvents(ticketId: string): Promise<SlaEvent[]> {
+  const rows = await Event.query(h.db).where({ ticketId }).whereIn('type', ['ticket.sla_at_risk', 'ticket.sla_breached']).orderBy('seq');
+  return rows.map((e) => {
+    const sla = e.payload.data.sla as { metric: string; cycle: number; due_at: string };
+    return { type: e.type, metric: sla.metric, cycle: sla.cycle, dueAt: Date.parse(sla.due_at), createdAt: e.createdAt.getTime() };
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lateness = (e: SlaEvent) => e.createdAt - e.dueAt;
+
+describe.concurrent('SLA timers', () => {
+  it('fires at-risk then breach for each metric, on time and exactly once', async () => {
+    const t = await createTicket('critical');
+    const created = Date.parse(t.created_at);
+    const events = await eventually(async () => {
+      const e = await slaEvents(t.id);
+      return e.length >= 4 && e;
+    }, 20_000);
+    await sleep(1_500); // anything duplicated would show up by now
+    expect(await slaEvents(t.id)).toHaveLength(4);
+    expect(events.map((e) => `${e.metric}:${e.type}`)).toEqual([
+      'assign:ticket.sla_at_risk',
+      'assign:ticket.sla_breached',
+      'resolve:ticket.sla_at_risk',
+      'resolve:ticket.sla_breached',
+    ]);
+    // each due at its share of the target after creation, and recorded within 1 s of it
+    expect(events.map((e) => e.dueAt - created)).toEqual([1_000, 2_000, 2_000, 4_000]);
+    for (const e of events) expect(lateness(e)).toBeGreaterThanOrEqual(0);
+    for (const e of events) expect(lateness(e)).toBeLessThan(1_000);
+
+    // the row, the audit log, the search attribute and the live view agree
+    const row = await Ticket.query(h.db).findById(t.id);
+    expect(row).toMatchObject({ slaBreached: true });
+    expect(row!.slaAssignBreachedAt!.getTime()).toBe(created + 2_000);
+    const audit = await AuditLog.query(h.db).where({ ticketId: t.id }).whereIn('action', ['sla_at_risk', 'sla_breached']);
+    expect(audit.map((a) => `${a.fieldChanged}:${a.action}`).sort()).toEqual(['sla.assign:sla_at_risk', 'sla.assign:sla_breached', 'sla.resolve:sla_at_risk', 'sla.resolve:sla_breached']);
+    expect(audit.every((a) => a.actorType === 'system')).toBe(true);
+    await eventually(async () => {
+      for await (const wf of h.temporal.client.workflow.list({ query: `WorkflowId='${ticketWorkflowId(t.id)}' AND SlaBreached=true` })) return wf;
+      return null;
+    }, 10_000);
+    const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
+    expect(live.status).toBe(200);
+    expect(live.body).toMatchObject({ source: 'workflow', assign: { state: 'breached', breached_at: new Date(created + 2_000).toISOString() } });
+    expect(live.body.timeline.map((e: { metric: string; kind: string }) => `${e.metric}:${e.kind}`)).toEqual([
+      'assign:started',
+      'resolve:started',
+      'assign:at_risk',
+      'assign:breached',
+      'resolve:at_risk',
+      'resolve:breached',
+    ]);
+    const detail = await call(h, 'GET', `/api/v1/tickets/${t.id}`, { token });
+    expect(detail.body).toMatchObject({ sla_breached: true, sla: { assign: { state: 'breached' }, resolve: { state: 'breached', remaining_seconds: 0 } } });
+    const breachedList = await call(h, 'GET', `/api/v1/tickets?sla_breached=true&page_size=100`, { token });
+    expect(breachedList.body.items.map((i: { id: string }) => i.id)).toContain(t.id);
+  });
+
+  it('assignment before the deadline meets the assign metric: no breach', async () => {
+    const t = await createTicket('critical');
+    await patch(t.id, { assigned_group_id: groupId, assigned_user_id: agentId });
+    await eventually(async () => (await slaEvents(t.id)).some((e) => e.metric === 'resolve' && e.type === 'ticket.sla_breached'), 20_000);
+    const events = await slaEvents(t.id);
+    expect(events.filter((e) => e.metric === 'assign' && e.type === 'ticket.sla_breached')).toEqual([]);
+    const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
+    expect(live.body.assign).toMatchObject({ state: 'met', due_at: null });
+    expect(live.body.assign.elapsed_seconds).toBeLessThan(2);
+  });
+
+  it('a pause moves the deadline by the paused time', async () => {
+    // created assigned: only the 4 s resolve clock runs
+    const t = await createTicket('critical', { assigned_group_id: groupId, assigned_user_id: agentId });
+    await sleep(500);
+    await patch(t.id, { status: 'paused' });
+    const paused = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
+    expect(paused.body.resolve).toMatchObject({ state: 'paused', due_at: null });
+    await sleep(3_000);
+    await patch(t.id, { status: 'open' });
+    const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
+    const at = (kind: string) => Date.parse(live.body.timeline.find((e: { metric: string; kind: string }) => e.metric === 'resolve' && e.kind === kind).at);
+    const pausedMs = at('resumed') - at('paused');
+    expect(pausedMs).toBeGreaterThanOrEqual(3_000);
+    // due_at − created_at − paused == target
+    expect(Date.parse(live.body.resolve.due_at) - Date.parse(t.created_at) - pausedMs).toBe(4_000);
+    const breach = await eventually(async () => (await slaEvents(t.id)).find((e) => e.type === 'ticket.sla_breached'), 20_000);
+    expect(breach.dueAt).toBe(Date.parse(live.body.resolve.due_at));
+    expect(lateness(breach)).toBeLessThan(1_000);
+    expect(breach.createdAt - Date.parse(t.created_at)).toBeGreaterThanOrEqual(7_000);
+  });
+
+  it('a priority change keeps elapsed time and breaches at once when already past the new target', async () => {
+    const t = await createTicket('low');
+    await sleep(1_500);
+    const changedAt = Date.now();
+    await patch(t.id, { priority: 'high' });
+    const breaches = await eventually(async () => {
+      const e = (await slaEvents(t.id)).filter((x) => x.type === 'ticket.sla_breached');
+      return e.length === 2 && e;
+    }, 10_000);
+    for (const b of breaches) expect(b.createdAt - changedAt).toBeLessThan(1_000);
+    const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
+    const retarget = live.body.timeline.find((e: { metric: string; kind: string }) => e.metric === 'assign' && e.kind === 'target_changed');
+    expect(retarget).toMatchObject({ target_seconds: 1, detail: '600s → 1s' });
+    expect(retarget.elapsed_seconds).toBeGreaterThanOrEqual(1);
+    expect(live.body.assign).toMatchObject({ target_seconds: 1, state: 'breached' });
+  });
+
+  it('reopen resumes the resolve clock with its elapsed time, in a new cycle', async () => {
+    const t = await createTicket('medium', { assigned_group_id: groupId, assigned_user_id: agentId });
+    await sleep(1_000);
+    await patch(t.id, { status: 'resolved' });
+    await sleep(2_500); // resolved time never counts
+    expect(await slaEvents(t.id)).toEqual([]);
+    const reopenedAt = Date.now();
+    await patch(t.id, { status: 'open' });
+    const breach = await eventually(async () => (await slaEvents(t.id)).find((e) => e.type === 'ticket.sla_breached'), 20_000);
+    expect(breach.cycle).toBe(2);
+    // ~1 s counted before resolving, so the 3 s target falls ~2 s after the reopen
+    expect(breach.dueAt - reopenedAt).toBeGreaterThan(1_500);
+    expect(breach.dueAt - reopenedAt).toBeLessThan(2_500);
+    expect(lateness(breach)).toBeLessThan(1_000);
+  });
+
+  it('continue-as-new in the middle of a running clock keeps the deadline', async () => {
+    const admin = await createUser(h.db, { role: 'admin' });
+    const actor: Actor = { type: 'user', userId: admin.id };
+    const id = randomUUID();
+    const workflowId = ticketWorkflowId(id);
+    await h.temporal.client.workflow.start('ticketWorkflow', {
+      workflowId,
+      taskQueue: h.config.temporal.taskQueue,
+      args: [{ create: { id, title: 'Hops runs', description: '', priority: 'critical', category: null, tags: [], assignedGroupId: groupId, assignedUserId: agentId, createdVia: 'rest', actor, requestedAt: new Date().toISOString() }, maxMutationsPerRun: 3 }],
+    });
+    await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(createdUpdate);
+    const before = await h.temporal.client.workflow.getHandle(workflowId).query(slaQuery);
+    for (let i = 0; i < 7; i++) {
+      const requestId = randomUUID();
+      await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(changeUpdate, { args: [{ requestId, actor, expectedVersion: null, changes: { title: `hop ${i}` } }], updateId: requestId });
+    }
+    const runs: string[] = [];
+    for await (const wf of h.temporal.client.workflow.list({ query: `WorkflowId='${workflowId}'` })) runs.push(wf.runId);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    const after = await h.temporal.client.workflow.getHandle(workflowId).query(slaQuery);
+    expect(after!.sla.resolve).toEqual(before!.sla.resolve);
+    expect(after!.timeline.slice(0, before!.timeline.length)).toEqual(before!.timeline);
+    const breach = await eventually(async () => (await slaEvents(id)).find((e) => e.type === 'ticket.sla_breached'), 20_000);
+    expect(breach.dueAt).toBe(Date.parse(before!.sla.resolve.runningSince!) + 4_000);
+    expect(lateness(breach)).toBeLessThan(1_000);
+  });
+});
+
+describe('a deadline while no worker runs', () => {
+  it('fires once, on recovery, when the worker was SIGKILLed across it', async () => {
+    // This test's tickets run on a worker process of their own, on its own task queue.
+    const queued = await startHarness({ worker: false, env: { DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '100000' } });
+    const env = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: queued.config.temporal.address!,
+      TEMPORAL_TASK_QUEUE: queued.config.temporal.taskQueue,
+      JWT_SECRET: 'test-secret-that-is-long-enough',
+      LOG_LEVEL: 'info', // readiness is read from the 'worker running' line
+      NODE_ENV: 'test',
+    };
+    let worker = launch('src/main/worker.ts', env);
+    try {
+      await worker.ready;
+      const res = await call(queued, 'POST', '/api/v1/tickets', { token, body: { title: 'Deadline in the dark', priority: 'critical', assigned_group_id: groupId, assigned_user_id: agentId } });
+      expect(res.status).toBe(201);
+      const created = Date.parse(res.body.created_at);
+      await kill(worker.child);
+      // the 4 s resolve deadline passes with no worker at all
+      await sleep(Math.max(0, created + 6_000 - Date.now()));
+      expect(await slaEvents(res.body.id)).toEqual([]);
+      const restartedAt = Date.now();
+      worker = launch('src/main/worker.ts', env);
+      await worker.ready;
+      const events = await eventually(async () => {
+        const e = await slaEvents(res.body.id);
+        return e.length >= 2 && e;
+      }, 30_000);
+      await sleep(1_500);
+      expect((await slaEvents(res.body.id)).map((e) => e.type)).toEqual(['ticket.sla_at_risk', 'ticket.sla_breached']);
+      expect(events[1]!.dueAt).toBe(created + 4_000);
+      expect(events[1]!.createdAt).toBeGreaterThanOrEqual(restartedAt);
+      const live = await call(queued, 'GET', `/api/v1/tickets/${res.body.id}/sla`, { token });
+      const breach = live.body.timeline.find((e: { kind: string }) => e.kind === 'breached');
+      expect(breach).toMatchObject({ at: new Date(created + 4_000).toISOString() });
+      expect(breach.detail).toMatch(/late/);
+    } finally {
+      await kill(worker.child);
+      await queued.stop();
+    }
+  }, 90_000);
+});
