@@ -51,12 +51,12 @@ describe('API key scopes narrow the owner\'s role', () => {
 
   it('tickets:read allows only reads', () => {
     const reader = principal('admin', ['tickets:read']);
-    expect(actions.filter((a) => can(reader, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'tickets.read', 'tickets.readAll', 'users.read']);
+    expect(actions.filter((a) => can(reader, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'slaPolicies.read', 'tickets.read', 'tickets.readAll', 'users.read']);
   });
 
   it('tickets:write adds ticket writes, never administration', () => {
     const writer = principal('admin', ['tickets:write']);
-    expect(actions.filter((a) => can(writer, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'tickets.delete', 'tickets.read', 'tickets.readAll', 'tickets.write', 'users.read']);
+    expect(actions.filter((a) => can(writer, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'slaPolicies.read', 'tickets.delete', 'tickets.read', 'tickets.readAll', 'tickets.write', 'users.read']);
   });
 
   it('a scope never lifts a role: an agent key with admin scope is still an agent', () => {
