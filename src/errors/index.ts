@@ -64,7 +64,8 @@ const databaseUnavailable = () =>
 
 /** Map a PostgreSQL error (by SQLSTATE) to an AppError; anything unknown is returned as is. */
 export function translateDbError(err: unknown): unknown {
-  const pgErr = err as PgError;
+  // Objection wraps driver errors (UniqueViolationError etc.) and keeps the original as nativeError.
+  const pgErr = ((err as { nativeError?: unknown })?.nativeError ?? err) as PgError;
   switch (pgErr?.code) {
     case '23505':
       return conflict('already_exists', 'A record with the same unique value already exists.', { constraint: pgErr.constraint });

@@ -38,6 +38,7 @@ describe('ticket visibility', () => {
 describe('translateDbError', () => {
   it('maps SQLSTATEs to client errors and leaves the rest alone', () => {
     expect((translateDbError({ code: '23505' }) as AppError).status).toBe(409);
+    expect((translateDbError({ nativeError: { code: '23505' } }) as AppError).status).toBe(409); // as Objection wraps it
     expect((translateDbError({ code: '23503' }) as AppError).status).toBe(422);
     expect((translateDbError({ code: '23514' }) as AppError).status).toBe(422);
     expect((translateDbError({ code: '22P02' }) as AppError).status).toBe(400);

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { dashboardActivity, dashboardSummary } from '../../../commands/dashboard.js';
+import { dashboardActivity, dashboardSla, dashboardSummary } from '../../../commands/dashboard.js';
+import { validationFailed } from '../../../errors/index.js';
 import { presentAuditEntry } from '../../../presenters/audit.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
-import { AuditEntrySchema } from '../tickets/schema.js';
+import { AuditEntrySchema, Priority } from '../tickets/schema.js';
 
 const Counts = (keys: readonly [string, ...string[]]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])));
 const SummarySchema = z
@@ -15,6 +16,43 @@ const SummarySchema = z
     by_group: z.array(z.object({ group_id: z.uuid().nullable(), group_name: z.string().nullable(), count: z.number().int() })),
   })
   .openapi('DashboardSummary');
+
+/** A date (`2026-11-01`, the whole day in UTC) or an instant (`2026-11-01T09:00:00Z`). */
+const DateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
+
+const SlaQuery = z
+  .object({
+    group_id: z.uuid().optional(),
+    priority: Priority.optional(),
+    date_from: DateOrInstant.optional().describe('tickets created at or after (a date means its start, UTC)'),
+    date_to: DateOrInstant.optional().describe('tickets created before (a date means the end of that day, UTC)'),
+  })
+  .strict();
+
+const SlaFigures = {
+  tickets: z.number().int(),
+  assigned: z.number().int(),
+  resolved: z.number().int(),
+  mtta_seconds: z.number().int().nullable().describe('mean time from creation to the first assignment to a user'),
+  mttr_seconds: z.number().int().nullable().describe('mean time from creation to resolution, paused time excluded'),
+  breached: z.number().int().describe('tickets with any SLA metric breached'),
+  assign_breached: z.number().int(),
+  resolve_breached: z.number().int(),
+  breach_rate: z.number().nullable().describe('breached / tickets (0–1)'),
+};
+
+const SlaDashboardSchema = z
+  .object({
+    filters: z.object({ group_id: z.uuid().nullable(), priority: Priority.nullable(), date_from: z.string().nullable(), date_to: z.string().nullable() }),
+    overall: z.object(SlaFigures),
+    by_group: z.array(z.object({ group_id: z.uuid().nullable(), group_name: z.string().nullable(), ...SlaFigures })),
+    by_priority: z.array(z.object({ priority: Priority, ...SlaFigures })),
+  })
+  .openapi('DashboardSla');
+
+const DAY_MS = 86_400_000;
+const instant = (v: string | undefined, endOfDay: boolean) =>
+  v === undefined ? undefined : v.length === 10 ? new Date(Date.parse(`${v}T00:00:00Z`) + (endOfDay ? DAY_MS : 0)) : new Date(v);
 
 export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
   const common = { tags: ['dashboard'], secured: true, before: deps.guard };
@@ -27,6 +65,22 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: { 200: { description: 'Counts', schema: SummarySchema }, 403: { description: 'Agents may not' } },
     handler: async (ctx) => {
       ctx.body = await dashboardSummary({ principal: ctx.state.principal!, db: deps.db });
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'get',
+    path: '/dashboard/sla',
+    summary: 'MTTA, MTTR (paused time excluded) and breach rates, overall, by group and by priority (admin, manager)',
+    query: SlaQuery,
+    responses: { 200: { description: 'SLA figures', schema: SlaDashboardSchema }, 403: { description: 'Agents may not' } },
+    handler: async (ctx, { query }) => {
+      const range = { date_from: instant(query.date_from, false), date_to: instant(query.date_to, true) };
+      if (range.date_from && range.date_to && range.date_from >= range.date_to) {
+        throw validationFailed([{ in: 'query', path: 'date_to', message: 'date_to must be after date_from.' }]);
+      }
+      ctx.body = await dashboardSla({ principal: ctx.state.principal!, db: deps.db }, { group_id: query.group_id, priority: query.priority, ...range });
     },
   });
 

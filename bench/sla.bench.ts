@@ -1,0 +1,129 @@
+/**
+ * SLA breach lateness: BENCH_SLA_N (default 2,000) open tickets whose assign deadlines fall inside
+ * one 10 s window, each fired by its own workflow timer. Reports p50/p99/max of lateness two ways:
+ *   - recorded: the event's timestamp (the workflow's clock when it fired) − due_at;
+ *   - visible: when PostgreSQL announced the committed event (LISTEN, as the SSE hub sees it) − due_at;
+ * and the number of duplicate and missing breaches (must both be 0).
+ *
+ * To put thousands of deadlines in one window without waiting for thousands of seconds, the
+ * tickets are created with a back-dated creation instant (the create input's `requestedAt`): the
+ * clock then runs from that instant, exactly as if they had been created earlier.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { ensureSlaPolicies } from '../src/commands/seed.js';
+import { loadConfig } from '../src/config/env.js';
+import { createDb, migrateLatest } from '../src/db/index.js';
+import { startDevServer } from '../src/dev/temporal-dev-server.js';
+import { EVENTS_CHANNEL } from '../src/events/store.js';
+import { createLogger } from '../src/logger.js';
+import { Event, SlaPolicy, Ticket, User } from '../src/models/index.js';
+import { connectTemporal } from '../src/temporal/client.js';
+import { installTemporalRuntime } from '../src/temporal/runtime.js';
+import { createTicketWorker } from '../src/worker.js';
+import { ticketWorkflowId } from '../workflows/definitions.js';
+import { load, percentile, report, round, scratchDatabase } from './lib/harness.js';
+
+const N = Number(process.env.BENCH_SLA_N ?? 2_000);
+const WINDOW_MS = 10_000;
+/** time from the start of the run to the window: creation must finish before it */
+const LEAD_MS = Number(process.env.BENCH_SLA_LEAD_S ?? 180) * 1000;
+const TARGET_S = 600;
+
+const scratch = await scratchDatabase();
+const temporalServer = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
+const config = loadConfig({ DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporalServer.address, LOG_LEVEL: 'silent' });
+installTemporalRuntime(createLogger('silent'));
+const db = createDb(scratch.url, { min: 2, max: 20 });
+await migrateLatest(db);
+await ensureSlaPolicies(db, config);
+// at-risk at 95 %: those signals fire 30 s before the window, after creation has finished
+await SlaPolicy.query(db).patch({ assignTargetSeconds: TARGET_S, resolveTargetSeconds: 86_400, atRiskPercent: 95 } as Partial<SlaPolicy>).where({ priority: 'critical' });
+const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+const temporal = await connectTemporal(temporalServer.address, 'default');
+const { worker, connection } = await createTicketWorker({ address: temporalServer.address, namespace: 'default', taskQueue: config.temporal.taskQueue, db });
+const running = worker.run();
+
+// Every committed event is announced with its seq; note when each announcement arrives.
+const arrivals = new Map<number, number>();
+const listener = new pg.Client({ connectionString: scratch.url });
+await listener.connect();
+listener.on('notification', (n) => arrivals.set(Number(n.payload), Date.now()));
+await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
+
+const windowStart = Date.now() + LEAD_MS;
+const ids = Array.from({ length: N }, () => randomUUID());
+const dueOf = (i: number) => windowStart + Math.floor((i / N) * WINDOW_MS);
+const creation = await load(N, 32, async (i) => {
+  const id = ids[i]!;
+  await temporal.client.workflow.start('ticketWorkflow', {
+    workflowId: ticketWorkflowId(id),
+    taskQueue: config.temporal.taskQueue,
+    args: [
+      {
+        create: {
+          id,
+          title: `Breach ${i}`,
+          description: '',
+          priority: 'critical',
+          category: null,
+          tags: [],
+          assignedGroupId: null,
+          assignedUserId: null,
+          createdVia: 'rest',
+          actor: { type: 'user', userId: user.id },
+          requestedAt: new Date(dueOf(i) - TARGET_S * 1000).toISOString(),
+        },
+      },
+    ],
+  });
+});
+// all rows written (each workflow's first task) before the first at-risk signal is due?
+for (;;) {
+  const rows = await Ticket.query(db).resultSize();
+  if (rows >= N) break;
+  await new Promise((r) => setTimeout(r, 500));
+}
+const readyMs = windowStart - Date.now();
+
+// wait for the window and a grace period for stragglers
+const deadline = windowStart + WINDOW_MS + 60_000;
+let breaches: Event[] = [];
+for (;;) {
+  breaches = await Event.query(db).where({ type: 'ticket.sla_breached' });
+  if (breaches.length >= N || Date.now() > deadline) break;
+  await new Promise((r) => setTimeout(r, 1_000));
+}
+await new Promise((r) => setTimeout(r, 3_000)); // duplicates, if any, would land by now
+breaches = await Event.query(db).where({ type: 'ticket.sla_breached' });
+
+const perTicket = new Map<string, number>();
+for (const e of breaches) perTicket.set(e.ticketId!, (perTicket.get(e.ticketId!) ?? 0) + 1);
+const duplicates = [...perTicket.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0);
+const missing = ids.filter((id) => !perTicket.has(id)).length;
+const dueAt = (e: Event) => Date.parse((e.payload.data.sla as { due_at: string }).due_at);
+const recorded = breaches.map((e) => e.createdAt.getTime() - dueAt(e)).sort((a, b) => a - b);
+const visible = breaches.filter((e) => arrivals.has(Number(e.seq))).map((e) => arrivals.get(Number(e.seq))! - dueAt(e)).sort((a, b) => a - b);
+const stats = (xs: number[]) => ({ p50_ms: round(percentile(xs, 50)), p99_ms: round(percentile(xs, 99)), max_ms: round(xs[xs.length - 1] ?? NaN) });
+
+report('sla_breach_lateness', {
+  tickets: N,
+  window_s: WINDOW_MS / 1000,
+  creation_per_second: creation.per_second,
+  ready_before_window_s: round(readyMs / 1000, 1),
+  breaches: breaches.length,
+  duplicates,
+  missing,
+  recorded: stats(recorded),
+  visible: { ...stats(visible), announced: visible.length },
+});
+
+await listener.end();
+worker.shutdown();
+await running;
+await connection.close();
+await temporal.close();
+await db.destroy();
+await temporalServer.stop();
+await scratch.drop();
