@@ -23,6 +23,7 @@ import { groupRoutes } from './http/routes/groups/index.js';
 import { slaRoutes } from './http/routes/sla/index.js';
 import { userRoutes } from './http/routes/users/index.js';
 import { RateLimits } from './rate-limit/index.js';
+import { mcpEndpoint } from './mcp/endpoint.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -60,6 +61,8 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
 
   app.use(requestId(deps.logger));
   app.use(accessLog());
+  // MCP answers in JSON-RPC terms, so it sits before the REST error renderer and body parser
+  app.use(mcpEndpoint(routeDeps));
   app.use(errorHandler());
   app.use(
     koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonLimit: '1mb', jsonStrict: true }),

@@ -16,7 +16,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { RetryPolicy } from '@temporalio/common';
+import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import {
   addNoteUpdate,
@@ -122,7 +122,26 @@ class TicketEntity {
   setSnapshot(next: TicketSnapshot): void {
     this.snapshot = next;
     this.slaNext = next.sla && !next.deleted ? nextSlaInstant(next.sla) : null;
-    upsertSearchAttributes(searchAttributes(next));
+    this.upsertAttributes(next);
+  }
+
+  private upserted = new Map<string, unknown>();
+
+  /**
+   * Search attributes: only those that changed (each upsert is a visibility write on the server;
+   * most changes — notes, titles, SLA at-risk — change none). Histories from before the patch
+   * upserted all of them every time.
+   */
+  private upsertAttributes(s: TicketSnapshot): void {
+    const all = searchAttributes(s);
+    if (!patched('upsert-changed-attributes')) {
+      upsertSearchAttributes(all);
+      return;
+    }
+    const changed = all.filter((a) => !this.upserted.has(a.key.name) || this.upserted.get(a.key.name) !== a.value);
+    if (changed.length === 0) return;
+    upsertSearchAttributes(changed);
+    for (const a of changed) this.upserted.set(a.key.name, a.value);
   }
 
   recordTimeline(entries: SlaTimelineEntry[]): void {
@@ -224,7 +243,7 @@ function startTimeline(sla: TicketSla, s: TicketSnapshot): SlaTimelineEntry[] {
   return startSla(terms, Date.parse(s.createdAt), s.firstAssignedAt !== null).timeline;
 }
 
-function searchAttributes(s: TicketSnapshot) {
+function searchAttributes(s: TicketSnapshot): SearchAttributeUpdatePair[] {
   return [
     { key: TicketNumberKey, value: s.ticketNumber },
     { key: TicketStatusKey, value: s.status },
@@ -232,7 +251,7 @@ function searchAttributes(s: TicketSnapshot) {
     { key: AssignedGroupKey, value: s.assignedGroupId ?? null },
     { key: AssignedUserKey, value: s.assignedUserId ?? null },
     { key: SlaBreachedKey, value: isBreached(s.sla) },
-  ] as Parameters<typeof upsertSearchAttributes>[0] & unknown[];
+  ];
 }
 
 const stateOf = (s: TicketSnapshot): TicketState => ({
