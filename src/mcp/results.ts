@@ -25,12 +25,14 @@ function advice(err: AppError): string {
       return `Choose one of the allowed statuses (${allowed.join(', ')}), e.g. with update_ticket.`;
     }
     case 'stale_version':
+    case 'precondition_failed':
       return 'Read the ticket again with get_ticket and retry with its current version (or omit expected_version).';
     case 'forbidden':
       return 'This API key may not do that; ask an administrator for a key with the needed scope or role.';
-    case 'validation_failed': {
+    case 'validation_error': {
       const details = Array.isArray(err.details) ? (err.details as { path?: string; message?: string }[]) : [];
-      return details.map((d) => `${d.path ?? 'input'}: ${d.message ?? 'invalid'}`).join('; ') || 'Fix the input and retry.';
+      const lines = details.map((d) => `${d.path ?? 'input'}: ${(d.message ?? 'invalid').replace(/ \(see GET [^)]*\)/, '')}`).join('; ');
+      return `${lines || 'Fix the input and retry.'} Group and user ids come from list_groups and list_users.`;
     }
     case 'change_not_confirmed':
     case 'temporal_unavailable':

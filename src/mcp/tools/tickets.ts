@@ -35,14 +35,25 @@ const fullTicket = (t: Parameters<typeof presentTicket>[0]) => {
   };
 };
 
+/** What a change returns: just enough to go on (get_ticket has the rest), so tools/list stays small. */
+const changed = (t: Parameters<typeof presentTicketBrief>[0]) => {
+  const b = presentTicketBrief(t);
+  return { id: b.id, ticket_number: b.ticket_number, status: b.status, priority: b.priority, assigned_group_id: b.assigned_group_id, assigned_user_id: b.assigned_user_id, version: b.version };
+};
+
 /** Apply a PATCH through the ticket's workflow; a change still pending (workers slow) is reported as such. */
 async function change(s: McpSession, ref: string, patch: TicketPatch, expectedVersion: number | null = null) {
   const result = await ticketUpdater(commandContextOf(s), ref, patch, expectedVersion);
   if (result.status === 'pending') return { ticket: null, pending: true };
-  return { ticket: presentTicketBrief(result.ticket), pending: false };
+  return { ticket: changed(result.ticket), pending: false };
 }
 
-const ChangeResult = z.object({ ticket: TicketBrief.nullable().describe('null while the change is still pending'), pending: z.boolean() });
+const ChangeResult = z.object({
+  ticket: TicketBrief.pick({ id: true, ticket_number: true, status: true, priority: true, assigned_group_id: true, assigned_user_id: true, version: true })
+    .nullable()
+    .describe('null while pending'),
+  pending: z.boolean(),
+});
 
 const summary = (verb: string, r: Awaited<ReturnType<typeof change>>, ref: string) =>
   r.pending ? `${ref}: ${verb} accepted; it is applied as soon as a worker runs.` : `${r.ticket!.ticket_number} ${verb}: now ${r.ticket!.status}, ${r.ticket!.priority}.`;
@@ -164,7 +175,7 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
         assigned_user_id: a.assigned_user_id ?? null,
       });
       if (result.status === 'accepted') return ok(`Ticket ${result.id} accepted; it appears as soon as a worker runs.`, { ticket: null, pending: true });
-      const t = presentTicketBrief(result.ticket);
+      const t = changed(result.ticket);
       return ok(`Created ${t.ticket_number} (${t.priority}).`, { ticket: t, pending: false });
     },
   });
