@@ -2,6 +2,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
+import { sweepOrphanUploads } from './commands/tickets/attachments.js';
 import type { AppDeps } from './http/context.js';
 
 export interface RunningHttpServer {
@@ -18,10 +19,18 @@ export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0
     server.once('error', reject);
     server.listen(port, host, () => resolve());
   });
+  // Files whose recording never happened (a crash between storing and recording): hourly.
+  const sweep = () =>
+    sweepOrphanUploads(deps.db, deps.config.uploads.dir)
+      .then((removed) => removed && deps.logger.info({ removed }, 'removed orphaned upload files'))
+      .catch((err: unknown) => deps.logger.warn({ err }, 'upload sweep failed'));
+  const sweeper = setInterval(sweep, 60 * 60 * 1000).unref();
+  setTimeout(sweep, 10_000).unref();
   return {
     server,
     port: (server.address() as AddressInfo).port,
     close: async () => {
+      clearInterval(sweeper);
       await app.shutdown(); // ends event streams so the server can close
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

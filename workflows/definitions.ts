@@ -111,6 +111,22 @@ export interface DeleteRequest extends MutationRequest {
   expectedVersion: number | null;
 }
 
+/** Files already stored under generated names; the workflow records them (rows, audit, event). */
+export interface AttachmentMeta {
+  id: string;
+  storedName: string;
+  originalFilename: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  noteId: string | null;
+}
+
+export interface AttachmentsRequest extends MutationRequest {
+  op: 'add' | 'delete';
+  attachments: AttachmentMeta[];
+}
+
 export interface MutationResult {
   version: number;
   changed: boolean;
@@ -120,3 +136,4 @@ export const changeUpdate = defineUpdate<MutationResult, [ChangeRequest]>('chang
 export const addNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('addNote');
 export const editNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('editNote');
 export const deleteUpdate = defineUpdate<MutationResult, [DeleteRequest]>('delete');
+export const attachmentsUpdate = defineUpdate<MutationResult, [AttachmentsRequest]>('attachments');

@@ -21,6 +21,7 @@ import type { Activities } from '../activities/index.js';
 import {
   addNoteUpdate,
   AssignedGroupKey,
+  attachmentsUpdate,
   AssignedUserKey,
   changeUpdate,
   createdUpdate,
@@ -32,6 +33,7 @@ import {
   TicketNumberKey,
   TicketPriorityKey,
   TicketStatusKey,
+  type AttachmentsRequest,
   type ChangeRequest,
   type DeleteRequest,
   type MutationResult,
@@ -338,6 +340,40 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
   ] as const) {
     setHandler(def, noteHandler(op), { validator: (req: NoteRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, null)) });
   }
+
+  setHandler(
+    attachmentsUpdate,
+    (req: AttachmentsRequest) =>
+      ticket.mutate(
+        req.requestId,
+        (s) => rejectChange(s, {}, null),
+        async (s) => {
+          const at = new Date().toISOString();
+          const next = { ...s, version: s.version + 1 };
+          const summary = req.attachments.map((a) => ({ id: a.id, filename: a.originalFilename, content_type: a.contentType, size_bytes: a.sizeBytes, sha256: a.sha256, note_id: a.noteId }));
+          await records().persistTicketMutation({
+            ticketId: s.id,
+            version: next.version,
+            at,
+            actor: req.actor,
+            ticket: next,
+            attachments: { op: req.op, items: req.attachments },
+            audit: summary.map((a) =>
+              req.op === 'add'
+                ? { action: 'file_uploaded', field: `attachment:${a.id}`, old: null, new: a }
+                : { action: 'file_deleted', field: `attachment:${a.id}`, old: a, new: null },
+            ),
+            events: [
+              req.op === 'add'
+                ? { type: 'ticket.attachment_added', changes: {}, data: { attachments: summary } }
+                : { type: 'ticket.updated', changes: { attachments: { old: summary, new: null } } },
+            ],
+          });
+          return next;
+        },
+      ),
+    { validator: (req: AttachmentsRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, null)) },
+  );
 
   setHandler(
     deleteUpdate,

@@ -29,6 +29,8 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   params?: P;
   query?: Q;
   body?: B;
+  /** documents a multipart body the handler streams itself (never parsed into memory here) */
+  multipart?: z.ZodType;
   /** extra request headers worth documenting (Idempotency-Key, If-Match) */
   headers?: AnyObject;
   responses: Record<number, { description: string; schema?: z.ZodType }>;
@@ -87,6 +89,7 @@ export class ApiRouter {
         ...(spec.query ? { query: spec.query } : {}),
         ...(spec.headers ? { headers: spec.headers } : {}),
         ...(spec.body ? { body: { required: true, content: { 'application/json': { schema: spec.body } } } } : {}),
+        ...(spec.multipart ? { body: { required: true, content: { 'multipart/form-data': { schema: spec.multipart } } } } : {}),
       },
       responses,
     });

@@ -3,11 +3,11 @@
  * per ticket version: a retried activity finds its row (or audit entry, or event) and returns it.
  */
 import type { Knex } from 'knex';
-import { AuditLog, Ticket, TicketNote } from '../../models/index.js';
+import { Attachment, AuditLog, Ticket, TicketNote } from '../../models/index.js';
 import { envelope } from '../../events/envelope.js';
 import { insertEvent } from '../../events/store.js';
 import { presentTicket } from '../../presenters/ticket.js';
-import type { Actor, TicketCreateInput } from '../../../workflows/definitions.js';
+import type { Actor, AttachmentMeta, TicketCreateInput } from '../../../workflows/definitions.js';
 import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
 import { isBreached, signalInstant, startSla, type TicketSla } from '../../../workflows/sla/clock.js';
 import { loadSlaTerms } from '../sla/terms.js';
@@ -125,6 +125,8 @@ export interface TicketMutation {
   /** the whole ticket after the change */
   ticket: TicketSnapshot;
   note?: { op: 'add' | 'edit'; id: string; content: string; isInternal: boolean };
+  /** files already on disk to record, or rows to remove (their files are removed after the write) */
+  attachments?: { op: 'add' | 'delete'; items: AttachmentMeta[] };
   audit: { action: string; field: string | null; old: unknown; new: unknown }[];
   /** `data` joins the envelope's data (e.g. which SLA metric breached) */
   events: { type: string; changes: Record<string, { old: unknown; new: unknown }>; data?: Record<string, unknown> }[];
@@ -176,6 +178,24 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
       } as Partial<TicketNote>);
     } else if (m.note?.op === 'edit') {
       await TicketNote.query(trx).patch({ content: m.note.content, editedAt: at, updatedAt: at } as Partial<TicketNote>).where({ id: m.note.id, ticketId: m.ticketId });
+    }
+    if (m.attachments?.op === 'add') {
+      await Attachment.query(trx).insert(
+        m.attachments.items.map((a) => ({
+          id: a.id,
+          ticketId: m.ticketId,
+          noteId: a.noteId,
+          uploadedById: m.actor.userId,
+          originalFilename: a.originalFilename,
+          storedName: a.storedName,
+          contentType: a.contentType,
+          sizeBytes: a.sizeBytes,
+          sha256: a.sha256,
+          createdAt: at,
+        })) as Partial<Attachment>[],
+      );
+    } else if (m.attachments?.op === 'delete') {
+      await Attachment.query(trx).delete().whereIn('id', m.attachments.items.map((a) => a.id)).where({ ticketId: m.ticketId });
     }
     const ticket = await Ticket.query(trx).findById(m.ticketId).throwIfNotFound();
     for (const entry of m.audit) {
