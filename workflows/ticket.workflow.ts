@@ -50,18 +50,24 @@ const WRITE_RETRY: RetryPolicy = { initialInterval: '1 second', backoffCoefficie
 
 const remoteRecords = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: WRITE_RETRY });
 /**
- * Local activities: each write runs inside the workflow task that decided it, saving an activity
- * task round trip and several history events per mutation (+60 % update throughput in
- * bench/tickets.bench.ts). Safe because every write is idempotent per ticket version: a re-run
- * after a crash finds its version applied.
+ * Local activities (each write inside the workflow task that decided it) were tried and dropped:
+ * while a workflow task waits on a local activity, Updates that arrive for the same ticket are
+ * delivered to the worker but not answered in that task, and the server rejects them ("wasn't
+ * processed by worker"): 25 simultaneous changes to one ticket gave 500s and 503s
+ * (tests/api/concurrent-updates.test.ts). Regular activities are slower (one activity task per
+ * write) but every Update is answered. Writes are idempotent per ticket version either way.
  */
 const localRecords = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: WRITE_RETRY });
 
 /**
- * Workflow versioning: histories recorded before the switch to local activities replay with
- * regular ones. Deprecate the patch (deprecatePatch) once no run from before it is open.
+ * Workflow versioning, in order: runs from before 'local-activity-writes' used regular
+ * activities; runs between it and 'regular-activity-writes' used local ones (their histories must
+ * replay as such); runs since use regular ones again. Deprecate both once no older run is open.
  */
-const records = (): typeof localRecords => (patched('local-activity-writes') ? localRecords : remoteRecords);
+const records = (): typeof remoteRecords => {
+  if (!patched('local-activity-writes')) return remoteRecords;
+  return patched('regular-activity-writes') ? remoteRecords : localRecords;
+};
 
 /** How many recent mutation results survive continue-as-new (for retried requests). */
 const RECENT_RESULTS = 200;
