@@ -35,6 +35,7 @@ function advice(err: AppError): string {
       return `${lines || 'Fix the input and retry.'} Group and user ids come from list_groups and list_users.`;
     }
     case 'change_not_confirmed':
+    case 'change_not_applied':
     case 'temporal_unavailable':
     case 'database_unavailable':
       return 'The service is briefly unavailable; retry the same call in a few seconds.';

@@ -49,7 +49,11 @@ export async function runTicketMutation<Req extends { requestId: string }>(
 }
 
 function mapRejection(err: unknown): unknown {
-  if (!(err instanceof WorkflowUpdateFailedError) || !(err.cause instanceof ApplicationFailure)) return err;
+  if (!(err instanceof WorkflowUpdateFailedError)) return err;
+  if (!(err.cause instanceof ApplicationFailure)) {
+    // refused by the engine itself (not by the ticket's rules): nothing was applied, a retry is safe
+    return serviceUnavailable('change_not_applied', 'The ticket could not take the change right now; nothing was applied. Retry shortly.');
+  }
   const failure = err.cause;
   const details = (failure.details?.[0] ?? {}) as Record<string, unknown>;
   switch (failure.type) {
