@@ -80,13 +80,17 @@ run('nginx in front of the API', () => {
     await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/10-self-signed-cert.sh')], { env: { ...process.env, TLS_CERT_DIR: certDir } });
     ca = await readFile(path.join(certDir, 'server.crt'));
 
+    // the body limit as the image derives it: here from MAX_UPLOAD_SIZE_MB=0, i.e. 1m
+    const generated = path.join(tmp, 'generated');
+    const { stdout } = await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/15-upload-limit.sh')], { env: { ...process.env, NGINX_GENERATED_DIR: generated, MAX_UPLOAD_SIZE_MB: '0', CLIENT_MAX_BODY_SIZE: '' } });
+    expect(stdout).toContain('nginx body limit: 1m');
     port = await freePort();
     const site = render(await readFile(path.join(repo, 'nginx/templates/servicemeow.conf.template'), 'utf8'), {
       API_UPSTREAM: `127.0.0.1:${(upstream.address() as AddressInfo).port}`,
       HTTPS_PORT: String(port),
       HTTP_PORT: String(await freePort()),
       TLS_CERT_DIR: certDir,
-      CLIENT_MAX_BODY_SIZE: '1m',
+      NGINX_GENERATED_DIR: generated,
     });
     await mkdir(path.join(tmp, 'logs'));
     await writeFile(path.join(tmp, 'servicemeow.conf'), site);
