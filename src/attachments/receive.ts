@@ -13,17 +13,11 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { AppError, badRequest, unsupportedMediaType, validationFailed } from '../errors/index.js';
+import type { AttachmentMeta } from '../../workflows/definitions.js';
 import { detectType, displayName, SNIFF_BYTES } from './types.js';
 
-export interface ReceivedFile {
-  id: string;
-  /** `<ticket>/<id>`, relative to the upload directory */
-  storedName: string;
-  originalFilename: string;
-  contentType: string;
-  sizeBytes: number;
-  sha256: string;
-}
+/** A stored file as the ticket workflow records it (`storedName` is `<ticket>/<id>`, relative to the upload directory). */
+export type ReceivedFile = Omit<AttachmentMeta, 'noteId'>;
 
 export interface ReceivedUpload {
   files: ReceivedFile[];
