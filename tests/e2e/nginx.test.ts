@@ -80,10 +80,10 @@ run('nginx in front of the API', () => {
     await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/10-self-signed-cert.sh')], { env: { ...process.env, TLS_CERT_DIR: certDir } });
     ca = await readFile(path.join(certDir, 'server.crt'));
 
-    // the body limit as the image derives it: here from MAX_UPLOAD_SIZE_MB=0, i.e. 1m
+    // the body limit as the image derives it: here from MAX_UPLOAD_SIZE_MB=1, i.e. 2m
     const generated = path.join(tmp, 'generated');
-    const { stdout } = await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/15-upload-limit.sh')], { env: { ...process.env, NGINX_GENERATED_DIR: generated, MAX_UPLOAD_SIZE_MB: '0', CLIENT_MAX_BODY_SIZE: '' } });
-    expect(stdout).toContain('nginx body limit: 1m');
+    const { stdout } = await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/15-upload-limit.sh')], { env: { ...process.env, NGINX_GENERATED_DIR: generated, MAX_UPLOAD_SIZE_MB: '1', CLIENT_MAX_BODY_SIZE: '' } });
+    expect(stdout).toContain('nginx body limit: 2m');
     port = await freePort();
     const site = render(await readFile(path.join(repo, 'nginx/templates/servicemeow.conf.template'), 'utf8'), {
       API_UPSTREAM: `127.0.0.1:${(upstream.address() as AddressInfo).port}`,
@@ -91,6 +91,7 @@ run('nginx in front of the API', () => {
       HTTP_PORT: String(await freePort()),
       TLS_CERT_DIR: certDir,
       NGINX_GENERATED_DIR: generated,
+      MAX_UPLOAD_SIZE_MB: '1',
     });
     await mkdir(path.join(tmp, 'logs'));
     await writeFile(path.join(tmp, 'servicemeow.conf'), site);
@@ -149,14 +150,16 @@ http {
   });
 
   it('forwards /mcp to the API', async () => {
-    // Until the MCP issue lands the API answers 404 itself: the envelope proves it got there.
+    // Without a key the MCP endpoint itself answers 401 in JSON-RPC terms: proof it got there.
     const res = await request('POST', '/mcp', { headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(401);
     expect(res.headers['x-request-id']).toBeDefined();
-    expect(JSON.parse(res.body).request_id).toBe(res.headers['x-request-id']);
+    expect(res.headers['www-authenticate']).toMatch(/^Bearer/);
+    expect(JSON.parse(res.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32001 } });
   });
 
   it('refuses an oversize body itself, in the API\'s error envelope', async () => {
-    const res = await request('POST', '/api/v1/tickets', { headers: { 'content-type': 'application/json' }, body: Buffer.alloc(2 * 1024 * 1024, 'a') });
+    const res = await request('POST', '/api/v1/tickets', { headers: { 'content-type': 'application/json' }, body: Buffer.alloc(3 * 1024 * 1024, 'a') });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error.code).toBe('payload_too_large');
   });
