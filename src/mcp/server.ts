@@ -38,7 +38,7 @@ const INSTRUCTIONS =
   'Every change goes through the ticket and is audited under your API key.';
 
 export function createMcpServer(session: McpSession): McpServer {
-  const server = new McpServer({ name: 'servicemeow', version: '0.1.0' }, { instructions: INSTRUCTIONS, capabilities: { logging: {} } });
+  const server = new McpServer({ name: 'servicemeow', version: '0.1.0' }, { instructions: INSTRUCTIONS });
   const writes = canWriteTickets(session.principal);
 
   const tool: ToolRegistrar = (spec) => {
