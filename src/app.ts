@@ -22,6 +22,7 @@ import { EventHub } from './events/hub.js';
 import { groupRoutes } from './http/routes/groups/index.js';
 import { slaRoutes } from './http/routes/sla/index.js';
 import { attachmentRoutes } from './http/routes/attachments/index.js';
+import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { userRoutes } from './http/routes/users/index.js';
 import { RateLimits } from './rate-limit/index.js';
 import { mcpEndpoint } from './mcp/endpoint.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   ticketRoutes(api, routeDeps);
   attachmentRoutes(api, routeDeps);
   dashboardRoutes(api, routeDeps);
+  webhookRoutes(api, routeDeps);
   // Listens only once someone subscribes; the API's only long-lived database connection.
   const hub = new EventHub(deps.db, deps.config.databaseUrl, deps.logger, { heartbeatMs: deps.tuning?.stream?.heartbeatMs });
   eventRoutes(api, routeDeps, hub);
