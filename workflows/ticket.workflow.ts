@@ -69,6 +69,20 @@ const records = (): typeof remoteRecords => {
   return patched('regular-activity-writes') ? remoteRecords : localRecords;
 };
 
+type Mutation = Parameters<Activities['persistTicketMutation']>[0];
+
+/** Write `next` (by default `s` one version on) with what the change records: one activity per version. */
+async function writeVersion(
+  s: TicketSnapshot,
+  actor: Actor,
+  record: Pick<Mutation, 'audit' | 'events' | 'note' | 'attachments'>,
+  next: TicketSnapshot = { ...s, version: s.version + 1 },
+  at: string = new Date().toISOString(),
+): Promise<TicketSnapshot> {
+  await records().persistTicketMutation({ ticketId: s.id, version: next.version, at, actor, ticket: next, ...record });
+  return next;
+}
+
 /** How many recent mutation results survive continue-as-new (for retried requests). */
 const RECENT_RESULTS = 200;
 /** Continue-as-new after this many mutations even if the server has not suggested it yet. */
@@ -220,21 +234,21 @@ class TicketEntity {
         sla = step.sla;
         timeline.push(...step.timeline);
       }
-      const next: TicketSnapshot = { ...s, version: s.version + 1, sla };
       const cycle = sla[metric].cycle;
-      await records().persistTicketMutation({
-        ticketId: s.id,
-        version: next.version,
-        at: new Date(now).toISOString(),
-        actor: SYSTEM,
-        ticket: next,
-        audit: due.map((d) => ({ action: `sla_${d.signal}`, field: `sla.${metric}`, old: null, new: { due_at: new Date(d.at).toISOString(), cycle } })),
-        events: due.map((d) => ({
-          type: `ticket.sla_${d.signal}`,
-          changes: {},
-          data: { sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds } },
-        })),
-      });
+      const next = await writeVersion(
+        s,
+        SYSTEM,
+        {
+          audit: due.map((d) => ({ action: `sla_${d.signal}`, field: `sla.${metric}`, old: null, new: { due_at: new Date(d.at).toISOString(), cycle } })),
+          events: due.map((d) => ({
+            type: `ticket.sla_${d.signal}`,
+            changes: {},
+            data: { sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds } },
+          })),
+        },
+        { ...s, version: s.version + 1, sla },
+        new Date(now).toISOString(),
+      );
       this.setSnapshot(next);
       this.recordTimeline(timeline);
     }
@@ -301,16 +315,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
           if (applied.fields.length === 0) return null;
           ticket.recordTimeline(applied.slaTimeline);
           const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
-          await records().persistTicketMutation({
-            ticketId: s.id,
-            version: applied.next.version,
+          return writeVersion(
+            s,
+            req.actor,
+            { audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })), events: applied.events.map((type) => ({ type, changes })) },
+            applied.next,
             at,
-            actor: req.actor,
-            ticket: applied.next,
-            audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })),
-            events: applied.events.map((type) => ({ type, changes })),
-          });
-          return applied.next;
+          );
         },
       ),
     { validator: (req: ChangeRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, req.changes, req.expectedVersion)) },
@@ -320,15 +331,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
     ticket.mutate(
       req.requestId,
       (s) => rejectChange(s, {}, null),
-      async (s) => {
-        const at = new Date().toISOString();
-        const next = { ...s, version: s.version + 1 };
-        await records().persistTicketMutation({
-          ticketId: s.id,
-          version: next.version,
-          at,
-          actor: req.actor,
-          ticket: next,
+      async (s) =>
+        writeVersion(s, req.actor, {
           note: { op, id: req.noteId, content: req.content, isInternal: req.isInternal },
           audit: [
             op === 'add'
@@ -336,9 +340,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
               : { action: 'note_edited', field: null, old: { note_id: req.noteId, content: req.previousContent ?? null }, new: { note_id: req.noteId, content: req.content } },
           ],
           events: [{ type: op === 'add' ? 'ticket.note_added' : 'ticket.updated', changes: op === 'add' ? {} : { note: { old: req.previousContent ?? null, new: req.content } } }],
-        });
-        return next;
-      },
+        }),
     );
   for (const [def, op] of [
     [addNoteUpdate, 'add'],
@@ -354,15 +356,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
         req.requestId,
         (s) => rejectChange(s, {}, null),
         async (s) => {
-          const at = new Date().toISOString();
-          const next = { ...s, version: s.version + 1 };
           const summary = req.attachments.map((a) => ({ id: a.id, filename: a.originalFilename, content_type: a.contentType, size_bytes: a.sizeBytes, sha256: a.sha256, note_id: a.noteId }));
-          await records().persistTicketMutation({
-            ticketId: s.id,
-            version: next.version,
-            at,
-            actor: req.actor,
-            ticket: next,
+          return writeVersion(s, req.actor, {
             attachments: { op: req.op, items: req.attachments },
             audit: summary.map((a) =>
               req.op === 'add'
@@ -375,7 +370,6 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
                 : { type: 'ticket.updated', changes: { attachments: { old: summary, new: null } } },
             ],
           });
-          return next;
         },
       ),
     { validator: (req: AttachmentsRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, null)) },
@@ -387,20 +381,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       ticket.mutate(
         req.requestId,
         (s) => rejectChange(s, {}, req.expectedVersion),
-        async (s) => {
-          const at = new Date().toISOString();
-          const next = { ...s, version: s.version + 1, deleted: true };
-          await records().persistTicketMutation({
-            ticketId: s.id,
-            version: next.version,
-            at,
-            actor: req.actor,
-            ticket: next,
-            audit: [{ action: 'deleted', field: null, old: null, new: null }],
-            events: [{ type: 'ticket.deleted', changes: {} }],
-          });
-          return next;
-        },
+        async (s) =>
+          writeVersion(
+            s,
+            req.actor,
+            { audit: [{ action: 'deleted', field: null, old: null, new: null }], events: [{ type: 'ticket.deleted', changes: {} }] },
+            { ...s, version: s.version + 1, deleted: true },
+          ),
       ),
     { validator: (req: DeleteRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, req.expectedVersion)) },
   );

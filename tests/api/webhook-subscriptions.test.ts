@@ -10,7 +10,8 @@ let manager: string;
 let agent: string;
 beforeAll(async () => {
   h = await startHarness({ worker: false, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' } });
-  [admin, manager, agent] = (await Promise.all([signedIn(h, 'admin'), signedIn(h, 'manager'), signedIn(h, 'agent')])).map((s) => s.token);
+  const [a, m, g] = await Promise.all([signedIn(h, 'admin'), signedIn(h, 'manager'), signedIn(h, 'agent')]);
+  [admin, manager, agent] = [a.token, m.token, g.token];
 });
 afterAll(() => h.stop());
 
