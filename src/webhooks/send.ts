@@ -1,0 +1,102 @@
+/**
+ * One delivery attempt over HTTP(S): the signed body POSTed with a 15 s budget, redirects not
+ * followed, at most 1 KiB of the response kept. Unless private networks are allowed, the address
+ * the socket actually connects to is checked in the DNS lookup hook — so a host that resolves to a
+ * private address at delivery time (DNS rebinding) is refused, not just the URL at creation.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { isForbiddenAddress } from './targets.js';
+
+export const ATTEMPT_TIMEOUT_MS = 15_000;
+export const RESPONSE_BODY_LIMIT = 1024;
+
+export interface AttemptResult {
+  /** null when no response came (refused, reset, timed out, forbidden address) */
+  status: number | null;
+  latencyMs: number;
+  /** the first 1 KiB of the response body */
+  body: string | null;
+  retryAfter: string | null;
+  error: string | null;
+}
+
+export class ForbiddenTargetError extends Error {
+  override name = 'ForbiddenTargetError';
+}
+
+/** dns.lookup, refusing forbidden addresses (the check runs on what the socket will connect to). */
+const guardedLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
+    if (err) return callback(err, '', 0);
+    const list = addresses as unknown as LookupAddress[];
+    const bad = list.find((a) => isForbiddenAddress(a.address));
+    if (bad) return callback(new ForbiddenTargetError(`${hostname} resolves to ${bad.address}, a private, loopback or link-local address`), '', 0);
+    if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
+    callback(null, list[0]!.address, list[0]!.family);
+  });
+};
+
+export function sendAttempt(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  opts: { allowPrivateNetworks: boolean; timeoutMs?: number },
+): Promise<AttemptResult> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (r: Omit<AttemptResult, 'latencyMs'>) => {
+      if (settled) return;
+      settled = true;
+      resolve({ ...r, latencyMs: elapsed() });
+    };
+    let target: URL;
+    try {
+      target = new URL(url);
+    } catch {
+      return finish({ status: null, body: null, retryAfter: null, error: 'invalid URL' });
+    }
+    // a literal IP never goes through lookup: check it here
+    const host = target.hostname.replace(/^\[|\]$/g, '');
+    if (!opts.allowPrivateNetworks && /^[\d.]+$|:/.test(host) && isForbiddenAddress(host)) {
+      return finish({ status: null, body: null, retryAfter: null, error: `${host} is a private, loopback or link-local address` });
+    }
+    const client = target.protocol === 'https:' ? https : http;
+    const req = client.request(
+      target,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'user-agent': 'ServiceMeow-Webhooks/1', 'content-length': Buffer.byteLength(body), ...headers },
+        timeout: opts.timeoutMs ?? ATTEMPT_TIMEOUT_MS,
+        ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        let kept = 0;
+        res.on('data', (chunk: Buffer) => {
+          if (kept < RESPONSE_BODY_LIMIT) {
+            chunks.push(chunk.subarray(0, RESPONSE_BODY_LIMIT - kept));
+            kept += Math.min(chunk.length, RESPONSE_BODY_LIMIT - kept);
+          }
+          if (kept >= RESPONSE_BODY_LIMIT) res.destroy(); // the rest is never read
+        });
+        const done = () =>
+          finish({
+            status: res.statusCode ?? null,
+            body: Buffer.concat(chunks).toString('utf8'),
+            retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null,
+            error: null,
+          });
+        res.on('end', done);
+        res.on('close', done);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`no response within ${(opts.timeoutMs ?? ATTEMPT_TIMEOUT_MS) / 1000} s`)));
+    req.on('error', (err) => finish({ status: null, body: null, retryAfter: null, error: err.message }));
+    req.end(body);
+  });
+}
