@@ -11,7 +11,11 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0.0'): Promise<RunningHttpServer> {
+/**
+ * `sweepUploads`: the product's API processes remove orphaned upload files hourly. Off by default,
+ * so a test's app never sweeps a directory whose rows live in another database.
+ */
+export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0.0', opts: { sweepUploads?: boolean } = {}): Promise<RunningHttpServer> {
   const app = createApp(deps);
   const server = http.createServer(app.callback());
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeout
@@ -24,8 +28,8 @@ export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0
     sweepOrphanUploads(deps.db, deps.config.uploads.dir)
       .then((removed) => removed && deps.logger.info({ removed }, 'removed orphaned upload files'))
       .catch((err: unknown) => deps.logger.warn({ err }, 'upload sweep failed'));
-  const sweeper = setInterval(sweep, 60 * 60 * 1000).unref();
-  setTimeout(sweep, 10_000).unref();
+  const sweeper = opts.sweepUploads ? setInterval(sweep, 60 * 60 * 1000).unref() : undefined;
+  if (opts.sweepUploads) setTimeout(sweep, 10_000).unref();
   return {
     server,
     port: (server.address() as AddressInfo).port,

@@ -13,7 +13,7 @@ runMain(async () => {
   const db = createDb(config.databaseUrl, undefined, logger);
   const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
   const redis = connectRedis(config.redisUrl, logger);
-  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port);
+  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port, '0.0.0.0', { sweepUploads: true });
   logger.info({ port: http.port }, 'API listening');
   onShutdown(async () => {
     await http.close();

@@ -97,7 +97,7 @@ runMain(async () => {
     const effective = { ...config, databaseUrl, temporal: { ...config.temporal, address } };
     const redis = connectRedis(config.redisUrl, logger);
     stops.push(() => closeRedis(redis));
-    const http = await startHttpServer({ config: effective, db, temporal: temporal.client, logger, redis }, config.port);
+    const http = await startHttpServer({ config: effective, db, temporal: temporal.client, logger, redis }, config.port, '0.0.0.0', { sweepUploads: true });
     stops.push(http.close);
     logger.info(
       { api: `http://127.0.0.1:${http.port}/api/v1`, docs: `http://127.0.0.1:${http.port}/docs`, startup_ms: Date.now() - started },

@@ -41,21 +41,20 @@ export function presentTicket(t: Ticket, now: Date = new Date()) {
 export type TicketJson = ReturnType<typeof presentTicket>;
 
 /** The compact ticket MCP tools return in lists and after changes: identity, state, and SLA at a glance. */
-export function presentTicketBrief(t: Ticket, now: Date = new Date()) {
-  const brief = (metric: SlaMetric) => {
-    const f = presentSla(t, metric, now);
-    return { state: f.state, due_at: f.due_at, remaining_seconds: f.remaining_seconds, at_risk: f.at_risk };
-  };
+export function briefOf(p: TicketJson) {
+  const sla = (f: SlaFigures) => ({ state: f.state, due_at: f.due_at, remaining_seconds: f.remaining_seconds, at_risk: f.at_risk });
   return {
-    id: t.id,
-    ticket_number: t.ticketNumber,
-    title: t.title,
-    status: t.status,
-    priority: t.priority,
-    assigned_group_id: t.assignedGroupId,
-    assigned_user_id: t.assignedUserId,
-    version: t.version,
-    sla: { assign: brief('assign'), resolve: brief('resolve') },
-    updated_at: iso(t.updatedAt),
+    id: p.id,
+    ticket_number: p.ticket_number,
+    title: p.title,
+    status: p.status,
+    priority: p.priority,
+    assigned_group_id: p.assigned_group_id,
+    assigned_user_id: p.assigned_user_id,
+    version: p.version,
+    sla: { assign: sla(p.sla.assign), resolve: sla(p.sla.resolve) },
+    updated_at: p.updated_at,
   };
 }
+
+export const presentTicketBrief = (t: Ticket, now: Date = new Date()) => briefOf(presentTicket(t, now));

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/env.js';
@@ -41,6 +43,8 @@ export function testConfig(env: Record<string, string> = {}): Config {
     TEMPORAL_TASK_QUEUE: `tickets-${randomBytes(4).toString('hex')}`,
     JWT_SECRET: 'test-secret-that-is-long-enough',
     LOG_LEVEL: 'silent',
+    // never the developer's .data/uploads
+    UPLOAD_DIR: path.join(os.tmpdir(), 'servicemeow-test-uploads'),
     ...env,
   });
 }

@@ -153,7 +153,7 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
         firstAssignedAt: dateOf(t.firstAssignedAt),
         resolvedAt: dateOf(t.resolvedAt),
         ...slaColumns(t.sla),
-        pausedAt: t.pausedAt ? new Date(t.pausedAt) : null,
+        pausedAt: dateOf(t.pausedAt),
         totalPausedSeconds: t.totalPausedSeconds,
         deletedAt: t.deleted ? at : null,
         version: m.version,

@@ -13,7 +13,7 @@ import { ticketUpdater, type TicketPatch } from '../../commands/tickets/update.j
 import { notFound } from '../../errors/index.js';
 import { presentAuditEntry } from '../../presenters/audit.js';
 import { presentTicketSla } from '../../presenters/sla.js';
-import { presentTicket, presentTicketBrief } from '../../presenters/ticket.js';
+import { briefOf, presentTicket, presentTicketBrief } from '../../presenters/ticket.js';
 import { ok } from '../results.js';
 import { Page, pageFields, pageOf, Priority, Status, TicketBrief, TicketFull, TicketRef } from '../schemas.js';
 import { commandContextOf, type McpSession } from '../session.js';
@@ -25,7 +25,7 @@ const MAX_BULK = 50;
 const fullTicket = (t: Parameters<typeof presentTicket>[0]) => {
   const p = presentTicket(t);
   return {
-    ...presentTicketBrief(t),
+    ...briefOf(p),
     description: p.description,
     category: p.category,
     tags: p.tags,
