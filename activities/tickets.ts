@@ -5,14 +5,20 @@ import { loadSlaTerms } from '../src/commands/sla/terms.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
 import type { SlaTerms } from '../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../workflows/ticket-state.js';
+import { startDeliveries } from '../src/webhooks/dispatch.js';
 import type { ActivityDeps } from './index.js';
 
-export function createTicketActivities({ db }: ActivityDeps) {
+export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps) {
+  /** After the commit: the deliveries of the events just stored (a refused duplicate start is fine). */
+  const dispatch = (deliveries: string[]) => (deliveries.length ? startDeliveries(temporal, webhooks.taskQueue, deliveries) : Promise.resolve());
+
   return {
     /** Writes the ticket row, its audit entry and its event once; a retry returns the same row. */
     async createTicketRecord(input: TicketCreateInput): Promise<TicketSnapshot> {
       try {
-        return await insertTicketRecord(db, input);
+        const { ticket, deliveries } = await insertTicketRecord(db, input);
+        await dispatch(deliveries);
+        return ticket;
       } catch (err) {
         if (err instanceof InvalidReferenceError) {
           throw ApplicationFailure.create({ type: 'InvalidReference', message: err.message, nonRetryable: true });
@@ -28,7 +34,7 @@ export function createTicketActivities({ db }: ActivityDeps) {
 
     /** Applies one mutation of the given version exactly once (see persistTicketMutation). */
     async persistTicketMutation(m: TicketMutation): Promise<void> {
-      await persistTicketMutation(db, m);
+      await dispatch((await persistTicketMutation(db, m)).deliveries);
     },
   };
 }

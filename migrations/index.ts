@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as initialSchema from './20261122000000_initial_schema.js';
+import * as undispatchedDeliveriesIndex from './20261123000000_undispatched_deliveries_index.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -12,6 +13,7 @@ export interface Migration {
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['20261122000000_initial_schema', initialSchema],
+  ['20261123000000_undispatched_deliveries_index', undispatchedDeliveriesIndex],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

@@ -1,35 +1,109 @@
-/** Builds the ticket worker: the bundled workflows of workflows/ plus activities from createActivities. */
+/**
+ * Builds the worker process's Temporal workers over one connection: the ticket worker (ticket
+ * workflows and their writes) and the webhook worker (delivery workflows and attempts) on a task
+ * queue of its own, with room for many slow endpoints at once. Both run the same workflow bundle.
+ */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Db } from './db/index.js';
+import type { DeliverySettings } from './webhooks/deliveries.js';
+import { startDeliveries, webhookTaskQueue } from './webhooks/dispatch.js';
+import { strandedDeliveries } from './webhooks/deliveries.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 /** The workflow entry the worker bundles (source under tsx, compiled output in a build). */
 export const WORKFLOWS_PATH = path.resolve(here, `../workflows/index${ext}`);
 
+/** The defaults of SPEC §9 (WEBHOOK_* settings), for callers that do not pass their config. */
+export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
+  allowPrivateNetworks: false,
+  retryScheduleMs: [0, 5e3, 3e5, 1.8e6, 7.2e6, 1.8e7, 3.6e7, 5.04e7, 7.2e7, 8.64e7],
+  disableAfterMs: 5 * 24 * 3600e3,
+};
+
 export interface TicketWorkerOptions {
   address: string;
   namespace: string;
   taskQueue: string;
   db: Db;
+  webhooks?: DeliverySettings;
   /** a prebuilt bundle (tests bundle once and share it); bundled from source when omitted */
   workflowBundle?: { code: string };
+  /** how often, and after how long, never-attempted deliveries are started again (default 60 s) */
+  reconcileEveryMs?: number;
 }
 
-export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+/** The two workers run and stop together; `getState` is the ticket worker's. */
+export class ServiceWorker {
+  private reconciler: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly tickets: Worker,
+    readonly webhooks: Worker,
+    private readonly reconcile: () => Promise<void>,
+    private readonly reconcileEveryMs: number,
+  ) {}
+
+  async run(): Promise<void> {
+    const schedule = () => {
+      this.reconciler = setTimeout(() => void this.reconcile().finally(() => this.running() && schedule()), this.reconcileEveryMs);
+    };
+    schedule();
+    try {
+      await Promise.all([this.tickets.run(), this.webhooks.run()]);
+    } finally {
+      clearTimeout(this.reconciler);
+    }
+  }
+
+  shutdown(): void {
+    clearTimeout(this.reconciler);
+    for (const w of [this.tickets, this.webhooks]) if (w.getState() === 'RUNNING') w.shutdown();
+  }
+
+  getState(): State {
+    return this.tickets.getState();
+  }
+
+  private running(): boolean {
+    return this.tickets.getState() === 'RUNNING';
+  }
+}
+
+export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ worker: ServiceWorker; connection: NativeConnection }> {
   const connection = await NativeConnection.connect({ address: opts.address });
-  const worker = await Worker.create({
+  const temporal = new Client({ connection, namespace: opts.namespace });
+  const deliveryQueue = webhookTaskQueue(opts.taskQueue);
+  const activities = createActivities({
+    db: opts.db,
+    temporal,
+    webhooks: { settings: opts.webhooks ?? DEFAULT_DELIVERY_SETTINGS, taskQueue: deliveryQueue },
+  });
+  const workflowBundle = opts.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
+  const common = {
     connection,
     namespace: opts.namespace,
-    taskQueue: opts.taskQueue,
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
-    activities: createActivities({ db: opts.db }),
+    workflowBundle,
+    activities,
     // Drain in-flight tasks on shutdown, but not forever (a write retrying against a dead database
     // would hold it): what is cut off is retried by the next worker, idempotently.
     shutdownGraceTime: '10 seconds',
-  });
-  return { worker, connection };
+  } satisfies Partial<WorkerOptions>;
+  const tickets = await Worker.create({ ...common, taskQueue: opts.taskQueue });
+  // An attempt mostly waits on the network (up to 15 s): many may run at once without using CPU.
+  const webhooks = await Worker.create({ ...common, taskQueue: deliveryQueue, maxConcurrentActivityTaskExecutions: 200 });
+
+  const everyMs = opts.reconcileEveryMs ?? 60_000;
+  const reconcile = async () => {
+    try {
+      await startDeliveries(temporal, deliveryQueue, await strandedDeliveries(opts.db, everyMs));
+    } catch {
+      // the next pass tries again; a stranded delivery is late, never lost
+    }
+  };
+  return { worker: new ServiceWorker(tickets, webhooks, reconcile, everyMs), connection };
 }

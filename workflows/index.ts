@@ -1,2 +1,3 @@
 /** Everything the worker bundles. */
 export { ticketWorkflow } from './ticket.workflow.js';
+export { webhookDeliveryWorkflow } from './webhook-delivery.workflow.js';

@@ -27,6 +27,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'ticket.sla_at_risk',
   'ticket.sla_breached',
   'webhook.test',
+  'webhook.disabled',
 ] as const;
 
 export interface WebhookInput {

@@ -1,4 +1,4 @@
-import type { Webhook } from '../models/index.js';
+import type { Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../models/index.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
@@ -12,8 +12,38 @@ export function presentWebhook(w: Webhook) {
     is_active: w.isActive,
     disabled_reason: w.disabledReason,
     disabled_at: iso(w.disabledAt),
+    failing_since: iso(w.failingSince),
     created_by_id: w.createdById,
     created_at: w.createdAt.toISOString(),
     updated_at: w.updatedAt.toISOString(),
+  };
+}
+
+export function presentDelivery(d: WebhookDelivery & { eventType: string }) {
+  return {
+    id: d.id,
+    webhook_id: d.webhookId,
+    event_id: d.eventId,
+    event_type: d.eventType,
+    status: d.status,
+    attempt_count: d.attemptCount,
+    next_attempt_at: iso(d.nextAttemptAt),
+    last_status_code: d.lastStatusCode,
+    last_latency_ms: d.lastLatencyMs,
+    last_error: d.lastError,
+    generation: d.generation,
+    created_at: d.createdAt.toISOString(),
+    completed_at: iso(d.completedAt),
+  };
+}
+
+export function presentAttempt(a: WebhookDeliveryAttempt) {
+  return {
+    attempt_number: a.attemptNumber,
+    requested_at: a.requestedAt.toISOString(),
+    status_code: a.statusCode,
+    latency_ms: a.latencyMs,
+    response_body: a.responseBody,
+    error: a.error,
   };
 }

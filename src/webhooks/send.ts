@@ -21,6 +21,8 @@ export interface AttemptResult {
   body: string | null;
   retryAfter: string | null;
   error: string | null;
+  /** the target is a private, loopback or link-local address (never retried) */
+  forbidden?: boolean;
 }
 
 export class ForbiddenTargetError extends Error {
@@ -49,9 +51,11 @@ export function sendAttempt(
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
+    let deadline: NodeJS.Timeout | undefined;
     const finish = (r: Omit<AttemptResult, 'latencyMs'>) => {
       if (settled) return;
       settled = true;
+      clearTimeout(deadline);
       resolve({ ...r, latencyMs: elapsed() });
     };
     let target: URL;
@@ -63,7 +67,7 @@ export function sendAttempt(
     // a literal IP never goes through lookup: check it here
     const host = target.hostname.replace(/^\[|\]$/g, '');
     if (!opts.allowPrivateNetworks && /^[\d.]+$|:/.test(host) && isForbiddenAddress(host)) {
-      return finish({ status: null, body: null, retryAfter: null, error: `${host} is a private, loopback or link-local address` });
+      return finish({ status: null, body: null, retryAfter: null, error: `${host} is a private, loopback or link-local address`, forbidden: true });
     }
     const client = target.protocol === 'https:' ? https : http;
     const req = client.request(
@@ -71,7 +75,6 @@ export function sendAttempt(
       {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'ServiceMeow-Webhooks/1', 'content-length': Buffer.byteLength(body), ...headers },
-        timeout: opts.timeoutMs ?? ATTEMPT_TIMEOUT_MS,
         ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
       },
       (res) => {
@@ -95,8 +98,11 @@ export function sendAttempt(
         res.on('close', done);
       },
     );
-    req.on('timeout', () => req.destroy(new Error(`no response within ${(opts.timeoutMs ?? ATTEMPT_TIMEOUT_MS) / 1000} s`)));
-    req.on('error', (err) => finish({ status: null, body: null, retryAfter: null, error: err.message }));
+    // one budget for the whole exchange: connect, headers and the (truncated) body — a receiver
+    // that drips bytes cannot hold an attempt open past it
+    const budgetMs = opts.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
+    deadline = setTimeout(() => req.destroy(new Error(`no response within ${budgetMs / 1000} s`)), budgetMs);
+    req.on('error', (err) => finish({ status: null, body: null, retryAfter: null, error: err.message, ...(err instanceof ForbiddenTargetError ? { forbidden: true } : {}) }));
     req.end(body);
   });
 }

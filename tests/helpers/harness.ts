@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { createDb, type Db } from '../../src/db/index.js';
@@ -16,7 +15,7 @@ import { closeRedis, connectRedis } from '../../src/redis.js';
 import { startHttpServer, type RunningHttpServer } from '../../src/server.js';
 import { connectTemporal, type TemporalHandle } from '../../src/temporal/client.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
-import { createTicketWorker } from '../../src/worker.js';
+import { createTicketWorker, type ServiceWorker } from '../../src/worker.js';
 
 export interface Harness {
   config: Config;
@@ -30,7 +29,7 @@ export interface Harness {
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  worker: ServiceWorker;
   stop(): Promise<void>;
 }
 
@@ -62,6 +61,9 @@ export async function startHarness(
     createWaitMs?: number;
     loginThrottle?: LoginThrottleOptions;
     stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number };
+    /** webhook delivery overrides (e.g. a shorter attempt budget) */
+    delivery?: { attemptTimeoutMs?: number };
+    reconcileEveryMs?: number;
   } = {},
 ): Promise<Harness> {
   const config = testConfig(opts.env);
@@ -86,7 +88,9 @@ export async function startHarness(
         namespace: config.temporal.namespace,
         taskQueue: config.temporal.taskQueue,
         db,
+        webhooks: { ...config.webhooks, ...opts.delivery },
         workflowBundle: await workflowBundle(),
+        ...(opts.reconcileEveryMs ? { reconcileEveryMs: opts.reconcileEveryMs } : {}),
       });
       const done = worker.run();
       const running: RunningWorker = {

@@ -57,14 +57,15 @@ describe('sendAttempt', () => {
     expect(r.error).toMatch(/no response within/);
     const refused = await sendAttempt('http://127.0.0.1:9/', {}, '{}', allow);
     expect(refused).toMatchObject({ status: null });
+    expect(refused.forbidden).toBeUndefined(); // an ordinary failure: retried
   });
 
   it('refuses private targets at connect time unless allowed: literal addresses and names that resolve to them', async () => {
     respond = (_req, res) => res.end('ok');
     const before = received.length;
-    expect(await sendAttempt(`${base}/x`, {}, '{}', { allowPrivateNetworks: false })).toMatchObject({ status: null, error: expect.stringMatching(/private|loopback/) });
+    expect(await sendAttempt(`${base}/x`, {}, '{}', { allowPrivateNetworks: false })).toMatchObject({ status: null, forbidden: true, error: expect.stringMatching(/private|loopback/) });
     const port = (server.address() as AddressInfo).port;
-    expect(await sendAttempt(`http://localhost:${port}/x`, {}, '{}', { allowPrivateNetworks: false })).toMatchObject({ status: null, error: expect.stringMatching(/resolves to/) });
+    expect(await sendAttempt(`http://localhost:${port}/x`, {}, '{}', { allowPrivateNetworks: false })).toMatchObject({ status: null, forbidden: true, error: expect.stringMatching(/resolves to/) });
     expect(received.length).toBe(before); // nothing reached the receiver
   });
 });

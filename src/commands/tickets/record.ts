@@ -11,6 +11,7 @@ import type { Actor, AttachmentMeta, TicketCreateInput } from '../../../workflow
 import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
 import { isBreached, signalInstant, startSla, type TicketSla } from '../../../workflows/sla/clock.js';
 import { loadSlaTerms } from '../sla/terms.js';
+import { queueDeliveries, undispatchedDeliveries } from '../../webhooks/deliveries.js';
 
 /** The input names a group or user that does not exist (any more): retrying cannot help. */
 export class InvalidReferenceError extends Error {
@@ -66,8 +67,18 @@ function slaColumns(sla: TicketSla | undefined): Partial<Ticket> {
   };
 }
 
-/** Insert the ticket with its `created` audit entry and `ticket.created` event, exactly once. */
-export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Promise<TicketSnapshot> {
+/** What a write leaves to do after its commit: start these webhook deliveries. */
+export interface Written {
+  deliveries: string[];
+}
+
+const dedupeKey = (ticketId: string, version: number, type: string) => `${ticketId}:${version}:${type}`;
+
+/**
+ * Insert the ticket with its `created` audit entry and `ticket.created` event (and its webhook
+ * deliveries), exactly once.
+ */
+export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Promise<Written & { ticket: TicketSnapshot }> {
   try {
     return await db.transaction(async (trx) => {
       const terms = await loadSlaTerms(trx, input.priority);
@@ -100,12 +111,13 @@ export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Pr
       if (!row?.ticketNumber) {
         const existing = await Ticket.query(trx).findById(input.id);
         if (!existing) throw new Error(`ticket ${input.id} vanished during its creation`);
-        return snapshotOf(existing);
+        const deliveries = await undispatchedDeliveries(trx, [dedupeKey(input.id, 1, 'ticket.created')]);
+        return { ticket: snapshotOf(existing), deliveries };
       }
       const ticket = await Ticket.query(trx).findById(input.id).throwIfNotFound();
       await recordAudit(trx, ticket, input.actor, { action: 'created', newValue: { title: ticket.title, priority: ticket.priority } });
-      await recordEvent(trx, ticket, 'ticket.created', input.actor, {});
-      return snapshotOf(ticket);
+      const deliveries = await recordEvent(trx, ticket, 'ticket.created', input.actor, {});
+      return { ticket: snapshotOf(ticket), deliveries };
     });
   } catch (err) {
     if ((err as { code?: string }).code === '23503') {
@@ -133,11 +145,13 @@ export interface TicketMutation {
 }
 
 /**
- * Write a mutation: the row moves from version-1 to version, with its note, audit entries and
- * events, in one transaction. A retry finds the row already at `version` and writes nothing.
+ * Write a mutation: the row moves from version-1 to version, with its note, audit entries, events
+ * and their webhook deliveries, in one transaction. A retry finds the row already at `version` and
+ * writes nothing (it returns the deliveries no attempt has touched: its first run may have
+ * committed and died before starting them).
  */
-export async function persistTicketMutation(db: Knex, m: TicketMutation): Promise<void> {
-  await db.transaction(async (trx) => {
+export async function persistTicketMutation(db: Knex, m: TicketMutation): Promise<Written> {
+  return db.transaction(async (trx) => {
     const at = new Date(m.at);
     const t = m.ticket;
     const moved = await Ticket.query(trx)
@@ -162,7 +176,10 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
       .where({ id: m.ticketId, version: m.version - 1 });
     if (!moved) {
       const current = await Ticket.query(trx).findById(m.ticketId);
-      if (current && current.version >= m.version) return; // already applied by an earlier attempt
+      if (current && current.version >= m.version) {
+        // already applied by an earlier attempt
+        return { deliveries: await undispatchedDeliveries(trx, m.events.map((e) => dedupeKey(m.ticketId, m.version, e.type))) };
+      }
       throw new Error(`ticket ${m.ticketId} is at version ${current?.version}, cannot apply version ${m.version}`);
     }
     if (m.note?.op === 'add') {
@@ -202,7 +219,9 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
       await recordAudit(trx, ticket, m.actor, { action: entry.action, field: entry.field ?? undefined, oldValue: entry.old, newValue: entry.new });
     }
     const note = m.note ? { id: m.note.id, content: m.note.content, is_internal: m.note.isInternal } : undefined;
-    for (const event of m.events) await recordEvent(trx, ticket, event.type, m.actor, event.changes, { ...(note ? { note } : {}), ...event.data });
+    const deliveries: string[] = [];
+    for (const event of m.events) deliveries.push(...(await recordEvent(trx, ticket, event.type, m.actor, event.changes, { ...(note ? { note } : {}), ...event.data })));
+    return { deliveries };
   });
 }
 
@@ -233,7 +252,7 @@ async function recordEvent(
   actor: Actor,
   changes: Record<string, { old: unknown; new: unknown }>,
   extra: Record<string, unknown> = {},
-): Promise<void> {
+): Promise<string[]> {
   const env = envelope(
     type,
     { ticket: presentTicket(ticket, ticket.updatedAt), changes, actor: { type: actor.type, user_id: actor.userId, api_key_id: actor.apiKeyId ?? null }, ...extra },
@@ -244,7 +263,8 @@ async function recordEvent(
     type,
     ticketId: ticket.id,
     payload: env,
-    dedupeKey: `${ticket.id}:${ticket.version}:${type}`,
+    dedupeKey: dedupeKey(ticket.id, ticket.version, type),
     createdAt: ticket.updatedAt,
   });
+  return queueDeliveries(trx, env);
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { WEBHOOK_EVENT_TYPES, webhookCreator, webhookDeleter, webhookFinder, webhookLister, webhookSecretRotator, webhookUpdater } from '../../../commands/webhooks.js';
-import { presentWebhook } from '../../../presenters/webhook.js';
+import { deliveryFinder, deliveryLister, redeliverer, webhookTester } from '../../../commands/webhook-deliveries.js';
+import { presentAttempt, presentDelivery, presentWebhook } from '../../../presenters/webhook.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
@@ -34,11 +35,46 @@ const WebhookSchema = z
     is_active: z.boolean(),
     disabled_reason: z.string().nullable(),
     disabled_at: z.string().nullable(),
+    failing_since: z.string().nullable().describe('start of the current run of failed attempts; null after any success'),
     created_by_id: z.uuid().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi('Webhook');
+const DeliverySchema = z
+  .object({
+    id: z.uuid(),
+    webhook_id: z.uuid(),
+    event_id: z.string().describe('evt_…, also the webhook-id header of every attempt'),
+    event_type: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed', 'cancelled']),
+    attempt_count: z.number().int(),
+    next_attempt_at: z.string().nullable(),
+    last_status_code: z.number().int().nullable(),
+    last_latency_ms: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    generation: z.number().int().describe('0 for the first delivery of the event, +1 per redelivery'),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('WebhookDelivery');
+const AttemptSchema = z
+  .object({
+    attempt_number: z.number().int(),
+    requested_at: z.string(),
+    status_code: z.number().int().nullable().describe('null when no response came'),
+    latency_ms: z.number().int().nullable(),
+    response_body: z.string().nullable().describe('the first 1 KiB of the response'),
+    error: z.string().nullable(),
+  })
+  .openapi('WebhookDeliveryAttempt');
+const DeliveryDetailSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi('WebhookDeliveryDetail');
+const DeliveryQuery = PaginationQuery.extend({
+  status: z.enum(['pending', 'succeeded', 'failed', 'cancelled']).optional(),
+  event_type: z.enum([...WEBHOOK_EVENT_TYPES]).optional(),
+});
+const DeliveryParams = z.object({ id: z.uuid(), delivery_id: z.uuid() });
+
 const WebhookWithSecretSchema = WebhookSchema.extend({ secret: z.string().describe('whsec_…: shown only now; verify signatures with it') }).openapi('WebhookWithSecret');
 
 export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
@@ -120,6 +156,71 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx, { params }) => {
       const { webhook, secret } = await webhookSecretRotator(commandContext(ctx, deps), params.id);
       ctx.body = { ...presentWebhook(webhook), secret };
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'post',
+    path: '/webhooks/{id}/test',
+    summary: 'Send a webhook.test event to this endpoint (only); watch it under deliveries',
+    params: IdParams,
+    responses: {
+      202: { description: 'Queued: the delivery, attempted at once', schema: DeliverySchema },
+      404: { description: 'No such webhook' },
+      409: { description: 'The webhook is disabled' },
+    },
+    handler: async (ctx, { params }) => {
+      const delivery = await webhookTester(commandContext(ctx, deps), params.id);
+      ctx.status = 202;
+      ctx.set('Location', `/api/v1/webhooks/${params.id}/deliveries/${delivery.id}`);
+      ctx.body = presentDelivery(delivery);
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'get',
+    path: '/webhooks/{id}/deliveries',
+    summary: "An endpoint's deliveries, newest first: status, attempts, next attempt, last result",
+    params: IdParams,
+    query: DeliveryQuery,
+    responses: { 200: { description: 'A page of deliveries', schema: Paginated(DeliverySchema, 'WebhookDeliveryPage') }, 404: { description: 'No such webhook' } },
+    handler: async (ctx, { params, query }) => {
+      const { results, total } = await deliveryLister(commandContext(ctx, deps), params.id, query);
+      ctx.body = pageOf(results.map(presentDelivery), total, query.page, query.page_size);
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'get',
+    path: '/webhooks/{id}/deliveries/{delivery_id}',
+    summary: 'One delivery with every attempt (status code, latency, first 1 KiB of the response, error)',
+    params: DeliveryParams,
+    responses: { 200: { description: 'The delivery', schema: DeliveryDetailSchema }, 404: { description: 'No such webhook or delivery' } },
+    handler: async (ctx, { params }) => {
+      const { delivery, attempts } = await deliveryFinder(commandContext(ctx, deps), params.id, params.delivery_id);
+      ctx.body = { ...presentDelivery(delivery), attempts: attempts.map(presentAttempt) };
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'post',
+    path: '/webhooks/{id}/deliveries/{delivery_id}/redeliver',
+    summary: "Deliver a settled delivery's event again (same webhook-id, fresh schedule)",
+    params: DeliveryParams,
+    responses: {
+      202: { description: 'Queued: the new delivery', schema: DeliverySchema },
+      404: { description: 'No such webhook or delivery' },
+      409: { description: 'The delivery is still pending, or the webhook is disabled' },
+    },
+    handler: async (ctx, { params }) => {
+      const delivery = await redeliverer(commandContext(ctx, deps), params.id, params.delivery_id);
+      ctx.status = 202;
+      ctx.set('Location', `/api/v1/webhooks/${params.id}/deliveries/${delivery.id}`);
+      ctx.body = presentDelivery(delivery);
     },
   });
 }
