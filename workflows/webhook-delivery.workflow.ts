@@ -10,8 +10,9 @@ import type { Activities } from '../activities/index.js';
 import type { AttemptReport } from '../src/webhooks/deliveries.js';
 
 const { deliverWebhook } = proxyActivities<Activities>({
-  // one attempt is at most 15 s of HTTP plus two short writes
-  startToCloseTimeout: '45 seconds',
+  // one attempt is at most 15 s of HTTP plus two short writes; an attempt cut off by a dead worker
+  // is tried again once this has passed
+  startToCloseTimeout: '25 seconds',
   // the delays of real attempts come from the activity (nextRetryDelay); these only pace retries
   // after a crash or a database outage, which never count as attempts
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },

@@ -1,0 +1,74 @@
+/**
+ * A worker process SIGKILLed while a delivery waits for its retry: the wait is a server-side timer,
+ * so the next worker makes the attempt; exactly one success is recorded.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
+import { eventually } from '../helpers/eventually.js';
+import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
+import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { kill, launch } from '../helpers/processes.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
+
+let database: ScratchDatabase;
+let h: Harness;
+let receiver: Receiver;
+beforeAll(async () => {
+  database = await scratchDatabase('webhook_crash');
+  h = await startHarness({ worker: false, env: { DATABASE_URL: database.url, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+  await ensureSlaPolicies(h.db);
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await receiver?.close();
+  await h?.stop();
+  await database?.drop();
+});
+
+describe('a worker killed mid-retry', () => {
+  it('the delivery still completes, with exactly one success recorded', async () => {
+    const token = (await signedIn(h, 'admin')).token;
+    const hook = (await call(h, 'POST', '/api/v1/webhooks', { token, body: { url: receiver.url, event_types: ['ticket.created'] } })).body;
+    receiver.sequence([503]);
+    const env = {
+      DATABASE_URL: database.url,
+      TEMPORAL_ADDRESS: h.config.temporal.address!,
+      TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
+      JWT_SECRET: 'test-secret-that-is-long-enough',
+      LOG_LEVEL: 'info', // readiness is read from the 'worker running' line
+      NODE_ENV: 'test',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '0s,4s,1s',
+    };
+    let worker = launch('src/main/worker.ts', env);
+    try {
+      await worker.ready;
+      expect((await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Tell the world', priority: 'low' } })).status).toBe(201);
+      const first = await eventually(async () => {
+        const [d] = await WebhookDelivery.query(h.db).where({ webhookId: hook.id });
+        return d && d.attemptCount === 1 && d;
+      }, 30_000);
+      await kill(worker.child);
+      expect(first).toMatchObject({ status: 'pending', lastStatusCode: 503 });
+      // the retry falls due while no worker runs
+      await sleep(Math.max(0, first.nextAttemptAt!.getTime() + 1_000 - Date.now()));
+      expect(receiver.received).toHaveLength(1);
+      worker = launch('src/main/worker.ts', env);
+      await worker.ready;
+      const done = await eventually(async () => {
+        const d = await WebhookDelivery.query(h.db).findById(first.id);
+        return d!.status !== 'pending' && d;
+      }, 30_000);
+      expect(done).toMatchObject({ status: 'succeeded', attemptCount: 2, lastStatusCode: 200 });
+      await sleep(1_500);
+      const attempts = await WebhookDeliveryAttempt.query(h.db).where({ deliveryId: first.id }).orderBy('attempt_number');
+      expect(attempts.map((a) => a.statusCode)).toEqual([503, 200]);
+      expect(receiver.received).toHaveLength(2);
+      expect(receiver.received[1]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
+    } finally {
+      await kill(worker.child);
+    }
+  }, 120_000);
+});
