@@ -5,12 +5,13 @@ import { loadSlaTerms } from '../src/commands/sla/terms.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
 import type { SlaTerms } from '../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../workflows/ticket-state.js';
+import type { Dispatch } from '../src/webhooks/deliveries.js';
 import { startDeliveries } from '../src/webhooks/dispatch.js';
 import type { ActivityDeps } from './index.js';
 
 export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps) {
   /** After the commit: the deliveries of the events just stored (a refused duplicate start is fine). */
-  const dispatch = (deliveries: string[]) => (deliveries.length ? startDeliveries(temporal, webhooks.taskQueue, deliveries) : Promise.resolve());
+  const dispatch = (deliveries: Dispatch[]) => (deliveries.length ? startDeliveries(temporal, webhooks.taskQueue, deliveries) : Promise.resolve());
 
   return {
     /** Writes the ticket row, its audit entry and its event once; a retry returns the same row. */

@@ -4,7 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as initialSchema from './20261122000000_initial_schema.js';
-import * as undispatchedDeliveriesIndex from './20261123000000_undispatched_deliveries_index.js';
+import * as deliveryDispatch from './20261123000000_delivery_dispatch.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -13,7 +13,7 @@ export interface Migration {
 
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['20261122000000_initial_schema', initialSchema],
-  ['20261123000000_undispatched_deliveries_index', undispatchedDeliveriesIndex],
+  ['20261123000000_delivery_dispatch', deliveryDispatch],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

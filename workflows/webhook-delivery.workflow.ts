@@ -1,9 +1,10 @@
 /**
- * One webhook delivery: a single activity that Temporal retries on the delivery's own schedule.
+ * Webhook deliveries: one activity per delivery, each retried by Temporal on its own schedule. A
+ * workflow runs an event's fan-out (one start for all its endpoints), or one test or redelivery.
  * The activity makes one attempt per try and records it; a retryable failure carries the delay
  * before the next attempt (schedule slot with jitter, or `Retry-After`) as its `nextRetryDelay`,
- * so the waits are durable server-side timers. Each delivery is its own workflow, on a task queue
- * of its own, so no delivery waits on another or on a ticket workflow.
+ * so the waits are durable server-side timers. Deliveries run on a task queue of their own, apart
+ * from the ticket workflows, and no delivery waits on another.
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
@@ -18,6 +19,8 @@ const { deliverWebhook } = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
 });
 
-export async function webhookDeliveryWorkflow(input: { deliveryId: string }): Promise<AttemptReport> {
-  return deliverWebhook(input.deliveryId);
+/** Runs its deliveries side by side; each retries on its own schedule, none waits for another. */
+export async function webhookDeliveryWorkflow(input: { deliveryIds: string[] }): Promise<AttemptReport['status'][]> {
+  const settled = await Promise.allSettled(input.deliveryIds.map((id) => deliverWebhook(id)));
+  return settled.map((s) => (s.status === 'fulfilled' ? s.value.status : 'failed'));
 }

@@ -8,7 +8,7 @@ import { conflict, notFound } from '../errors/index.js';
 import { envelope } from '../events/envelope.js';
 import { insertEvent } from '../events/store.js';
 import { WebhookDelivery, WebhookDeliveryAttempt } from '../models/index.js';
-import { queueDeliveryTo } from '../webhooks/deliveries.js';
+import { queueDeliveryTo, type Dispatch } from '../webhooks/deliveries.js';
 import { startDeliveries, webhookTaskQueue } from '../webhooks/dispatch.js';
 import type { CommandContext } from './context.js';
 import { webhookFinder } from './webhooks.js';
@@ -42,9 +42,9 @@ export async function deliveryFinder(ctx: Ctx, webhookId: string, deliveryId: st
   return { delivery, attempts };
 }
 
-async function dispatch(ctx: Ctx, deliveryId: string): Promise<DeliveryRow> {
-  await startDeliveries(ctx.temporal, webhookTaskQueue(ctx.config.temporal.taskQueue), [deliveryId]);
-  return (await withEventType(ctx).where('webhook_deliveries.id', deliveryId).first()) as DeliveryRow;
+async function dispatch(ctx: Ctx, queued: Dispatch): Promise<DeliveryRow> {
+  await startDeliveries(ctx.temporal, webhookTaskQueue(ctx.config.temporal.taskQueue), [queued]);
+  return (await withEventType(ctx).where('webhook_deliveries.id', queued.deliveryIds[0]!).first()) as DeliveryRow;
 }
 
 function requireActive(webhook: { isActive: boolean; disabledReason: string | null }): void {
@@ -57,7 +57,7 @@ function requireActive(webhook: { isActive: boolean; disabledReason: string | nu
 export async function webhookTester(ctx: Ctx, webhookId: string): Promise<DeliveryRow> {
   const webhook = await webhookFinder(ctx, webhookId);
   requireActive(webhook);
-  const deliveryId = await ctx.db.transaction(async (trx) => {
+  const queued = await ctx.db.transaction(async (trx) => {
     const event = envelope('webhook.test', {
       ticket: null,
       changes: {},
@@ -68,7 +68,7 @@ export async function webhookTester(ctx: Ctx, webhookId: string): Promise<Delive
     await insertEvent(trx, { id: event.id, type: event.type, ticketId: null, payload: event });
     return queueDeliveryTo(trx, webhook.id, event.id);
   });
-  return dispatch(ctx, deliveryId);
+  return dispatch(ctx, queued);
 }
 
 /**
@@ -79,11 +79,11 @@ export async function redeliverer(ctx: Ctx, webhookId: string, deliveryId: strin
   const { delivery } = await deliveryFinder(ctx, webhookId, deliveryId);
   requireActive(await webhookFinder(ctx, webhookId));
   if (delivery.status === 'pending') throw conflict('delivery_pending', 'This delivery is still being attempted; redeliver it once it has succeeded, failed or been cancelled.');
-  const newId = await ctx.db.transaction(async (trx) => {
+  const queued = await ctx.db.transaction(async (trx) => {
     // serialises redeliveries of one event to one endpoint: generations stay gapless and unique
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`${webhookId}:${delivery.eventId}`]);
     const { max } = (await trx('webhook_deliveries').where({ webhook_id: webhookId, event_id: delivery.eventId }).max('generation as max').first()) as { max: number };
     return queueDeliveryTo(trx, webhookId, delivery.eventId, max + 1);
   });
-  return dispatch(ctx, newId);
+  return dispatch(ctx, queued);
 }

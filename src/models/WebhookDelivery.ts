@@ -14,6 +14,8 @@ export class WebhookDelivery extends BaseModel {
   lastError!: string | null;
   lastLatencyMs!: number | null;
   generation!: number;
+  /** the workflow that runs this delivery */
+  dispatchKey!: string | null;
   createdAt!: Date;
   updatedAt!: Date;
   completedAt!: Date | null;

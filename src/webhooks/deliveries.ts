@@ -4,6 +4,7 @@
  * accepted can lose its deliveries; each row is then driven by a workflow of its own
  * (workflows/webhook-delivery.workflow.ts) whose activity calls `attemptDelivery` once per try.
  */
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { envelope, type EventEnvelope } from '../events/envelope.js';
 import { insertEvent } from '../events/store.js';
@@ -22,51 +23,69 @@ export interface DeliverySettings {
 /** A `Retry-After` longer than this is read as this: an endpoint cannot park a delivery for months. */
 export const RETRY_AFTER_CAP_MS = 24 * 60 * 60 * 1000;
 
+/** One workflow's worth of deliveries: its ID and the delivery rows it runs. */
+export interface Dispatch {
+  workflowId: string;
+  deliveryIds: string[];
+}
+
+/** An event's deliveries run in workflows of at most this many (each delivery its own activity). */
+export const FAN_OUT_CHUNK = 100;
+
+export const fanOutWorkflowId = (eventId: string, chunk: number) => `webhook-deliveries-${eventId}${chunk ? `-${chunk}` : ''}`;
+export const singleDeliveryWorkflowId = (deliveryId: string) => `webhook-delivery-${deliveryId}`;
+
+function groupByKey(rows: { id: string; dispatchKey: string }[]): Dispatch[] {
+  const byKey = new Map<string, string[]>();
+  for (const r of rows) byKey.set(r.dispatchKey, [...(byKey.get(r.dispatchKey) ?? []), r.id]);
+  return [...byKey].map(([workflowId, deliveryIds]) => ({ workflowId, deliveryIds }));
+}
+
 /**
  * Queue a delivery of the event to every active endpoint subscribed to its type (explicitly or with
- * `*`). `webhook.test` goes only where it is sent (see queueDeliveryTo). Returns the new ids.
+ * `*`): one row each, run together by the event's fan-out workflow (chunks of FAN_OUT_CHUNK).
+ * `webhook.test` goes only where it is sent (see queueDeliveryTo).
  */
-export async function queueDeliveries(trx: Knex | Knex.Transaction, event: { id: string; type: string }): Promise<string[]> {
+export async function queueDeliveries(trx: Knex | Knex.Transaction, event: { id: string; type: string }): Promise<Dispatch[]> {
   if (event.type === 'webhook.test') return [];
-  const { rows } = await trx.raw<{ rows: { id: string }[] }>(
-    `INSERT INTO webhook_deliveries (webhook_id, event_id)
-     SELECT id, ? FROM webhooks
-      WHERE is_active AND (event_types @> ARRAY[?]::text[] OR event_types @> '{*}')
-     RETURNING id`,
-    [event.id, event.type],
+  const { rows } = await trx.raw<{ rows: { id: string; dispatch_key: string }[] }>(
+    `INSERT INTO webhook_deliveries (webhook_id, event_id, dispatch_key)
+     SELECT id, :event, 'webhook-deliveries-' || :event || CASE WHEN n / :chunk > 0 THEN '-' || CAST(n / :chunk AS text) ELSE '' END
+       FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) AS n FROM webhooks
+              WHERE is_active AND (event_types @> ARRAY[CAST(:type AS text)] OR event_types @> '{*}')) subscribed
+     RETURNING id, dispatch_key`,
+    { event: event.id, type: event.type, chunk: FAN_OUT_CHUNK },
   );
-  return rows.map((r) => r.id);
+  return groupByKey(rows.map((r) => ({ id: r.id, dispatchKey: r.dispatch_key })));
 }
 
-/** One delivery of the event to one endpoint (`generation` > 0 for a redelivery). */
-export async function queueDeliveryTo(trx: Knex | Knex.Transaction, webhookId: string, eventId: string, generation = 0): Promise<string> {
-  const [row] = await trx('webhook_deliveries').insert({ webhook_id: webhookId, event_id: eventId, generation }).returning('id');
-  return (row as { id: string }).id;
+/** One delivery of the event to one endpoint (`generation` > 0 for a redelivery), run on its own. */
+export async function queueDeliveryTo(trx: Knex | Knex.Transaction, webhookId: string, eventId: string, generation = 0): Promise<Dispatch> {
+  const id = randomUUID();
+  const workflowId = singleDeliveryWorkflowId(id);
+  await trx('webhook_deliveries').insert({ id, webhookId, eventId, generation, dispatchKey: workflowId });
+  return { workflowId, deliveryIds: [id] };
+}
+
+/** Every row of the dispatches that have a row matching `where` (a workflow runs all of its rows). */
+async function dispatchesWhere(db: Knex, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<Dispatch[]> {
+  const keys = where(db('webhook_deliveries as d').where({ 'd.status': 'pending', 'd.attemptCount': 0 })).distinct('d.dispatchKey');
+  const rows: { id: string; dispatchKey: string }[] = await db('webhook_deliveries').whereIn('dispatchKey', keys).orderBy('id').select('id', 'dispatchKey');
+  return groupByKey(rows);
 }
 
 /**
- * Deliveries of the events with these dedupe keys that no attempt has touched yet: what a retried
- * write must (re)start, because its first attempt may have committed and died before starting them.
+ * The dispatches of the events with these dedupe keys that no attempt has touched yet: what a
+ * retried write must (re)start, because its first run may have committed and died before that.
  */
-export async function undispatchedDeliveries(db: Knex, dedupeKeys: string[]): Promise<string[]> {
+export async function undispatchedDeliveries(db: Knex, dedupeKeys: string[]): Promise<Dispatch[]> {
   if (!dedupeKeys.length) return [];
-  const rows: { id: string }[] = await db('webhook_deliveries as d')
-    .join('events as e', 'e.id', 'd.event_id')
-    .whereIn('e.dedupe_key', dedupeKeys)
-    .where({ 'd.status': 'pending', 'd.attempt_count': 0 })
-    .select('d.id');
-  return rows.map((r) => r.id);
+  return dispatchesWhere(db, (q) => q.join('events as e', 'e.id', 'd.eventId').whereIn('e.dedupeKey', dedupeKeys));
 }
 
-/** Pending deliveries never attempted and older than `olderThanMs`: the reconciler starts them again. */
-export async function strandedDeliveries(db: Knex, olderThanMs: number, limit = 500): Promise<string[]> {
-  const rows: { id: string }[] = await db('webhook_deliveries')
-    .where({ status: 'pending', attempt_count: 0 })
-    .where('created_at', '<', new Date(Date.now() - olderThanMs))
-    .orderBy('created_at')
-    .limit(limit)
-    .select('id');
-  return rows.map((r) => r.id);
+/** Dispatches with a row never attempted and older than `olderThanMs`: the reconciler starts them. */
+export async function strandedDeliveries(db: Knex, olderThanMs: number, limit = 500): Promise<Dispatch[]> {
+  return dispatchesWhere(db, (q) => q.where('d.createdAt', '<', new Date(Date.now() - olderThanMs)).limit(limit));
 }
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
@@ -81,7 +100,7 @@ export interface AttemptReport {
   /** when status is pending: wait this long before the next attempt */
   retryInMs?: number;
   /** deliveries of a `webhook.disabled` event this attempt caused: the caller starts them */
-  queued: string[];
+  queued: Dispatch[];
 }
 
 /** (knex maps result keys to camelCase) */
@@ -200,7 +219,7 @@ async function recordHealth(
   succeeded: boolean,
   gone: boolean,
   at: Date,
-): Promise<{ disabled: boolean; queued: string[] }> {
+): Promise<{ disabled: boolean; queued: Dispatch[] }> {
   if (succeeded) {
     await trx('webhooks').where({ id: row.webhookId }).whereNotNull('failing_since').update({ failing_since: null });
     return { disabled: false, queued: [] };
@@ -220,7 +239,7 @@ async function recordHealth(
 }
 
 /** Disable the endpoint and cancel its pending deliveries but `current` (which its attempt settles). */
-async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: string, at: Date, current: string): Promise<{ disabled: boolean; queued: string[] }> {
+async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: string, at: Date, current: string): Promise<{ disabled: boolean; queued: Dispatch[] }> {
   const [hook] = await trx('webhooks')
     .where({ id: webhookId, is_active: true })
     .update({ is_active: false, disabled_reason: reason, disabled_at: at, updated_at: at })

@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Event, Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
-import { queueDeliveryTo } from '../../src/webhooks/deliveries.js';
+import { queueDeliveries, queueDeliveryTo } from '../../src/webhooks/deliveries.js';
 import { eventually } from '../helpers/eventually.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
@@ -308,10 +308,31 @@ describe('operator tools', () => {
     await settled(hook.id, 1);
     const event = await Event.query(h.db).findById((JSON.parse(r.received[0]!.body) as { id: string }).id);
     // a row written, its workflow never started: the reconciler (every second here) picks it up
-    const orphan = await queueDeliveryTo(h.db, hook.id, event!.id, 7);
+    const orphan = (await queueDeliveryTo(h.db, hook.id, event!.id, 7)).deliveryIds[0]!;
     await WebhookDelivery.query(h.db).patch({ createdAt: new Date(Date.now() - 5_000) } as Partial<WebhookDelivery>).where({ id: orphan });
     await eventually(async () => (await WebhookDelivery.query(h.db).findById(orphan))!.status === 'succeeded', 15_000);
     expect(r.received).toHaveLength(2);
+  });
+});
+
+describe('fan-out', () => {
+  it("runs an event's deliveries in workflows of at most 100, every row named by exactly one", async () => {
+    await h.db
+      .transaction(async (trx) => {
+        await Webhook.query(trx).insert(Array.from({ length: 101 }, (_, i) => ({ url: `https://hooks.example.test/${i}`, eventTypes: ['*'], secret: 'whsec_AAAA' })) as Partial<Webhook>[]);
+        await Webhook.query(trx).insert({ url: 'https://hooks.example.test/other', eventTypes: ['ticket.deleted'], secret: 'whsec_AAAA' } as Partial<Webhook>);
+        const event = await Event.query(trx).insert({ id: 'evt_fanout', type: 'ticket.created', payload: { id: 'evt_fanout' } } as Partial<Event>);
+        const dispatches = await queueDeliveries(trx, event);
+        expect(dispatches.map((d) => [d.workflowId, d.deliveryIds.length]).sort()).toEqual([
+          ['webhook-deliveries-evt_fanout', 100],
+          ['webhook-deliveries-evt_fanout-1', 1],
+        ]);
+        const rows = await WebhookDelivery.query(trx).where({ eventId: 'evt_fanout' });
+        expect(rows).toHaveLength(101);
+        expect(new Set(dispatches.flatMap((d) => d.deliveryIds))).toEqual(new Set(rows.map((r) => r.id)));
+        throw new Error('rollback');
+      })
+      .catch((err: Error) => expect(err.message).toBe('rollback'));
   });
 });
 

@@ -11,7 +11,7 @@ import type { Actor, AttachmentMeta, TicketCreateInput } from '../../../workflow
 import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
 import { isBreached, signalInstant, startSla, type TicketSla } from '../../../workflows/sla/clock.js';
 import { loadSlaTerms } from '../sla/terms.js';
-import { queueDeliveries, undispatchedDeliveries } from '../../webhooks/deliveries.js';
+import { queueDeliveries, undispatchedDeliveries, type Dispatch } from '../../webhooks/deliveries.js';
 
 /** The input names a group or user that does not exist (any more): retrying cannot help. */
 export class InvalidReferenceError extends Error {
@@ -69,7 +69,7 @@ function slaColumns(sla: TicketSla | undefined): Partial<Ticket> {
 
 /** What a write leaves to do after its commit: start these webhook deliveries. */
 export interface Written {
-  deliveries: string[];
+  deliveries: Dispatch[];
 }
 
 const dedupeKey = (ticketId: string, version: number, type: string) => `${ticketId}:${version}:${type}`;
@@ -219,7 +219,7 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
       await recordAudit(trx, ticket, m.actor, { action: entry.action, field: entry.field ?? undefined, oldValue: entry.old, newValue: entry.new });
     }
     const note = m.note ? { id: m.note.id, content: m.note.content, is_internal: m.note.isInternal } : undefined;
-    const deliveries: string[] = [];
+    const deliveries: Dispatch[] = [];
     for (const event of m.events) deliveries.push(...(await recordEvent(trx, ticket, event.type, m.actor, event.changes, { ...(note ? { note } : {}), ...event.data })));
     return { deliveries };
   });
@@ -252,7 +252,7 @@ async function recordEvent(
   actor: Actor,
   changes: Record<string, { old: unknown; new: unknown }>,
   extra: Record<string, unknown> = {},
-): Promise<string[]> {
+): Promise<Dispatch[]> {
   const env = envelope(
     type,
     { ticket: presentTicket(ticket, ticket.updatedAt), changes, actor: { type: actor.type, user_id: actor.userId, api_key_id: actor.apiKeyId ?? null }, ...extra },
