@@ -8,7 +8,8 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
-import type { AttemptReport } from '../src/webhooks/deliveries.js';
+
+type DeliveryOutcome = Awaited<ReturnType<Activities['deliverWebhook']>>['status'];
 
 const { deliverWebhook } = proxyActivities<Activities>({
   // one attempt is at most 15 s of HTTP plus two short writes; an attempt cut off by a dead worker
@@ -20,7 +21,7 @@ const { deliverWebhook } = proxyActivities<Activities>({
 });
 
 /** Runs its deliveries side by side; each retries on its own schedule, none waits for another. */
-export async function webhookDeliveryWorkflow(input: { deliveryIds: string[] }): Promise<AttemptReport['status'][]> {
+export async function webhookDeliveryWorkflow(input: { deliveryIds: string[] }): Promise<DeliveryOutcome[]> {
   const settled = await Promise.allSettled(input.deliveryIds.map((id) => deliverWebhook(id)));
   return settled.map((s) => (s.status === 'fulfilled' ? s.value.status : 'failed'));
 }

@@ -51,11 +51,11 @@ export function sendAttempt(
   const elapsed = () => Math.round(performance.now() - started);
   return new Promise((resolve) => {
     let settled = false;
-    let deadline: NodeJS.Timeout | undefined;
+    const timer: { deadline?: NodeJS.Timeout } = {};
     const finish = (r: Omit<AttemptResult, 'latencyMs'>) => {
       if (settled) return;
       settled = true;
-      clearTimeout(deadline);
+      clearTimeout(timer.deadline);
       resolve({ ...r, latencyMs: elapsed() });
     };
     let target: URL;
@@ -101,7 +101,7 @@ export function sendAttempt(
     // one budget for the whole exchange: connect, headers and the (truncated) body — a receiver
     // that drips bytes cannot hold an attempt open past it
     const budgetMs = opts.timeoutMs ?? ATTEMPT_TIMEOUT_MS;
-    deadline = setTimeout(() => req.destroy(new Error(`no response within ${budgetMs / 1000} s`)), budgetMs);
+    timer.deadline = setTimeout(() => req.destroy(new Error(`no response within ${budgetMs / 1000} s`)), budgetMs);
     req.on('error', (err) => finish({ status: null, body: null, retryAfter: null, error: err.message, ...(err instanceof ForbiddenTargetError ? { forbidden: true } : {}) }));
     req.end(body);
   });

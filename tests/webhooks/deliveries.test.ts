@@ -4,9 +4,13 @@
  * this file runs on a database of its own and removes its subscriptions after each test.
  */
 import { Webhook as StandardWebhook } from 'standardwebhooks';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Event, Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
 import { queueDeliveries, queueDeliveryTo } from '../../src/webhooks/deliveries.js';
 import { eventually } from '../helpers/eventually.js';
@@ -120,6 +124,17 @@ describe('delivering events', () => {
     expect(attempts[0]!.error).toBe('HTTP 500');
     // a success ends the endpoint's run of failures
     expect((await Webhook.query(h.db).findById(hook.id))!.failingSince).toBeNull();
+
+    // the fan-out workflow ran one activity, retried server-side, and replays deterministically
+    const handle = h.temporal.client.workflow.getHandle(`webhook-deliveries-${r.received[0]!.headers['webhook-id']}`);
+    expect(await handle.result()).toEqual(['succeeded']);
+    const history = await handle.fetchHistory();
+    const bundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, handle.workflowId)).resolves.toBeUndefined();
+    if (process.env.RECORD_HISTORIES) {
+      const { History } = proto.temporal.api.history.v1;
+      await writeFile(path.join(import.meta.dirname, '../workflows/histories', `webhook-deliveries-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
+    }
   });
 
   it('waits at least as long as Retry-After asks', async () => {
