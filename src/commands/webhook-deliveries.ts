@@ -42,8 +42,9 @@ export async function deliveryFinder(ctx: Ctx, webhookId: string, deliveryId: st
   return { delivery, attempts };
 }
 
+/** Start it now; if Temporal cannot take it yet, the worker's reconciler will (the row is committed). */
 async function dispatch(ctx: Ctx, queued: Dispatch): Promise<DeliveryRow> {
-  await startDeliveries(ctx.temporal, webhookTaskQueue(ctx.config.temporal.taskQueue), [queued]);
+  await startDeliveries(ctx.temporal, webhookTaskQueue(ctx.config.temporal.taskQueue), [queued]).catch(() => undefined);
   return (await withEventType(ctx).where('webhook_deliveries.id', queued.deliveryIds[0]!).first()) as DeliveryRow;
 }
 

@@ -20,6 +20,10 @@ export interface DeliverySettings {
   attemptTimeoutMs?: number;
 }
 
+export class AttemptInterruptedError extends Error {
+  override name = 'AttemptInterruptedError';
+}
+
 /** A `Retry-After` longer than this is read as this: an endpoint cannot park a delivery for months. */
 export const RETRY_AFTER_CAP_MS = 24 * 60 * 60 * 1000;
 
@@ -130,7 +134,7 @@ function errorOf(result: AttemptResult): string | null {
  * disables it, with a reason and a `webhook.disabled` event). Signs with the endpoint's current
  * secret; `webhook-id` is the event id on every attempt and redelivery.
  */
-export async function attemptDelivery(db: Knex, settings: DeliverySettings, deliveryId: string): Promise<AttemptReport> {
+export async function attemptDelivery(db: Knex, settings: DeliverySettings, deliveryId: string, signal?: AbortSignal): Promise<AttemptReport> {
   const row: DeliveryRow | undefined = await db('webhook_deliveries as d')
     .join('webhooks as w', 'w.id', 'd.webhook_id')
     .join('events as e', 'e.id', 'd.event_id')
@@ -146,7 +150,9 @@ export async function attemptDelivery(db: Knex, settings: DeliverySettings, deli
   const body = bodyOf(row.payload);
   const requestedAt = new Date();
   const headers = signedHeaders(row.secret, row.eventId, requestedAt.getTime() / 1000, body);
-  const result = await sendAttempt(row.url, { ...headers }, body, { allowPrivateNetworks: settings.allowPrivateNetworks, timeoutMs: settings.attemptTimeoutMs });
+  const result = await sendAttempt(row.url, { ...headers }, body, { allowPrivateNetworks: settings.allowPrivateNetworks, timeoutMs: settings.attemptTimeoutMs, signal });
+  // cut off by our own shutdown: not the endpoint's failure, so not an attempt; Temporal retries it
+  if (signal?.aborted) throw new AttemptInterruptedError(`attempt ${row.attemptCount + 1} interrupted: the worker is shutting down`);
 
   const attempt = row.attemptCount + 1;
   // a forbidden target is a setting to fix, not a passing fault: retrying cannot help

@@ -45,7 +45,7 @@ export function sendAttempt(
   url: string,
   headers: Record<string, string>,
   body: string,
-  opts: { allowPrivateNetworks: boolean; timeoutMs?: number },
+  opts: { allowPrivateNetworks: boolean; timeoutMs?: number; signal?: AbortSignal },
 ): Promise<AttemptResult> {
   const started = performance.now();
   const elapsed = () => Math.round(performance.now() - started);
@@ -76,6 +76,7 @@ export function sendAttempt(
         method: 'POST',
         headers: { 'content-type': 'application/json', 'user-agent': 'ServiceMeow-Webhooks/1', 'content-length': Buffer.byteLength(body), ...headers },
         ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup }),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -90,7 +91,8 @@ export function sendAttempt(
         const done = () =>
           finish({
             status: res.statusCode ?? null,
-            body: Buffer.concat(chunks).toString('utf8'),
+            // PostgreSQL text cannot hold NUL: an endpoint answering binary must not break the record
+            body: Buffer.concat(chunks).toString('utf8').replaceAll('\0', ''),
             retryAfter: typeof res.headers['retry-after'] === 'string' ? res.headers['retry-after'] : null,
             error: null,
           });

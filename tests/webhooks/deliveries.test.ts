@@ -151,12 +151,13 @@ describe('delivering events', () => {
 
   it('treats 3xx and 4xx other than 408/429 as final: one attempt, delivery failed, no retry', async () => {
     const [bad, moved] = await Promise.all([receiver(), receiver()]);
-    bad.sequence([400, 400, 400]);
+    bad.respond((_r, res) => res.writeHead(400).end('bad\0input')); // binary in the answer is stored without its NULs
     moved.respond((_r, res) => res.writeHead(301, { location: 'http://example.com/' }).end());
     const [a, b] = await Promise.all([subscribe(bad.url, ['ticket.created']), subscribe(moved.url, ['ticket.created'])]);
     await newTicket();
     const [[da], [db]] = await Promise.all([settled(a.id, 1), settled(b.id, 1)]);
     expect(da).toMatchObject({ status: 'failed', attemptCount: 1, lastStatusCode: 400, lastError: 'HTTP 400' });
+    expect((await WebhookDeliveryAttempt.query(h.db).findOne({ deliveryId: da!.id }))!.responseBody).toBe('badinput');
     expect(db).toMatchObject({ status: 'failed', attemptCount: 1, lastStatusCode: 301 });
     await sleep(2_500); // two schedule slots
     expect(bad.received).toHaveLength(1);

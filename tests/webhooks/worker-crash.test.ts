@@ -4,7 +4,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
+import { Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
 import { eventually } from '../helpers/eventually.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
@@ -22,6 +22,7 @@ beforeAll(async () => {
   receiver = await startReceiver();
 });
 afterAll(async () => {
+  await h?.worker?.stop();
   await receiver?.close();
   await h?.stop();
   await database?.drop();
@@ -70,5 +71,33 @@ describe('a worker killed mid-retry', () => {
     } finally {
       await kill(worker.child);
     }
+  }, 120_000);
+});
+
+describe('a worker shut down mid-attempt', () => {
+  it('abandons the attempt without recording it; the next worker delivers', async () => {
+    const token = (await signedIn(h, 'admin')).token;
+    await Webhook.query(h.db).delete();
+    const hook = (await call(h, 'POST', '/api/v1/webhooks', { token, body: { url: receiver.url, event_types: ['webhook.test'] } })).body;
+    receiver.received.length = 0;
+    receiver.respond(() => undefined); // holds the attempt open
+    const worker = await h.startWorker();
+    const delivery = (await call(h, 'POST', `/api/v1/webhooks/${hook.id}/test`, { token })).body;
+    await eventually(async () => receiver.received.length >= 1);
+    const stopping = Date.now();
+    await worker.stop(); // graceful: 10 s for tasks to finish, then activities are cancelled
+    expect(Date.now() - stopping).toBeLessThan(20_000);
+    expect(await WebhookDeliveryAttempt.query(h.db).where({ deliveryId: delivery.id })).toHaveLength(0);
+    expect(await WebhookDelivery.query(h.db).findById(delivery.id)).toMatchObject({ status: 'pending', attemptCount: 0 });
+
+    receiver.respond((_r, res) => res.end('ok'));
+    await h.startWorker();
+    const done = await eventually(async () => {
+      const d = await WebhookDelivery.query(h.db).findById(delivery.id);
+      return d!.status !== 'pending' && d;
+    }, 60_000);
+    expect(done).toMatchObject({ status: 'succeeded', attemptCount: 1 });
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received[1]!.headers['webhook-id']).toBe(receiver.received[0]!.headers['webhook-id']);
   }, 120_000);
 });
