@@ -11,7 +11,9 @@ import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { Event, Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
+import { insertTicketRecord } from '../../src/commands/tickets/record.js';
+import { Event, User, Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
+import type { TicketCreateInput } from '../../workflows/definitions.js';
 import { queueDeliveries, queueDeliveryTo } from '../../src/webhooks/deliveries.js';
 import { eventually } from '../helpers/eventually.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
@@ -349,6 +351,35 @@ describe('fan-out', () => {
         throw new Error('rollback');
       })
       .catch((err: Error) => expect(err.message).toBe('rollback'));
+  });
+});
+
+describe('a retried write', () => {
+  it('finds the deliveries its first run queued and never started, and queues none twice', async () => {
+    const hook = await subscribe('https://hooks.example.test/x', ['ticket.created']);
+    const admin = await User.query(h.db).findOne({ role: 'admin' });
+    const input: TicketCreateInput = {
+      id: randomUUID(),
+      title: 'Written twice',
+      description: '',
+      priority: 'low',
+      category: null,
+      tags: [],
+      assignedGroupId: null,
+      assignedUserId: null,
+      createdVia: 'rest',
+      actor: { type: 'user', userId: admin!.id },
+      requestedAt: new Date().toISOString(),
+    };
+    const first = await insertTicketRecord(h.db, input);
+    // the activity died after the commit: its retry finds the same workflow to start
+    const again = await insertTicketRecord(h.db, input);
+    expect(first.deliveries).toHaveLength(1);
+    expect(again.deliveries).toEqual(first.deliveries);
+    expect(await WebhookDelivery.query(h.db).where({ webhookId: hook.id })).toHaveLength(1);
+    // once an attempt has touched it, a retry has nothing to start
+    await WebhookDelivery.query(h.db).patch({ attemptCount: 1 } as Partial<WebhookDelivery>).where({ webhookId: hook.id });
+    expect((await insertTicketRecord(h.db, input)).deliveries).toEqual([]);
   });
 });
 
