@@ -8,6 +8,7 @@ import { Webhook } from '../models/index.js';
 import { authorize } from '../policies/index.js';
 import { generateSecret } from '../webhooks/signing.js';
 import { checkTarget } from '../webhooks/targets.js';
+import { cancelPendingDeliveries } from '../webhooks/deliveries.js';
 import type { CommandContext } from './context.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db' | 'config'>;
@@ -71,18 +72,26 @@ export async function webhookFinder(ctx: Ctx, id: string): Promise<Webhook> {
   return webhook;
 }
 
-/** Re-activating clears the reason it was disabled (and its run of failures). */
+/**
+ * Re-activating clears the reason it was disabled (and its run of failures); deactivating cancels
+ * its pending deliveries (redeliver them once it is back).
+ */
 export async function webhookUpdater(ctx: Ctx, id: string, input: WebhookInput): Promise<Webhook> {
   const webhook = await webhookFinder(ctx, id);
   if (input.url !== undefined) await checkUrl(ctx, input.url);
   const reactivated = input.is_active === true && !webhook.isActive;
-  return Webhook.query(ctx.db).patchAndFetchById(id, {
-    ...(input.url !== undefined ? { url: input.url } : {}),
-    ...(input.event_types !== undefined ? { eventTypes: input.event_types } : {}),
-    ...(input.description !== undefined ? { description: input.description } : {}),
-    ...(input.is_active !== undefined ? { isActive: input.is_active } : {}),
-    ...(reactivated ? { disabledReason: null, disabledAt: null, failingSince: null } : {}),
-  } as Partial<Webhook>);
+  const deactivated = input.is_active === false && webhook.isActive;
+  return ctx.db.transaction(async (trx) => {
+    // what was waiting for a retry will not be tried again: say so now, not at its next slot
+    if (deactivated) await cancelPendingDeliveries(trx, id, 'the endpoint was deactivated');
+    return Webhook.query(trx).patchAndFetchById(id, {
+      ...(input.url !== undefined ? { url: input.url } : {}),
+      ...(input.event_types !== undefined ? { eventTypes: input.event_types } : {}),
+      ...(input.description !== undefined ? { description: input.description } : {}),
+      ...(input.is_active !== undefined ? { isActive: input.is_active } : {}),
+      ...(reactivated ? { disabledReason: null, disabledAt: null, failingSince: null } : {}),
+    } as Partial<Webhook>);
+  });
 }
 
 export async function webhookDeleter(ctx: Ctx, id: string): Promise<void> {

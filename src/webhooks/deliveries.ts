@@ -119,7 +119,7 @@ interface DeliveryRow {
   payload: EventEnvelope;
 }
 
-/** Seeds the envelope's key order (jsonb stores keys sorted by length). */
+/** The envelope with its keys in their documented order (jsonb stores them sorted by length). */
 const bodyOf = (p: EventEnvelope) => JSON.stringify({ id: p.id, type: p.type, timestamp: p.timestamp, data: p.data });
 
 function errorOf(result: AttemptResult): string | null {
@@ -244,6 +244,13 @@ async function recordHealth(
   return disableWebhook(trx, row.webhookId, reason, at, deliveryId);
 }
 
+/** Cancel an endpoint's pending deliveries (but `except`, whose attempt is settling it). */
+export async function cancelPendingDeliveries(trx: Knex | Knex.Transaction, webhookId: string, reason: string, except?: string): Promise<number> {
+  const q = trx('webhook_deliveries').where({ webhookId, status: 'pending' });
+  if (except) q.whereNot({ id: except });
+  return q.update({ status: 'cancelled', nextAttemptAt: null, completedAt: trx.fn.now(), lastError: reason, updatedAt: trx.fn.now() });
+}
+
 /** Disable the endpoint and cancel its pending deliveries but `current` (which its attempt settles). */
 async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: string, at: Date, current: string): Promise<{ disabled: boolean; queued: Dispatch[] }> {
   const [hook] = await trx('webhooks')
@@ -251,10 +258,7 @@ async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: 
     .update({ is_active: false, disabled_reason: reason, disabled_at: at, updated_at: at })
     .returning(['id', 'url']);
   if (!hook) return { disabled: true, queued: [] }; // already disabled by a concurrent attempt
-  await trx('webhook_deliveries')
-    .where({ webhook_id: webhookId, status: 'pending' })
-    .whereNot({ id: current })
-    .update({ status: 'cancelled', next_attempt_at: null, completed_at: at, last_error: reason, updated_at: at });
+  await cancelPendingDeliveries(trx, webhookId, reason, current);
   const { id, url } = hook as { id: string; url: string };
   const event = envelope(
     'webhook.disabled',

@@ -306,6 +306,10 @@ describe('operator tools', () => {
     // the pending one shows when it is tried next
     const shown = await call(h, 'GET', `/api/v1/webhooks/${hook.id}/deliveries/${pending.body.id}`, { token: admin });
     expect(Date.parse(shown.body.next_attempt_at)).toBeGreaterThan(Date.now() + 20_000);
+    // deactivating the endpoint cancels what waits for a retry, at once
+    await call(h, 'PATCH', `/api/v1/webhooks/${hook.id}`, { token: admin, body: { is_active: false } });
+    const cancelled = await call(h, 'GET', `/api/v1/webhooks/${hook.id}/deliveries/${pending.body.id}`, { token: admin });
+    expect(cancelled.body).toMatchObject({ status: 'cancelled', next_attempt_at: null, last_error: 'the endpoint was deactivated' });
   });
 
   it('signs with the new secret from the moment it is rotated', async () => {
