@@ -22,23 +22,24 @@ describe('loadConfig', () => {
   });
 
   it('reads overrides and treats empty values as unset', () => {
-    const c = loadConfig({ PORT: '9000', SLA_HIGH_ASSIGN: '1', WEBHOOK_RETRY_SCHEDULE: '1s,2s', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', REDIS_URL: '' });
+    const c = loadConfig({ PORT: '9000', SLA_HIGH_ASSIGN: '1', WEBHOOK_RETRY_SCHEDULE: '0s,2s', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', REDIS_URL: '' });
     expect(c.port).toBe(9000);
     expect(c.slaDefaults.high.assignSeconds).toBe(60);
-    expect(c.webhooks.retryScheduleMs).toEqual([1000, 2000]);
+    expect(c.webhooks.retryScheduleMs).toEqual([0, 2000]);
     expect(c.webhooks.allowPrivateNetworks).toBe(true);
     expect(c.redisUrl).toBeUndefined();
   });
 
   it('lists every bad value with its variable, one per line', () => {
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SLA_LOW_RESOLVE: '-5', WEBHOOK_DISABLE_AFTER: 'soon', TEMPORAL_ADDRESS: 'nohost' });
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SLA_LOW_RESOLVE: '-5', WEBHOOK_DISABLE_AFTER: 'soon', WEBHOOK_RETRY_SCHEDULE: '5s,5m', TEMPORAL_ADDRESS: 'nohost' });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      for (const name of ['PORT', 'DATABASE_URL', 'SLA_LOW_RESOLVE', 'WEBHOOK_DISABLE_AFTER', 'TEMPORAL_ADDRESS']) expect(problems).toContain(name);
-      expect((err as ConfigError).problems).toHaveLength(5);
+      for (const name of ['PORT', 'DATABASE_URL', 'SLA_LOW_RESOLVE', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_RETRY_SCHEDULE', 'TEMPORAL_ADDRESS']) expect(problems).toContain(name);
+      expect((err as ConfigError).problems).toHaveLength(6);
+      expect(problems).toMatch(/WEBHOOK_RETRY_SCHEDULE.*must start with 0s/);
     }
   });
 
