@@ -53,8 +53,14 @@ export class ServiceWorker {
       this.reconciler = setTimeout(() => void this.reconcile().finally(() => this.running() && schedule()), this.reconcileEveryMs);
     };
     schedule();
+    const runs = [this.tickets.run(), this.webhooks.run()];
     try {
-      await Promise.all([this.tickets.run(), this.webhooks.run()]);
+      await Promise.all(runs);
+    } catch (err) {
+      // one worker failed: stop the other too, so the process exits instead of running half a worker
+      this.shutdown();
+      await Promise.allSettled(runs);
+      throw err;
     } finally {
       clearTimeout(this.reconciler);
     }
