@@ -11,7 +11,7 @@ import { createActivities } from '../activities/index.js';
 import type { Db } from './db/index.js';
 import type { DeliverySettings } from './webhooks/deliveries.js';
 import { startDeliveries, webhookTaskQueue } from './webhooks/dispatch.js';
-import { strandedDeliveries } from './webhooks/deliveries.js';
+import { pruneDeliveries, strandedDeliveries } from './webhooks/deliveries.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
@@ -104,9 +104,11 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
   const webhooks = await Worker.create({ ...common, taskQueue: deliveryQueue, maxConcurrentActivityTaskExecutions: 200 });
 
   const everyMs = opts.reconcileEveryMs ?? 60_000;
+  // Housekeeping on a timer: start what a crash left unstarted, and drop old delivery logs.
   const reconcile = async () => {
     try {
       await startDeliveries(temporal, deliveryQueue, await strandedDeliveries(opts.db, everyMs));
+      await pruneDeliveries(opts.db);
     } catch {
       // the next pass tries again; a stranded delivery is late, never lost
     }

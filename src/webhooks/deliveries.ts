@@ -92,6 +92,15 @@ export async function strandedDeliveries(db: Knex, olderThanMs: number, limit = 
   return dispatchesWhere(db, (q) => q.where('d.createdAt', '<', new Date(Date.now() - olderThanMs)).limit(limit));
 }
 
+/** How long settled deliveries and their attempts are kept for operators to read and redeliver. */
+export const DELIVERY_LOG_RETENTION_MS = 30 * 24 * 3600e3;
+
+/** Delete settled deliveries (with their attempts) finished longer ago than the retention, a batch at a time. */
+export async function pruneDeliveries(db: Knex, retentionMs = DELIVERY_LOG_RETENTION_MS, batch = 1000): Promise<number> {
+  const old = db('webhook_deliveries').whereNot({ status: 'pending' }).where('completedAt', '<', new Date(Date.now() - retentionMs)).limit(batch).select('id');
+  return db('webhook_deliveries').whereIn('id', old).delete();
+}
+
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface AttemptReport {

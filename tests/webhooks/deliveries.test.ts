@@ -323,7 +323,7 @@ describe('operator tools', () => {
     expect(() => new StandardWebhook(hook.secret).verify(got.body, got.headers)).toThrow();
   });
 
-  it('starts deliveries whose workflow never started (a crash between commit and start)', async () => {
+  it('starts deliveries whose workflow never started (a crash between commit and start), and prunes old logs', async () => {
     const r = await receiver();
     const hook = await subscribe(r.url, ['ticket.created']);
     await newTicket();
@@ -334,6 +334,13 @@ describe('operator tools', () => {
     await WebhookDelivery.query(h.db).patch({ createdAt: new Date(Date.now() - 5_000) } as Partial<WebhookDelivery>).where({ id: orphan });
     await eventually(async () => (await WebhookDelivery.query(h.db).findById(orphan))!.status === 'succeeded', 15_000);
     expect(r.received).toHaveLength(2);
+ 
+    // settled deliveries are kept 30 days, then the same housekeeping drops them with their attempts
+    const aged = await WebhookDelivery.query(h.db).findById(orphan);
+    await WebhookDelivery.query(h.db).patch({ completedAt: new Date(Date.now() - 31 * 24 * 3600e3) } as Partial<WebhookDelivery>).where({ id: orphan });
+    await eventually(async () => !(await WebhookDelivery.query(h.db).findById(orphan)), 15_000);
+    expect(await WebhookDeliveryAttempt.query(h.db).where({ deliveryId: aged!.id })).toHaveLength(0);
+    expect(await WebhookDelivery.query(h.db).where({ webhookId: hook.id })).toHaveLength(1); // the recent one stays
   });
 });
 
