@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as initialSchema from './20261122000000_initial_schema.js';
 import * as deliveryDispatch from './20261123000000_delivery_dispatch.js';
+import * as ticketsUrgencyIndex from './20261123000100_tickets_urgency_index.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ export interface Migration {
 export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migration]> = [
   ['20261122000000_initial_schema', initialSchema],
   ['20261123000000_delivery_dispatch', deliveryDispatch],
+  ['20261123000100_tickets_urgency_index', ticketsUrgencyIndex],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

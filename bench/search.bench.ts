@@ -1,0 +1,103 @@
+/**
+ * Ticket list and search latency over 100,000 tickets (SPEC §13), through the API (auth, policy,
+ * validation, query, count, presenter), c=8. Baselines in the same run: `GET /auth/me` (the API's
+ * floor for an authenticated read) and the plain first-page query straight from knex (the
+ * database's floor for a page). Rows are bulk-inserted with SQL: lists read PostgreSQL only, so
+ * no workflow is needed (the Temporal client is lazy and never connects).
+ */
+import { Client, Connection } from '@temporalio/client';
+import { signAccessToken } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config/env.js';
+import { createDb, migrateLatest } from '../src/db/index.js';
+import { createLogger } from '../src/logger.js';
+import { User } from '../src/models/index.js';
+import { startHttpServer } from '../src/server.js';
+import { load, report, round, scratchDatabase } from './lib/harness.js';
+
+const TICKETS = Number(process.env.BENCH_SEARCH_TICKETS ?? 100_000);
+const N = Number(process.env.BENCH_SEARCH_N ?? 300);
+const CONCURRENCY = 8;
+
+const scratch = await scratchDatabase();
+const config = loadConfig({ DATABASE_URL: scratch.url, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000000' });
+const logger = createLogger('silent');
+const db = createDb(scratch.url, { min: 2, max: 20 });
+await migrateLatest(db);
+
+const newUser = (username: string, role: 'admin' | 'agent') =>
+  User.query(db).insert({ username, email: `${username}@example.test`, fullName: username, role, isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+const admin = await newUser('bench-admin', 'admin');
+const agent = await newUser('bench-agent', 'agent');
+const groups: string[] = (await db('groups').insert(Array.from({ length: 10 }, (_, i) => ({ name: `Group ${i}` }))).returning('id')).map((r: { id: string }) => r.id);
+await db('group_memberships').insert({ groupId: groups[0], userId: agent.id });
+
+const seeded = Date.now();
+await db.raw(
+  `INSERT INTO tickets (id, title, description, priority, status, category, tags, assigned_group_id, created_by_id, sla_breached, version, created_at, updated_at)
+   SELECT gen_random_uuid(),
+          (ARRAY['Printer','VPN','Laptop','Email','Wi-Fi','Password','Monitor','Badge','Phone','Database'])[1 + i % 10]
+            || ' ' || (ARRAY['broken','slow','not working','access request','keeps crashing','needs setup','shows error 0x80','offline'])[1 + (i * 7) % 8]
+            || ' in room ' || (i % 500),
+          'Reported from floor ' || (i % 12) || '. ' || (ARRAY['The user cannot log in since this morning.','It worked yesterday after the update.',
+            'Several colleagues see the same thing.','A reboot did not help.','The error appears when printing large files.',
+            'Urgent: the quarterly report is due.','The device shows a blinking orange light.','Happens only on the guest network.'])[1 + (i * 3) % 8]
+            || CASE WHEN i % 997 = 0 THEN ' Mentions the flux capacitor.' ELSE '' END,
+          (ARRAY['critical','high','medium','low'])[1 + (i * 5) % 4],
+          (ARRAY['open','under_investigation','paused','resolved'])[1 + (i * 11) % 4],
+          (ARRAY['hardware','software','network','access'])[1 + i % 4],
+          ARRAY[(ARRAY['printer','vpn','laptop','email','urgent','vip'])[1 + i % 6]],
+          (?::uuid[])[1 + i % 10],
+          ?,
+          i % 20 = 0,
+          1,
+          now() - (i * interval '5 minutes'),
+          now() - (i * interval '5 minutes')
+     FROM generate_series(1, ?) AS i`,
+  [groups, admin.id, TICKETS],
+);
+// what autovacuum does soon after a bulk load (visibility map for index-only counts, GIN pending list merged)
+await db.raw('VACUUM ANALYZE tickets');
+report('search_seed', { tickets: TICKETS, seconds: round((Date.now() - seeded) / 1000, 1) });
+
+const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }), namespace: 'default' });
+const api = await startHttpServer({ config, db, temporal, logger }, 0, '127.0.0.1');
+const base = `http://127.0.0.1:${api.port}/api/v1`;
+const tokens = { admin: signAccessToken(config, admin).token, agent: signAccessToken(config, agent).token };
+
+async function get(path: string, as: keyof typeof tokens = 'admin'): Promise<{ total?: number }> {
+  const r = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${tokens[as]}` } });
+  if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
+  return r.json() as Promise<{ total?: number }>;
+}
+
+try {
+  const cases: [figure: string, path: string, as?: keyof typeof tokens][] = [
+    ['list_first_page', '/tickets'],
+    ['list_filtered_status_priority', '/tickets?status=open,under_investigation&priority=critical'],
+    ['list_filtered_group_tag', `/tickets?assigned_group_id=${groups[3]}&tag=vip`],
+    ['list_sla_breached', '/tickets?sla_breached=true'],
+    ['list_sorted_by_priority', '/tickets?sort_by=priority'],
+    ['list_deep_page', '/tickets?page=2000&page_size=20'],
+    ['list_as_agent', '/tickets', 'agent'],
+    ['search_common_word', '/tickets?search=printer'],
+    ['search_phrase', '/tickets?search=%22blinking%20orange%22%20printer'],
+    ['search_rare_word', '/tickets?search=capacitor'],
+    ['search_exact_number', '/tickets?search=ASM-50000'],
+  ];
+  for (const [, path, as] of cases) await load(30, CONCURRENCY, () => get(path, as)); // warm-up
+
+  const me = await load(N, CONCURRENCY, () => get('/auth/me'));
+  report('baseline_auth_me', { ...me });
+  const raw = await load(N, CONCURRENCY, () => db('tickets').whereNull('deletedAt').orderBy('createdAt', 'desc').orderBy('id').limit(20));
+  report('baseline_sql_first_page', { ...raw });
+
+  for (const [figure, path, as] of cases) {
+    const { total } = await get(path, as);
+    const r = await load(N, CONCURRENCY, () => get(path, as));
+    report(figure, { tickets: TICKETS, matches: total, ...r, p50_vs_auth_me: round(r.p50_ms / me.p50_ms, 1) });
+  }
+} finally {
+  await api.close();
+  await db.destroy();
+  await scratch.drop();
+}
