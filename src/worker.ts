@@ -35,6 +35,8 @@ export interface TicketWorkerOptions {
   workflowBundle?: { code: string };
   /** how often, and after how long, never-attempted deliveries are started again (default 60 s) */
   reconcileEveryMs?: number;
+  /** workflows each of the two workers keeps cached (TEMPORAL_MAX_CACHED_WORKFLOWS; SDK default if unset) */
+  maxCachedWorkflows?: number;
 }
 
 /** The two workers run and stop together; `getState` is the ticket worker's. */
@@ -98,6 +100,7 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
     // Drain in-flight tasks on shutdown, but not forever (a write retrying against a dead database
     // would hold it): what is cut off is retried by the next worker, idempotently.
     shutdownGraceTime: '10 seconds',
+    ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
   } satisfies Partial<WorkerOptions>;
   const tickets = await Worker.create({ ...common, taskQueue: opts.taskQueue });
   // An attempt mostly waits on the network (up to 15 s): many may run at once without using CPU.

@@ -57,6 +57,9 @@ const EnvSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tickets'),
+  // workflows each worker keeps in memory (the rest replay from history when touched); the SDK's
+  // default grows with the heap limit (about 2,300 with Node's 4 GB)
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(2, 'must be at least 2').optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(EXAMPLE_JWT_SECRET),
   JWT_ALGORITHM: z.enum(['HS256', 'HS384', 'HS512'], { message: 'must be HS256, HS384 or HS512' }).default('HS256'),
@@ -101,7 +104,7 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined };
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined; maxCachedWorkflows: number | undefined };
   jwt: {
     secret: string;
     algorithm: 'HS256' | 'HS384' | 'HS512';
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       namespace: e.TEMPORAL_NAMESPACE,
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
+      maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
     },
     jwt: {
       secret: e.JWT_SECRET,

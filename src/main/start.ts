@@ -77,7 +77,7 @@ runMain(async () => {
     const seeded = await seedDemoData(db, config, { ifEmpty: true });
     if (!seeded.skipped) console.log(seedBanner(seeded, config));
 
-    const { worker, connection } = await createTicketWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks });
+    const { worker, connection } = await createTicketWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks, maxCachedWorkflows: config.temporal.maxCachedWorkflows });
     const workerDone = worker.run();
     stops.push(async () => {
       worker.shutdown();

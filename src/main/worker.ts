@@ -19,7 +19,7 @@ runMain(async () => {
   if (added.length) logger.info({ added }, 'registered search attributes');
 
   const db = createDb(config.databaseUrl, undefined, logger);
-  const { worker, connection } = await createTicketWorker({ address, namespace, taskQueue, db, webhooks: config.webhooks });
+  const { worker, connection } = await createTicketWorker({ address, namespace, taskQueue, db, webhooks: config.webhooks, maxCachedWorkflows: config.temporal.maxCachedWorkflows });
   // Draining, then closing: the shutdown handler waits for all of it before the process exits.
   const finished = (async () => {
     await worker.run();

@@ -28,6 +28,9 @@ describe('loadConfig', () => {
     expect(c.webhooks.retryScheduleMs).toEqual([0, 2000]);
     expect(c.webhooks.allowPrivateNetworks).toBe(true);
     expect(c.redisUrl).toBeUndefined();
+    expect(c.temporal.maxCachedWorkflows).toBeUndefined();
+    expect(loadConfig({ TEMPORAL_MAX_CACHED_WORKFLOWS: '500' }).temporal.maxCachedWorkflows).toBe(500);
+    expect(() => loadConfig({ TEMPORAL_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/TEMPORAL_MAX_CACHED_WORKFLOWS/);
   });
 
   it('lists every bad value with its variable, one per line', () => {
