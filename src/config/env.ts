@@ -84,11 +84,11 @@ const EnvSchema = z.object({
     .default('0s,5s,5m,30m,2h,5h,10h,14h,20h,24h')
     .transform((v, ctx) => {
       try {
+        // The first attempt is always made at once; the durations are the waits before each retry.
+        // A leading 0s (the Standard Webhooks listing: "immediately, 5s, 5m, …") names that first
+        // attempt, so `0s,5s,5m` and `5s,5m` (SPEC §2's form) mean the same three attempts.
         const schedule = parseDurationList(v);
-        // the first attempt is made as soon as the event is stored: a schedule that says otherwise
-        // would be silently ignored, so it is refused
-        if (schedule[0] !== 0) throw new Error('must start with 0s: the first attempt is made at once');
-        return schedule;
+        return schedule[0] === 0 ? schedule : [0, ...schedule];
       } catch (err) {
         ctx.addIssue({ code: 'custom', message: (err as Error).message });
         return z.NEVER;
