@@ -13,7 +13,8 @@ import { errorHandler } from './http/middlewares/error-handler.js';
 import { requestId } from './http/middlewares/request-id.js';
 import { authRoutes } from './http/routes/auth/index.js';
 import { docsRouter } from './http/routes/docs/index.js';
-import { healthRoutes } from './http/routes/health/index.js';
+import { healthRoutes, metricsRoutes } from './http/routes/health/index.js';
+import { createMetrics } from './metrics.js';
 import { ticketRoutes } from './http/routes/tickets/index.js';
 import { apiKeyRoutes } from './http/routes/api-keys/index.js';
 import { dashboardRoutes } from './http/routes/dashboard/index.js';
@@ -54,6 +55,8 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   // Listens only once someone subscribes; the API's only long-lived database connection.
   const hub = new EventHub(deps.db, deps.config.databaseUrl, deps.logger, { heartbeatMs: deps.tuning?.stream?.heartbeatMs });
   eventRoutes(api, routeDeps, hub);
+  const metrics = createMetrics(deps.db, hub);
+  metricsRoutes(api, metrics);
   const openapi = api.document({
     title: 'ServiceMeow API',
     version: '0.1.0',
@@ -64,7 +67,7 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   });
 
   app.use(requestId(deps.logger));
-  app.use(accessLog());
+  app.use(accessLog(metrics));
   // MCP answers in JSON-RPC terms, so it sits before the REST error renderer and body parser
   app.use(mcpEndpoint(routeDeps));
   app.use(errorHandler());

@@ -170,6 +170,13 @@ http {
     expect(JSON.parse(res.body).error.code).toBe('not_found');
   });
 
+  it('keeps /api/v1/metrics internal: nginx answers 404, the API itself serves it', async () => {
+    const res = await request('GET', '/api/v1/metrics');
+    expect(res.status).toBe(404);
+    expect(JSON.parse(res.body).error.code).toBe('not_found');
+    expect((await fetch(`${h.baseUrl}/api/v1/metrics`)).status).toBe(200);
+  });
+
   it('streams events without buffering', async () => {
     const firstChunkAfter = await new Promise<number>((resolve, reject) => {
       const started = Date.now();

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorEnvelope, type ApiRouter } from '../../api-router.js';
 import { serviceUnavailable } from '../../../errors/index.js';
 import type { AppDeps } from '../../context.js';
+import type { AppMetrics } from '../../../metrics.js';
 
 const Health = z.object({ status: z.literal('ok') }).openapi('Health');
 const Ready = z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }).openapi('Ready');
@@ -53,6 +54,24 @@ export function healthRoutes(api: ApiRouter, deps: AppDeps): void {
       );
       if (Object.values(checks).some((v) => v !== 'ok')) throw serviceUnavailable('not_ready', 'A dependency is unavailable.', { checks });
       ctx.body = { status: 'ready', checks };
+    },
+  });
+}
+
+/**
+ * Prometheus scrapes each API process directly (api:8000 in compose); nginx does not pass it on,
+ * so it is not public. No credentials: it holds counts and route templates, no personal data.
+ */
+export function metricsRoutes(api: ApiRouter, metrics: AppMetrics): void {
+  api.route({
+    method: 'get',
+    path: '/metrics',
+    summary: 'Prometheus metrics of this API process (text exposition format); not served through nginx',
+    tags: ['operations'],
+    responses: { 200: { description: 'Metrics in the Prometheus text format' } },
+    handler: async (ctx) => {
+      ctx.type = metrics.registry.contentType;
+      ctx.body = await metrics.registry.metrics();
     },
   });
 }
