@@ -59,6 +59,11 @@ const EnvSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tickets'),
   // workflows each worker keeps in memory (the rest replay from history when touched); the SDK's
   // default grows with the heap limit (about 2,300 with Node's 4 GB)
+  // host:port where a worker process serves the Temporal SDK's Prometheus metrics (off when unset)
+  WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+    .optional(),
   TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(2, 'must be at least 2').optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(EXAMPLE_JWT_SECRET),
@@ -104,7 +109,7 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined; maxCachedWorkflows: number | undefined };
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined; maxCachedWorkflows: number | undefined; workerMetricsAddress: string | undefined };
   jwt: {
     secret: string;
     algorithm: 'HS256' | 'HS384' | 'HS512';
@@ -170,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
       maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
+      workerMetricsAddress: e.WORKER_METRICS_ADDRESS,
     },
     jwt: {
       secret: e.JWT_SECRET,

@@ -29,7 +29,8 @@ runMain(async () => {
   const started = Date.now();
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'servicemeow');
-  installTemporalRuntime(logger); // JSON logs; shutdown order is ours (onShutdown)
+  // JSON logs; shutdown order is ours (onShutdown); the SDK's metrics when WORKER_METRICS_ADDRESS is set
+  installTemporalRuntime(logger, { metricsAddress: config.temporal.workerMetricsAddress });
   const stops: (() => Promise<void>)[] = [];
   let stopping = false;
   const stopAll = async () => {

@@ -11,7 +11,8 @@ import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
 runMain(async () => {
   const config = requireConnections(loadConfigOrExit());
   const logger = createLogger(config.logLevel, 'worker');
-  installTemporalRuntime(logger); // JSON logs; shutdown order is ours (onShutdown)
+  // JSON logs; shutdown order is ours (onShutdown); the SDK's metrics when WORKER_METRICS_ADDRESS is set
+  installTemporalRuntime(logger, { metricsAddress: config.temporal.workerMetricsAddress });
   const { address, namespace, taskQueue } = config.temporal;
 
   const admin = await Connection.connect({ address });

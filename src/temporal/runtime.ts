@@ -37,10 +37,18 @@ class PinoTemporalLogger implements TemporalLogger {
 
 let installed = false;
 
-/** Call before creating any worker; later calls are no-ops. */
-export function installTemporalRuntime(logger: Logger): void {
+/**
+ * Call before creating any worker; later calls are no-ops. With `metricsAddress` (host:port) the
+ * SDK core serves its own Prometheus metrics there under `/metrics`: task queue polling, slots in
+ * use, schedule-to-start latency, activity and workflow task outcomes — the worker's side of things.
+ */
+export function installTemporalRuntime(logger: Logger, opts: { metricsAddress?: string } = {}): void {
   if (installed) return;
   installed = true;
-  // The SDK's INFO chatter (worker state changes, bundle sizes) is debug detail for us.
-  Runtime.install({ logger: new PinoTemporalLogger(logger.child({ component: 'temporal-sdk' }, { level: logger.level === 'info' ? 'warn' : logger.level })), shutdownSignals: [] });
+  Runtime.install({
+    // The SDK's INFO chatter (worker state changes, bundle sizes) is debug detail for us.
+    logger: new PinoTemporalLogger(logger.child({ component: 'temporal-sdk' }, { level: logger.level === 'info' ? 'warn' : logger.level })),
+    shutdownSignals: [],
+    ...(opts.metricsAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress: opts.metricsAddress } } } } : {}),
+  });
 }

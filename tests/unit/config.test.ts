@@ -33,6 +33,8 @@ describe('loadConfig', () => {
     expect(loadConfig({ WEBHOOK_RETRY_SCHEDULE: '5s,5m,30m,2h' }).webhooks.retryScheduleMs).toEqual([0, 5e3, 3e5, 1.8e6, 7.2e6]);
     expect(loadConfig({ TEMPORAL_MAX_CACHED_WORKFLOWS: '500' }).temporal.maxCachedWorkflows).toBe(500);
     expect(() => loadConfig({ TEMPORAL_MAX_CACHED_WORKFLOWS: '1' })).toThrow(/TEMPORAL_MAX_CACHED_WORKFLOWS/);
+    expect(loadConfig({ WORKER_METRICS_ADDRESS: '0.0.0.0:9464' }).temporal.workerMetricsAddress).toBe('0.0.0.0:9464');
+    expect(() => loadConfig({ WORKER_METRICS_ADDRESS: '9464' })).toThrow(/WORKER_METRICS_ADDRESS/);
   });
 
   it('lists every bad value with its variable, one per line', () => {

@@ -1,0 +1,43 @@
+/** WORKER_METRICS_ADDRESS: a worker process serves the Temporal SDK's Prometheus metrics. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/dev/ports.js';
+import { eventually } from '../helpers/eventually.js';
+import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
+import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { kill, launch } from '../helpers/processes.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ worker: false });
+  await ensureSlaPolicies(h.db);
+});
+afterAll(() => h?.stop());
+
+describe('worker metrics', () => {
+  it('are served on WORKER_METRICS_ADDRESS, per task queue, once the worker has work', async () => {
+    const port = await freePort();
+    const worker = launch('src/main/worker.ts', {
+      DATABASE_URL: h.config.databaseUrl!,
+      TEMPORAL_ADDRESS: h.config.temporal.address!,
+      TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
+      JWT_SECRET: 'test-secret-that-is-long-enough',
+      LOG_LEVEL: 'info', // readiness is read from the 'worker running' line
+      NODE_ENV: 'test',
+      WORKER_METRICS_ADDRESS: `127.0.0.1:${port}`,
+    });
+    try {
+      await worker.ready;
+      const { token } = await signedIn(h, 'admin');
+      expect((await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Measured', priority: 'low' } })).status).toBe(201);
+      const text = await eventually(async () => {
+        const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+        return body.includes('temporal_activity_execution_latency') && body;
+      }, 30_000);
+      const queue = h.config.temporal.taskQueue;
+      expect(text).toMatch(new RegExp(`^temporal_\\w+\\{[^}]*task_queue="${queue}"`, 'm'));
+      expect(text).toMatch(new RegExp(`^temporal_\\w+\\{[^}]*task_queue="${queue}-webhooks"`, 'm'));
+    } finally {
+      await kill(worker.child);
+    }
+  }, 60_000);
+});
