@@ -9,40 +9,22 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
-import { signAccessToken } from '../src/auth/tokens.js';
-import { ensureSlaPolicies } from '../src/commands/seed.js';
-import { loadConfig } from '../src/config/env.js';
-import { createDb, migrateLatest } from '../src/db/index.js';
-import { startDevServer } from '../src/dev/temporal-dev-server.js';
-import { createLogger } from '../src/logger.js';
-import { User } from '../src/models/index.js';
 import { startHttpServer } from '../src/server.js';
-import { connectTemporal } from '../src/temporal/client.js';
-import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { createTicketWorker } from '../src/worker.js';
-import { load, report, round, scratchDatabase, type LoadResult } from './lib/harness.js';
+import { load, report, round, type LoadResult } from './lib/harness.js';
+import { benchStack } from './lib/stack.js';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const CONCURRENCY = 32;
 const body = { title: 'Printer on fire in room 4.12', description: 'Smoke and a smell of toner.', priority: 'high', tags: ['printer'] };
 
-const scratch = await scratchDatabase();
-const temporalServer = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
-const config = loadConfig({ DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporalServer.address, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000000' });
-const logger = createLogger('silent');
-installTemporalRuntime(logger);
-const db = createDb(scratch.url, { min: 2, max: 20 });
-await migrateLatest(db);
-await ensureSlaPolicies(db, config);
-const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
-const token = signAccessToken(config, user).token;
-const temporal = await connectTemporal(temporalServer.address, 'default');
-const { worker, connection } = await createTicketWorker({ address: temporalServer.address, namespace: 'default', taskQueue: config.temporal.taskQueue, db });
+const stack = await benchStack();
+const { config, logger, db, user, token } = stack;
+const { worker, connection } = await createTicketWorker({ address: stack.temporalAddress, namespace: 'default', taskQueue: config.temporal.taskQueue, db });
 const running = worker.run();
-const api = await startHttpServer({ config, db, temporal: temporal.client, logger }, 0, '127.0.0.1');
+const api = await startHttpServer({ config, db, temporal: stack.temporal, logger }, 0, '127.0.0.1');
 const apiBase = `http://127.0.0.1:${api.port}/api/v1`;
 
 // Baseline 1: bare Koa + PostgreSQL insert of the same row (same table, same number function).
@@ -75,7 +57,7 @@ try {
   report('baseline_koa_pg_insert', { ...insert });
 
   const start = await load(N, CONCURRENCY, () =>
-    temporal.client.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
+    stack.temporal.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
   );
   report('baseline_workflow_start', { ...start });
 
@@ -96,10 +78,7 @@ try {
   worker.shutdown();
   await running;
   await connection.close();
-  await temporal.close();
-  await db.destroy();
-  await temporalServer.stop();
-  await scratch.drop();
+  await stack.stop();
 }
 
 function ratios(x: LoadResult, insert: LoadResult, start: LoadResult) {

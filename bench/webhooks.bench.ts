@@ -10,48 +10,31 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signAccessToken } from '../src/auth/tokens.js';
-import { ensureSlaPolicies } from '../src/commands/seed.js';
-import { loadConfig } from '../src/config/env.js';
-import { createDb, migrateLatest } from '../src/db/index.js';
-import { startDevServer } from '../src/dev/temporal-dev-server.js';
-import { createLogger } from '../src/logger.js';
-import { User, Webhook } from '../src/models/index.js';
+import { Webhook } from '../src/models/index.js';
 import { startHttpServer } from '../src/server.js';
-import { connectTemporal } from '../src/temporal/client.js';
-import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { sendAttempt } from '../src/webhooks/send.js';
 import { generateSecret, signedHeaders } from '../src/webhooks/signing.js';
 import { createTicketWorker } from '../src/worker.js';
-import { load, percentile, report, round, scratchDatabase } from './lib/harness.js';
+import { load, percentile, report, round } from './lib/harness.js';
+import { benchStack } from './lib/stack.js';
 
 const ENDPOINTS = 20;
 const PACED_TICKETS = Number(process.env.BENCH_WEBHOOK_PACED ?? 30);
 const PACE_MS = Number(process.env.BENCH_WEBHOOK_PACE_MS ?? 500);
 const BURST_TICKETS = Number(process.env.BENCH_WEBHOOK_BURST ?? 50);
 
-const scratch = await scratchDatabase();
-const temporalServer = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
-const config = loadConfig({ DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporalServer.address, LOG_LEVEL: 'silent', RATE_LIMIT_PER_MINUTE: '100000000' });
-const logger = createLogger('silent');
-installTemporalRuntime(logger);
-const db = createDb(scratch.url, { min: 2, max: 20 });
-await migrateLatest(db);
-await ensureSlaPolicies(db, config);
-const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
-const token = signAccessToken(config, user).token;
-const temporal = await connectTemporal(temporalServer.address, 'default');
+const stack = await benchStack();
+const { config, logger, db, token } = stack;
 const { worker, connection } = await createTicketWorker({
-  address: temporalServer.address,
+  address: stack.temporalAddress,
   namespace: 'default',
   taskQueue: config.temporal.taskQueue,
   db,
   webhooks: { ...config.webhooks, allowPrivateNetworks: true },
 });
 const running = worker.run();
-const api = await startHttpServer({ config, db, temporal: temporal.client, logger }, 0, '127.0.0.1');
+const api = await startHttpServer({ config, db, temporal: stack.temporal, logger }, 0, '127.0.0.1');
 const apiBase = `http://127.0.0.1:${api.port}/api/v1`;
 
 // The receiver: arrival time of every (event, endpoint), first arrival only.
@@ -101,7 +84,7 @@ try {
   report('baseline_direct_signed_post', { ...direct });
 
   // Baseline 2: an empty workflow start on the same server.
-  const starts = await load(400, 32, () => temporal.client.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }));
+  const starts = await load(400, 32, () => stack.temporal.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }));
   report('baseline_workflow_start', { ...starts });
 
   // Warm-up, then tickets at a steady pace: event → first attempt at each of the 20 endpoints.
@@ -154,9 +137,6 @@ try {
   worker.shutdown();
   await running;
   await connection.close();
-  await temporal.close();
   await new Promise((r) => receiver.close(r));
-  await db.destroy();
-  await temporalServer.stop();
-  await scratch.drop();
+  await stack.stop();
 }

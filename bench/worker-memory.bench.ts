@@ -11,44 +11,21 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { signAccessToken } from '../src/auth/tokens.js';
-import { ensureSlaPolicies } from '../src/commands/seed.js';
-import { loadConfig } from '../src/config/env.js';
-import { createDb, migrateLatest } from '../src/db/index.js';
-import { startDevServer } from '../src/dev/temporal-dev-server.js';
-import { createLogger } from '../src/logger.js';
-import { User } from '../src/models/index.js';
 import { startHttpServer } from '../src/server.js';
-import { connectTemporal } from '../src/temporal/client.js';
-import { installTemporalRuntime } from '../src/temporal/runtime.js';
-import { load, report, round, scratchDatabase } from './lib/harness.js';
+import { load, report, round } from './lib/harness.js';
+import { benchStack } from './lib/stack.js';
 
 const TICKETS = Number(process.env.BENCH_WORKER_TICKETS ?? 10_000);
 const repo = path.resolve(import.meta.dirname, '..');
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
-const scratch = await scratchDatabase();
-const temporalServer = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
-const env = {
-  DATABASE_URL: scratch.url,
-  TEMPORAL_ADDRESS: temporalServer.address,
-  LOG_LEVEL: 'info',
-  RATE_LIMIT_PER_MINUTE: '100000000',
-  JWT_SECRET: 'bench-secret-long-enough-123',
-};
-const config = loadConfig({ ...env, LOG_LEVEL: 'silent' });
-const logger = createLogger('silent');
-installTemporalRuntime(logger);
-const db = createDb(scratch.url, { min: 2, max: 20 });
-await migrateLatest(db);
-await ensureSlaPolicies(db, config);
-const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
-const token = signAccessToken(config, user).token;
+const stack = await benchStack();
+const { config, logger, db, token } = stack;
+const env = { ...stack.env, LOG_LEVEL: 'info' }; // the worker's readiness is read from its 'worker running' line
 
 const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 await new Promise<void>((resolve) => worker.stdout!.on('data', (c: Buffer) => c.toString().includes('worker running') && resolve()));
-const temporal = await connectTemporal(temporalServer.address, 'default');
-const api = await startHttpServer({ config, db, temporal: temporal.client, logger }, 0, '127.0.0.1');
+const api = await startHttpServer({ config, db, temporal: stack.temporal, logger }, 0, '127.0.0.1');
 
 let peak = 0;
 const sampler = setInterval(() => (peak = Math.max(peak, rssMb(worker.pid!))), 250);
@@ -80,8 +57,5 @@ try {
   await api.close();
   worker.kill('SIGINT');
   await new Promise((r) => worker.once('exit', r));
-  await temporal.close();
-  await db.destroy();
-  await temporalServer.stop();
-  await scratch.drop();
+  await stack.stop();
 }

@@ -4,7 +4,7 @@ import { freePort } from '../../src/dev/ports.js';
 import { eventually } from '../helpers/eventually.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { kill, launch } from '../helpers/processes.js';
+import { kill, launch, workerEnv } from '../helpers/processes.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -16,15 +16,7 @@ afterAll(() => h?.stop());
 describe('worker metrics', () => {
   it('are served on WORKER_METRICS_ADDRESS, per task queue, once the worker has work', async () => {
     const port = await freePort();
-    const worker = launch('src/main/worker.ts', {
-      DATABASE_URL: h.config.databaseUrl!,
-      TEMPORAL_ADDRESS: h.config.temporal.address!,
-      TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
-      JWT_SECRET: 'test-secret-that-is-long-enough',
-      LOG_LEVEL: 'info', // readiness is read from the 'worker running' line
-      NODE_ENV: 'test',
-      WORKER_METRICS_ADDRESS: `127.0.0.1:${port}`,
-    });
+    const worker = launch('src/main/worker.ts', workerEnv(h, { WORKER_METRICS_ADDRESS: `127.0.0.1:${port}` }));
     try {
       await worker.ready;
       const { token } = await signedIn(h, 'admin');

@@ -26,3 +26,16 @@ export async function kill(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   await exited;
 }
+
+/** The environment of a worker process serving a harness's database and task queue. */
+export function workerEnv(h: { config: { databaseUrl?: string; temporal: { address?: string; taskQueue: string } } }, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DATABASE_URL: h.config.databaseUrl!,
+    TEMPORAL_ADDRESS: h.config.temporal.address!,
+    TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
+    JWT_SECRET: 'test-secret-that-is-long-enough',
+    LOG_LEVEL: 'info', // readiness is read from the 'worker running' line
+    NODE_ENV: 'test',
+    ...extra,
+  };
+}

@@ -8,7 +8,7 @@ import { Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../../src/mode
 import { eventually } from '../helpers/eventually.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { kill, launch } from '../helpers/processes.js';
+import { kill, launch, workerEnv } from '../helpers/processes.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
@@ -33,16 +33,7 @@ describe('a worker killed mid-retry', () => {
     const token = (await signedIn(h, 'admin')).token;
     const hook = (await call(h, 'POST', '/api/v1/webhooks', { token, body: { url: receiver.url, event_types: ['ticket.created'] } })).body;
     receiver.sequence([503]);
-    const env = {
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: h.config.temporal.address!,
-      TEMPORAL_TASK_QUEUE: h.config.temporal.taskQueue,
-      JWT_SECRET: 'test-secret-that-is-long-enough',
-      LOG_LEVEL: 'info', // readiness is read from the 'worker running' line
-      NODE_ENV: 'test',
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-      WEBHOOK_RETRY_SCHEDULE: '0s,4s,1s',
-    };
+    const env = workerEnv(h, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,4s,1s' });
     let worker = launch('src/main/worker.ts', env);
     try {
       await worker.ready;

@@ -19,7 +19,7 @@ import { changeUpdate, createdUpdate, slaQuery, ticketWorkflowId, type Actor } f
 import { eventually } from '../helpers/eventually.js';
 import { createGroup, createUser, login } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { kill, launch } from '../helpers/processes.js';
+import { kill, launch, workerEnv } from '../helpers/processes.js';
 import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
 let database: ScratchDatabase;
@@ -260,14 +260,7 @@ describe('a deadline while no worker runs', () => {
   it('fires once, on recovery, when the worker was SIGKILLed across it', async () => {
     // This test's tickets run on a worker process of their own, on its own task queue.
     const queued = await startHarness({ worker: false, env: { DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '100000' } });
-    const env = {
-      DATABASE_URL: database.url,
-      TEMPORAL_ADDRESS: queued.config.temporal.address!,
-      TEMPORAL_TASK_QUEUE: queued.config.temporal.taskQueue,
-      JWT_SECRET: 'test-secret-that-is-long-enough',
-      LOG_LEVEL: 'info', // readiness is read from the 'worker running' line
-      NODE_ENV: 'test',
-    };
+    const env = workerEnv(queued);
     let worker = launch('src/main/worker.ts', env);
     try {
       await worker.ready;
