@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import * as initialSchema from './20261122000000_initial_schema.js';
 import * as deliveryDispatch from './20261123000000_delivery_dispatch.js';
 import * as ticketsUrgencyIndex from './20261123000100_tickets_urgency_index.js';
+import * as webhookSecretRotation from './20261123000200_webhook_secret_rotation.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261122000000_initial_schema', initialSchema],
   ['20261123000000_delivery_dispatch', deliveryDispatch],
   ['20261123000100_tickets_urgency_index', ticketsUrgencyIndex],
+  ['20261123000200_webhook_secret_rotation', webhookSecretRotation],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

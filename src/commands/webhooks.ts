@@ -99,10 +99,21 @@ export async function webhookDeleter(ctx: Ctx, id: string): Promise<void> {
   await Webhook.query(ctx.db).deleteById(id);
 }
 
-/** A new secret replaces the old one at once; the new one is returned this one time. */
-export async function webhookSecretRotator(ctx: Ctx, id: string): Promise<{ webhook: Webhook; secret: string }> {
-  await webhookFinder(ctx, id);
+/** How long a rotated-out secret keeps signing unless the caller says otherwise. */
+export const DEFAULT_KEEP_OLD_SECRET_HOURS = 24;
+
+/**
+ * A new secret signs from now on (returned this one time). The old one keeps signing beside it for
+ * `keepOldForHours` (default 24; 0 ends it at once, e.g. after a leak), so a receiver can switch
+ * without rejecting anything; a second rotation replaces whatever was still honoured.
+ */
+export async function webhookSecretRotator(ctx: Ctx, id: string, keepOldForHours = DEFAULT_KEEP_OLD_SECRET_HOURS): Promise<{ webhook: Webhook; secret: string }> {
+  const current = await webhookFinder(ctx, id);
   const secret = generateSecret();
-  const webhook = await Webhook.query(ctx.db).patchAndFetchById(id, { secret } as Partial<Webhook>);
+  const webhook = await Webhook.query(ctx.db).patchAndFetchById(id, {
+    secret,
+    previousSecret: keepOldForHours > 0 ? current.secret : null,
+    previousSecretExpiresAt: keepOldForHours > 0 ? new Date(Date.now() + keepOldForHours * 3600e3) : null,
+  } as Partial<Webhook>);
   return { webhook, secret };
 }

@@ -11,6 +11,9 @@ export class Webhook extends BaseModel {
   description!: string;
   isActive!: boolean;
   secret!: string;
+  /** still signing, beside `secret`, until previousSecretExpiresAt (set by a rotation) */
+  previousSecret!: string | null;
+  previousSecretExpiresAt!: Date | null;
   disabledReason!: string | null;
   disabledAt!: Date | null;
   failingSince!: Date | null;
@@ -19,7 +22,7 @@ export class Webhook extends BaseModel {
   updatedAt!: Date;
 
   override $formatJson(json: Pojo): Pojo {
-    const { secret: _hidden, ...rest } = super.$formatJson(json);
+    const { secret: _hidden, previousSecret: _alsoHidden, ...rest } = super.$formatJson(json);
     return rest;
   }
 }

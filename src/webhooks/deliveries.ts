@@ -123,6 +123,8 @@ interface DeliveryRow {
   webhookId: string;
   url: string;
   secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
   isActive: boolean;
   eventId: string;
   payload: EventEnvelope;
@@ -141,14 +143,15 @@ function errorOf(result: AttemptResult): string | null {
  * Make the next attempt of a pending delivery and record it: the attempt row, the delivery's
  * state and schedule, and the endpoint's health (410 or nothing but failures for `disableAfterMs`
  * disables it, with a reason and a `webhook.disabled` event). Signs with the endpoint's current
- * secret; `webhook-id` is the event id on every attempt and redelivery.
+ * secret (and, for a while after a rotation, the previous one too); `webhook-id` is the event id on
+ * every attempt and redelivery.
  */
 export async function attemptDelivery(db: Knex, settings: DeliverySettings, deliveryId: string, signal?: AbortSignal): Promise<AttemptReport> {
   const row: DeliveryRow | undefined = await db('webhook_deliveries as d')
     .join('webhooks as w', 'w.id', 'd.webhook_id')
     .join('events as e', 'e.id', 'd.event_id')
     .where('d.id', deliveryId)
-    .first('d.status', 'd.attemptCount', 'd.webhookId', 'w.url', 'w.secret', 'w.isActive', 'e.id as eventId', 'e.payload');
+    .first('d.status', 'd.attemptCount', 'd.webhookId', 'w.url', 'w.secret', 'w.previousSecret', 'w.previousSecretExpiresAt', 'w.isActive', 'e.id as eventId', 'e.payload');
   if (!row) return { status: 'missing', queued: [] };
   if (row.status !== 'pending') return { status: row.status, queued: [] };
   if (!row.isActive) {
@@ -158,7 +161,8 @@ export async function attemptDelivery(db: Knex, settings: DeliverySettings, deli
 
   const body = bodyOf(row.payload);
   const requestedAt = new Date();
-  const headers = signedHeaders(row.secret, row.eventId, requestedAt.getTime() / 1000, body);
+  const stillHonoured = row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > requestedAt ? [row.previousSecret] : [];
+  const headers = signedHeaders(row.secret, row.eventId, requestedAt.getTime() / 1000, body, stillHonoured);
   const result = await sendAttempt(row.url, { ...headers }, body, { allowPrivateNetworks: settings.allowPrivateNetworks, timeoutMs: settings.attemptTimeoutMs, signal });
   // cut off by our own shutdown: not the endpoint's failure, so not an attempt; Temporal retries it
   if (signal?.aborted) throw new AttemptInterruptedError(`attempt ${row.attemptCount + 1} interrupted: the worker is shutting down`);

@@ -25,15 +25,19 @@ export interface SignedHeaders {
   'x-servicemeow-signature': string;
 }
 
-/** Headers for one attempt: `id` stays the same across retries; `timestampSeconds` is the attempt's. */
-export function signedHeaders(secret: string, id: string, timestampSeconds: number, body: string): SignedHeaders {
-  const key = keyOf(secret);
+/**
+ * Headers for one attempt: `id` stays the same across retries; `timestampSeconds` is the attempt's.
+ * `alsoSignWith` adds one more `v1,` signature per secret, space-separated as the scheme allows
+ * (a receiver accepts the message if any signature verifies): used while a rotated-out secret is
+ * still honoured. `X-ServiceMeow-Signature` carries the current secret's only.
+ */
+export function signedHeaders(secret: string, id: string, timestampSeconds: number, body: string, alsoSignWith: readonly string[] = []): SignedHeaders {
   const timestamp = String(Math.floor(timestampSeconds));
-  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  const sign = (s: string) => `v1,${createHmac('sha256', keyOf(s)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
   return {
     'webhook-id': id,
     'webhook-timestamp': timestamp,
-    'webhook-signature': `v1,${signature}`,
-    'x-servicemeow-signature': createHmac('sha256', key).update(body).digest('hex'),
+    'webhook-signature': [secret, ...alsoSignWith].map(sign).join(' '),
+    'x-servicemeow-signature': createHmac('sha256', keyOf(secret)).update(body).digest('hex'),
   };
 }

@@ -25,6 +25,18 @@ describe('signing', () => {
     const key = Buffer.from(secret.slice('whsec_'.length), 'base64');
     expect(signedHeaders(secret, 'm', 1, 'hello')['x-servicemeow-signature']).toBe(createHmac('sha256', key).update('hello').digest('hex'));
   });
+
+  it('signs with a rotated-out secret too, as a second v1 signature either secret verifies', () => {
+    const [current, previous] = [generateSecret(), generateSecret()];
+    const body = '{"id":"evt_2"}';
+    const headers = signedHeaders(current, 'evt_2', Date.now() / 1000, body, [previous]);
+    expect(headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
+    expect(new Webhook(current).verify(body, headers)).toMatchObject({ id: 'evt_2' });
+    expect(new Webhook(previous).verify(body, headers)).toMatchObject({ id: 'evt_2' });
+    expect(() => new Webhook(generateSecret()).verify(body, headers)).toThrow();
+    // the seed header stays the current secret's alone
+    expect(headers['x-servicemeow-signature']).toBe(signedHeaders(current, 'x', 1, body)['x-servicemeow-signature']);
+  });
 });
 
 describe('targets', () => {

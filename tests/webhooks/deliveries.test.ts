@@ -312,15 +312,34 @@ describe('operator tools', () => {
     expect(cancelled.body).toMatchObject({ status: 'cancelled', next_attempt_at: null, last_error: 'the endpoint was deactivated' });
   });
 
-  it('signs with the new secret from the moment it is rotated', async () => {
+  it('after a rotation signs with the new secret and, for the grace period, the old one too', async () => {
     const r = await receiver();
     const hook = await subscribe(r.url, ['ticket.created']);
-    const rotated = (await call(h, 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { token: admin })).body as { secret: string };
+    const rotated = await call(h, 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { token: admin });
+    expect(rotated.status).toBe(200);
+    const until = Date.parse(rotated.body.previous_secret_expires_at);
+    expect(until - Date.now()).toBeGreaterThan(23.9 * 3600e3);
+    expect(until - Date.now()).toBeLessThanOrEqual(24 * 3600e3);
+    expect(JSON.stringify(rotated.body)).not.toContain(hook.secret);
     await newTicket();
     await eventually(async () => r.received.length >= 1);
     const got = r.received[0]!;
-    expect(() => new StandardWebhook(rotated.secret).verify(got.body, got.headers)).not.toThrow();
-    expect(() => new StandardWebhook(hook.secret).verify(got.body, got.headers)).toThrow();
+    // receivers on either secret accept it; the seed header is the new secret's
+    expect(() => new StandardWebhook(rotated.body.secret).verify(got.body, got.headers)).not.toThrow();
+    expect(() => new StandardWebhook(hook.secret).verify(got.body, got.headers)).not.toThrow();
+    const newKey = Buffer.from(rotated.body.secret.slice('whsec_'.length), 'base64');
+    expect(got.headers['x-servicemeow-signature']).toBe(createHmac('sha256', newKey).update(got.body).digest('hex'));
+
+    // a rotation with keep_old_for_hours: 0 (a leaked secret) stops the old one at once
+    const again = await call(h, 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { token: admin, body: { keep_old_for_hours: 0 } });
+    expect(again.body.previous_secret_expires_at).toBeNull();
+    expect((await call(h, 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { token: admin, body: { keep_old_for_hours: 500 } })).status).toBe(422);
+    await newTicket();
+    await eventually(async () => r.received.length >= 2);
+    const after = r.received[1]!;
+    expect(() => new StandardWebhook(again.body.secret).verify(after.body, after.headers)).not.toThrow();
+    expect(() => new StandardWebhook(rotated.body.secret).verify(after.body, after.headers)).toThrow();
+    expect(after.headers['webhook-signature']).not.toContain(' ');
   });
 
   it('starts deliveries whose workflow never started (a crash between commit and start), and prunes old logs', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES, webhookCreator, webhookDeleter, webhookFinder, webhookLister, webhookSecretRotator, webhookUpdater } from '../../../commands/webhooks.js';
+import { DEFAULT_KEEP_OLD_SECRET_HOURS, WEBHOOK_EVENT_TYPES, webhookCreator, webhookDeleter, webhookFinder, webhookLister, webhookSecretRotator, webhookUpdater } from '../../../commands/webhooks.js';
 import { deliveryFinder, deliveryLister, redeliverer, webhookTester } from '../../../commands/webhook-deliveries.js';
 import { presentAttempt, presentDelivery, presentWebhook } from '../../../presenters/webhook.js';
 import type { ApiRouter } from '../../api-router.js';
@@ -36,11 +36,20 @@ const WebhookSchema = z
     disabled_reason: z.string().nullable(),
     disabled_at: z.string().nullable(),
     failing_since: z.string().nullable().describe('start of the current run of failed attempts; null after any success'),
+    previous_secret_expires_at: z.string().nullable().describe('after a rotation: until when the previous secret still signs beside the new one'),
     created_by_id: z.uuid().nullable(),
     created_at: z.string(),
     updated_at: z.string(),
   })
   .openapi('Webhook');
+const RotateSchema = z
+  .object({
+    keep_old_for_hours: z.number().int().min(0).max(168).default(DEFAULT_KEEP_OLD_SECRET_HOURS).describe('how long the old secret keeps signing beside the new one; 0 stops it at once (a leaked secret)'),
+  })
+  .strict()
+  .optional()
+  .openapi('WebhookRotateSecret');
+
 const DeliverySchema = z
   .object({
     id: z.uuid(),
@@ -150,11 +159,12 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/webhooks/{id}/rotate-secret',
-    summary: 'Replace the signing secret; the new one is shown once',
+    summary: 'Replace the signing secret (shown once); the old one keeps signing beside it for keep_old_for_hours (default 24, 0 = stop now)',
     params: IdParams,
+    body: RotateSchema,
     responses: { 200: { description: 'The webhook with its new secret', schema: WebhookWithSecretSchema }, 404: { description: 'No such webhook' } },
-    handler: async (ctx, { params }) => {
-      const { webhook, secret } = await webhookSecretRotator(commandContext(ctx, deps), params.id);
+    handler: async (ctx, { params, body }) => {
+      const { webhook, secret } = await webhookSecretRotator(commandContext(ctx, deps), params.id, body?.keep_old_for_hours);
       ctx.body = { ...presentWebhook(webhook), secret };
     },
   });
