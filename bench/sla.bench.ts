@@ -43,7 +43,7 @@ await ensureSlaPolicies(db, config);
 await SlaPolicy.query(db).patch({ assignTargetSeconds: TARGET_S, resolveTargetSeconds: 86_400, atRiskPercent: 50 } as Partial<SlaPolicy>).where({ priority: 'critical' });
 const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
 const temporal = await connectTemporal(temporalServer.address, 'default');
-const { worker, connection } = await createTicketWorker({ address: temporalServer.address, namespace: 'default', taskQueue: config.temporal.taskQueue, db });
+const { worker, connection } = await createTicketWorker({ address: temporalServer.address, namespace: 'default', taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks });
 const running = worker.run();
 
 // Every committed event is announced with its seq; note when each announcement arrives.

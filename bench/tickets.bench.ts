@@ -22,7 +22,7 @@ const body = { title: 'Printer on fire in room 4.12', description: 'Smoke and a 
 
 const stack = await benchStack();
 const { config, logger, db, user, token } = stack;
-const { worker, connection } = await createTicketWorker({ address: stack.temporalAddress, namespace: 'default', taskQueue: config.temporal.taskQueue, db });
+const { worker, connection } = await createTicketWorker({ address: stack.temporalAddress, namespace: 'default', taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks });
 const running = worker.run();
 const api = await startHttpServer({ config, db, temporal: stack.temporal, logger }, 0, '127.0.0.1');
 const apiBase = `http://127.0.0.1:${api.port}/api/v1`;

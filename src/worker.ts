@@ -18,19 +18,13 @@ const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 /** The workflow entry the worker bundles (source under tsx, compiled output in a build). */
 export const WORKFLOWS_PATH = path.resolve(here, `../workflows/index${ext}`);
 
-/** The defaults of SPEC §9 (WEBHOOK_* settings), for callers that do not pass their config. */
-export const DEFAULT_DELIVERY_SETTINGS: DeliverySettings = {
-  allowPrivateNetworks: false,
-  retryScheduleMs: [0, 5e3, 3e5, 1.8e6, 7.2e6, 1.8e7, 3.6e7, 5.04e7, 7.2e7, 8.64e7],
-  disableAfterMs: 5 * 24 * 3600e3,
-};
-
 export interface TicketWorkerOptions {
   address: string;
   namespace: string;
   taskQueue: string;
   db: Db;
-  webhooks?: DeliverySettings;
+  /** config.webhooks (WEBHOOK_* settings) */
+  webhooks: DeliverySettings;
   /** a prebuilt bundle (tests bundle once and share it); bundled from source when omitted */
   workflowBundle?: { code: string };
   /** how often, and after how long, never-attempted deliveries are started again (default 60 s) */
@@ -89,7 +83,7 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
   const activities = createActivities({
     db: opts.db,
     temporal,
-    webhooks: { settings: opts.webhooks ?? DEFAULT_DELIVERY_SETTINGS, taskQueue: deliveryQueue },
+    webhooks: { settings: opts.webhooks, taskQueue: deliveryQueue },
   });
   const workflowBundle = opts.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
   const common = {

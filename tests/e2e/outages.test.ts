@@ -72,7 +72,7 @@ describe('the worker loses its database mid-flight', () => {
     const proxy = await dbProxy(new URL(inject('databaseUrl')));
     const workerDb = createDb(proxy.url, { min: 0, max: 4 });
     const bundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
-    const { worker, connection } = await createTicketWorker({ address: h.config.temporal.address!, namespace: 'default', taskQueue: h.config.temporal.taskQueue, db: workerDb, workflowBundle: bundle });
+    const { worker, connection } = await createTicketWorker({ address: h.config.temporal.address!, namespace: 'default', taskQueue: h.config.temporal.taskQueue, db: workerDb, webhooks: h.config.webhooks, workflowBundle: bundle });
     const running = worker.run();
     try {
       const user = await createUser(h.db, { role: 'admin' });
