@@ -2,18 +2,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
 // Its own database: the gauges count every ticket, and other files change tickets meanwhile.
-let database: ScratchDatabase;
 let h: Harness;
 beforeAll(async () => {
-  database = await scratchDatabase('metrics');
-  h = await startHarness({ worker: false, env: { DATABASE_URL: database.url } });
+  h = await startHarness({ worker: false, scratch: 'metrics' });
 });
 afterAll(async () => {
   await h?.stop();
-  await database?.drop();
 });
 
 const scrape = async () => {

@@ -7,23 +7,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ticket } from '../../src/models/index.js';
 import { createGroup, createUser, ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
-let database: ScratchDatabase;
 let h: Harness;
 let admin: string;
 let manager: string;
 let agent: string;
 
 beforeAll(async () => {
-  database = await scratchDatabase('sla_api');
-  h = await startHarness({ env: { DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '100000' } });
+  h = await startHarness({ scratch: 'sla_api', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
   await ensureSlaPolicies(h.db);
   [admin, manager, agent] = await Promise.all([signedIn(h, 'admin'), signedIn(h, 'manager'), signedIn(h, 'agent')]).then((s) => s.map((x) => x.token));
 });
 afterAll(async () => {
   await h?.stop();
-  await database?.drop();
 });
 
 const office = {

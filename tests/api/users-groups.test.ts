@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Group, User } from '../../src/models/index.js';
-import { scratchDatabase } from '../helpers/scratch.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { createApiKey, createGroup, createUser, login, PASSWORD, signedIn, unique } from '../helpers/factories.js';
 
@@ -13,19 +12,6 @@ beforeAll(async () => {
   [admin, manager, agent] = await Promise.all([signedIn(h, 'admin'), signedIn(h, 'manager'), signedIn(h, 'agent')]);
 });
 afterAll(() => h.stop());
-
-/** An app on a freshly migrated database of its own. */
-async function scratchHarness() {
-  const database = await scratchDatabase('users');
-  const h = await startHarness({ worker: false, env: { DATABASE_URL: database.url } });
-  return {
-    h,
-    stop: async () => {
-      await h.stop();
-      await database.drop();
-    },
-  };
-}
 
 const PAYLOADS = [`Robert'); DROP TABLE users;--`, `<script>alert("x")</script>`, `" OR "1"="1`, `ünïcødé ✓ 猫`];
 
@@ -130,16 +116,16 @@ describe('users', () => {
   it('never loses the last active admin', async () => {
     // A database of its own: here this admin really is the only one, and no other test file's
     // admins are touched.
-    const scratch = await scratchHarness();
+    const scratch = await startHarness({ worker: false, scratch: 'users' });
     try {
-      const only = await signedIn(scratch.h, 'admin');
+      const only = await signedIn(scratch, 'admin');
       for (const body of [{ is_active: false }, { role: 'agent' }]) {
-        const res = await call(scratch.h, 'PATCH', `/api/v1/users/${only.user.id}`, { token: only.token, body });
+        const res = await call(scratch, 'PATCH', `/api/v1/users/${only.user.id}`, { token: only.token, body });
         expect(res.status).toBe(409);
         expect(res.body.error.code).toBe('last_admin');
       }
-      const second = await createUser(scratch.h.db, { role: 'admin' });
-      expect((await call(scratch.h, 'PATCH', `/api/v1/users/${second.id}`, { token: only.token, body: { role: 'agent' } })).status).toBe(200);
+      const second = await createUser(scratch.db, { role: 'admin' });
+      expect((await call(scratch, 'PATCH', `/api/v1/users/${second.id}`, { token: only.token, body: { role: 'agent' } })).status).toBe(200);
     } finally {
       await scratch.stop();
     }

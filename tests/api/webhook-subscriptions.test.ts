@@ -3,23 +3,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from '../../src/models/index.js';
 import { createApiKey, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
 // Active subscriptions receive every event of their database: this file keeps them to its own.
-let database: ScratchDatabase;
 let h: Harness;
 let admin: string;
 let manager: string;
 let agent: string;
 beforeAll(async () => {
-  database = await scratchDatabase('webhook_subscriptions');
-  h = await startHarness({ worker: false, env: { DATABASE_URL: database.url, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' } });
+  h = await startHarness({ scratch: 'webhook_subscriptions', worker: false, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false' } });
   const [a, m, g] = await Promise.all([signedIn(h, 'admin'), signedIn(h, 'manager'), signedIn(h, 'agent')]);
   [admin, manager, agent] = [a.token, m.token, g.token];
 });
 afterAll(async () => {
   await h?.stop();
-  await database?.drop();
 });
 
 const PUBLIC_URL = 'https://93.184.216.34/hooks/servicemeow';

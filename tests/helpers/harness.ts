@@ -16,6 +16,7 @@ import { startHttpServer, type RunningHttpServer } from '../../src/server.js';
 import { connectTemporal, type TemporalHandle } from '../../src/temporal/client.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
 import { createTicketWorker, type ServiceWorker } from '../../src/worker.js';
+import { scratchDatabase } from './scratch.js';
 
 export interface Harness {
   config: Config;
@@ -64,9 +65,15 @@ export async function startHarness(
     /** webhook delivery overrides (e.g. a shorter attempt budget) */
     delivery?: { attemptTimeoutMs?: number };
     reconcileEveryMs?: number;
+    /**
+     * run on a freshly migrated database of the file's own (named after this), dropped by stop():
+     * for files that change global state (settings, webhooks) or count every row
+     */
+    scratch?: string;
   } = {},
 ): Promise<Harness> {
-  const config = testConfig(opts.env);
+  const scratch = opts.scratch ? await scratchDatabase(opts.scratch) : null;
+  const config = testConfig({ ...opts.env, ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
   const db = createDb(config.databaseUrl!);
   const temporal = await connectTemporal(config.temporal.address!, config.temporal.namespace);
   const logger = createLogger(config.logLevel);
@@ -111,6 +118,7 @@ export async function startHarness(
       await closeRedis(redis);
       await temporal.close();
       await db.destroy();
+      await scratch?.drop();
     },
   };
   if (opts.worker !== false) await harness.startWorker();

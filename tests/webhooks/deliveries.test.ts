@@ -19,18 +19,16 @@ import { eventually } from '../helpers/eventually.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
-let database: ScratchDatabase;
 let h: Harness;
 let admin: string;
 let agent: string;
 const receivers: Receiver[] = [];
 
 beforeAll(async () => {
-  database = await scratchDatabase('webhooks');
   h = await startHarness({
-    env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s' },
+    scratch: 'webhooks',
+    env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s' },
     reconcileEveryMs: 1_000,
   });
   await ensureSlaPolicies(h.db);
@@ -42,7 +40,6 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await h?.stop();
-  await database?.drop();
 });
 
 async function receiver(): Promise<Receiver> {
@@ -415,7 +412,7 @@ describe('a retried write', () => {
 
 describe('SSRF at delivery time', () => {
   it('refuses loopback targets when private networks are not allowed, even by name, and does not retry', async () => {
-    const strict = await startHarness({ env: { DATABASE_URL: database.url, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' } });
+    const strict = await startHarness({ env: { DATABASE_URL: h.config.databaseUrl!, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' } });
     try {
       const r = await receiver();
       // written directly: the API refuses such URLs at creation (tested in webhook-subscriptions)

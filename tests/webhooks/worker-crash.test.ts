@@ -10,14 +10,11 @@ import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { kill, launch, workerEnv } from '../helpers/processes.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
-import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
-let database: ScratchDatabase;
 let h: Harness;
 let receiver: Receiver;
 beforeAll(async () => {
-  database = await scratchDatabase('webhook_crash');
-  h = await startHarness({ worker: false, env: { DATABASE_URL: database.url, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+  h = await startHarness({ scratch: 'webhook_crash', worker: false, env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
   await ensureSlaPolicies(h.db);
   receiver = await startReceiver();
 });
@@ -25,7 +22,6 @@ afterAll(async () => {
   await h?.worker?.stop();
   await receiver?.close();
   await h?.stop();
-  await database?.drop();
 });
 
 describe('a worker killed mid-retry', () => {

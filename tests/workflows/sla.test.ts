@@ -20,9 +20,7 @@ import { eventually } from '../helpers/eventually.js';
 import { createGroup, createUser, login } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { kill, launch, workerEnv } from '../helpers/processes.js';
-import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
-let database: ScratchDatabase;
 let h: Harness;
 let token: string;
 let agentId: string;
@@ -37,8 +35,7 @@ const POLICIES = {
 } as const;
 
 beforeAll(async () => {
-  database = await scratchDatabase('sla');
-  h = await startHarness({ env: { DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '100000' } });
+  h = await startHarness({ scratch: 'sla', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
   const admin = await createUser(h.db, { role: 'admin' });
   token = await login(h, admin.username);
   const agent = await createUser(h.db, { role: 'agent' });
@@ -51,7 +48,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await h?.stop();
-  await database?.drop();
 });
 
 async function createTicket(priority: keyof typeof POLICIES, extra: Record<string, unknown> = {}) {
@@ -259,7 +255,7 @@ describe('replay', () => {
 describe('a deadline while no worker runs', () => {
   it('fires once, on recovery, when the worker was SIGKILLed across it', async () => {
     // This test's tickets run on a worker process of their own, on its own task queue.
-    const queued = await startHarness({ worker: false, env: { DATABASE_URL: database.url, RATE_LIMIT_PER_MINUTE: '100000' } });
+    const queued = await startHarness({ worker: false, env: { DATABASE_URL: h.config.databaseUrl!, RATE_LIMIT_PER_MINUTE: '100000' } });
     const env = workerEnv(queued);
     let worker = launch('src/main/worker.ts', env);
     try {

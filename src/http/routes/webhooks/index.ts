@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_KEEP_OLD_SECRET_HOURS, WEBHOOK_EVENT_TYPES, webhookCreator, webhookDeleter, webhookFinder, webhookLister, webhookSecretRotator, webhookUpdater } from '../../../commands/webhooks.js';
-import { deliveryFinder, deliveryLister, redeliverer, webhookTester } from '../../../commands/webhook-deliveries.js';
+import { deliveryFinder, deliveryLister, redeliverer, webhookTester, type DeliveryRow } from '../../../commands/webhook-deliveries.js';
 import { presentAttempt, presentDelivery, presentWebhook } from '../../../presenters/webhook.js';
-import type { ApiRouter } from '../../api-router.js';
+import type { ApiRouter, Ctx } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
 import { commandContext, IdParams, nonEmpty } from '../common.js';
@@ -85,6 +85,13 @@ const DeliveryQuery = PaginationQuery.extend({
 const DeliveryParams = z.object({ id: z.uuid(), delivery_id: z.uuid() });
 
 const WebhookWithSecretSchema = WebhookSchema.extend({ secret: z.string().describe('whsec_…: shown only now; verify signatures with it') }).openapi('WebhookWithSecret');
+
+/** 202 with the queued delivery and where to watch it. */
+function queued(ctx: Ctx, delivery: DeliveryRow): void {
+  ctx.status = 202;
+  ctx.set('Location', `/api/v1/webhooks/${delivery.webhookId}/deliveries/${delivery.id}`);
+  ctx.body = presentDelivery(delivery);
+}
 
 export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
   const common = { tags: ['webhooks'], secured: true, before: deps.guard };
@@ -181,10 +188,7 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
       409: { description: 'The webhook is disabled' },
     },
     handler: async (ctx, { params }) => {
-      const delivery = await webhookTester(commandContext(ctx, deps), params.id);
-      ctx.status = 202;
-      ctx.set('Location', `/api/v1/webhooks/${params.id}/deliveries/${delivery.id}`);
-      ctx.body = presentDelivery(delivery);
+      queued(ctx, await webhookTester(commandContext(ctx, deps), params.id));
     },
   });
 
@@ -227,10 +231,7 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
       409: { description: 'The delivery is still pending, or the webhook is disabled' },
     },
     handler: async (ctx, { params }) => {
-      const delivery = await redeliverer(commandContext(ctx, deps), params.id, params.delivery_id);
-      ctx.status = 202;
-      ctx.set('Location', `/api/v1/webhooks/${params.id}/deliveries/${delivery.id}`);
-      ctx.body = presentDelivery(delivery);
+      queued(ctx, await redeliverer(commandContext(ctx, deps), params.id, params.delivery_id));
     },
   });
 }
