@@ -81,7 +81,10 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   // What Koa reports outside the renderer (a socket reset under a response, a client gone while
   // streaming): one JSON line with the request id, never Koa's default stack trace on stderr.
   app.on('error', (err: unknown, ctx?: { state?: Partial<AppState> }) => {
-    (ctx?.state?.log ?? deps.logger).warn({ err }, 'response failed');
+    const log = ctx?.state?.log ?? deps.logger;
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code === 'string' && /^(E[A-Z]+|HPE_)/.test(code)) log.info({ err }, 'client connection lost');
+    else log.error({ err }, 'request failed after its response began');
   });
   return Object.assign(app, { shutdown: () => hub.close() });
 }

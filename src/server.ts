@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { createApp } from './app.js';
 import { sweepOrphanUploads } from './commands/tickets/attachments.js';
 import type { AppDeps } from './http/context.js';
@@ -52,7 +53,7 @@ export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0
  * A request Node's HTTP parser refuses (an unknown method, NUL in a header, a broken chunk) never
  * reaches Koa: it still gets the error envelope and one JSON log line, not a bare 400.
  */
-function refuseUnparsable(err: NodeJS.ErrnoException, socket: import('node:stream').Duplex, deps: AppDeps): void {
+function refuseUnparsable(err: NodeJS.ErrnoException, socket: Duplex, deps: AppDeps): void {
   if (err.code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
