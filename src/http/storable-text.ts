@@ -32,30 +32,37 @@ const MAX_FINDINGS = 20;
  */
 export function findUnstorableText(value: unknown, where: string): UnstorableText[] {
   const found: UnstorableText[] = [];
-  const seen = new Set<object>();
-  const report = (path: string[], message: string) => {
-    const p = path.join('.');
+  const report = (at: Step | null, message: string) => {
+    const segments: string[] = [];
+    for (let s = at; s; s = s.parent) segments.push(s.key);
+    const p = segments.reverse().join('.');
     found.push({ in: where, path: p, field: p ? `${where}.${p}` : where, message });
   };
-  const walk = (v: unknown, path: string[]): void => {
-    if (found.length >= MAX_FINDINGS) return;
+  // iterative, depth-first in document order, each step pointing at its parent: a body nested
+  // 100,000 deep costs neither the call stack nor a copy of its path per level
+  const seen = new Set<object>();
+  const stack: [unknown, Step | null][] = [[value, null]];
+  while (stack.length && found.length < MAX_FINDINGS) {
+    const [v, at] = stack.pop()!;
     if (typeof v === 'string') {
-      if (!isStorableText(v)) report(path, MESSAGE);
-      return;
+      if (!isStorableText(v)) report(at, MESSAGE);
+      continue;
     }
-    if (typeof v !== 'object' || v === null || seen.has(v)) return;
+    if (typeof v !== 'object' || v === null || seen.has(v)) continue;
     seen.add(v);
-    if (Array.isArray(v)) {
-      v.forEach((item, i) => walk(item, [...path, String(i)]));
-      return;
+    const entries = Object.entries(v);
+    for (let i = entries.length - 1; i >= 0; i--) {
+      const [key, item] = entries[i]!;
+      const storable = Array.isArray(v) || isStorableText(key);
+      const step: Step = { key: storable ? key : JSON.stringify(key), parent: at };
+      if (!storable) report(step, `the name ${MESSAGE}`);
+      stack.push([item, step]);
     }
-    for (const [key, item] of Object.entries(v)) {
-      const storable = isStorableText(key);
-      const at = [...path, storable ? key : JSON.stringify(key)];
-      if (!storable) report(at, `the name ${MESSAGE}`);
-      walk(item, at);
-    }
-  };
-  walk(value, []);
-  return found;
+  }
+  return found.slice(0, MAX_FINDINGS);
+}
+
+interface Step {
+  key: string;
+  parent: Step | null;
 }

@@ -71,7 +71,9 @@ interface RawResponse {
 function raw(method: string, path: string, opts: { headers?: Record<string, string>; body?: string | Buffer } = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, h.baseUrl);
-    const req = http.request({ method, host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers: opts.headers, timeout: 60_000 }, (res) => {
+    // an explicit length: without one, node sends a DELETE's body unframed
+    const headers = { ...(opts.body !== undefined && !opts.headers?.['transfer-encoding'] ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers };
+    const req = http.request({ method, host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers, timeout: 60_000 }, (res) => {
       if (!/json/.test(String(res.headers['content-type']))) {
         res.destroy(); // an event stream or a file: the status is what counts
         return resolve({ status: res.statusCode!, headers: res.headers, body: null });

@@ -28,8 +28,8 @@ describe('findUnstorableText', () => {
       { title: 'x\u0000y', tags: ['ok', 'a\ud800'], calendar: { name: 'fine', hours: [{ note: '\u0000' }] }, ['k\u0000']: 'v', n: 1, b: null },
       'body',
     );
-    expect(found.map((f) => f.field)).toEqual(['body.title', 'body.tags.1', 'body.calendar.hours.0.note', 'body."k\\u0000"']);
-    expect(found[0]).toMatchObject({ in: 'body', path: 'title', field: 'body.title' });
+    expect(found.map((f) => f.field).sort()).toEqual(['body."k\\u0000"', 'body.calendar.hours.0.note', 'body.tags.1', 'body.title']);
+    expect(found.find((f) => f.path === 'title')).toMatchObject({ in: 'body', path: 'title', field: 'body.title' });
     // the report itself is storable
     for (const f of found) expect(isStorableText(JSON.stringify(f))).toBe(true);
   });
@@ -38,6 +38,14 @@ describe('findUnstorableText', () => {
     expect(findUnstorableText('a\u0000', 'arguments')).toEqual([expect.objectContaining({ field: 'arguments', path: '' })]);
     expect(findUnstorableText({ a: ['b', { c: 'd' }], e: 5 }, 'body')).toEqual([]);
     expect(findUnstorableText(undefined, 'body')).toEqual([]);
+  });
+
+  it('walks a value nested 100,000 deep and an array of 300,000 items (more than a 1 MB body holds) without overflowing', () => {
+    const deep = JSON.parse('['.repeat(100_000) + '"\\u0000"' + ']'.repeat(100_000)) as unknown;
+    expect(findUnstorableText(deep, 'body')).toHaveLength(1);
+    const wide = Array.from({ length: 300_000 }, () => 'ok');
+    wide.push('a\ud800');
+    expect(findUnstorableText(wide, 'body').map((f) => f.field)).toEqual(['body.300000']);
   });
 
   it('stops at 20 findings and survives cycles', () => {
