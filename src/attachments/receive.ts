@@ -80,10 +80,10 @@ export async function receiveUpload(req: IncomingMessage, opts: { dir: string; t
   parser.on('filesLimit', () => fail(validationFailed([{ in: 'body', path: 'file', message: `At most ${MAX_FILES_PER_REQUEST} files per request.` }])));
   parser.on('file', (_field, stream, info) => {
     const id = randomUUID();
-    // displayName drops control characters (NUL included); an unpaired surrogate is refused
-    const unstorable = findUnstorableText({ filename: info.filename ?? '' }, 'body');
-    if (unstorable.length) fail(invalidText(unstorable));
     const name = displayName(info.filename);
+    // displayName drops control characters (NUL included); an unpaired surrogate left in it is refused
+    const unstorable = findUnstorableText({ filename: name }, 'body');
+    if (unstorable.length) fail(invalidText(unstorable));
     const incoming = path.join(folder, `.incoming-${id}`);
     written.push(incoming);
     const inspector = new Inspector();
