@@ -3,14 +3,15 @@
  * process and the tests decide where it runs.
  */
 import Koa from 'koa';
-import { koaBody } from 'koa-body';
 import { ApiRouter } from './http/api-router.js';
 import type { AppDeps, AppState, RouteDeps } from './http/context.js';
 import { accessLog } from './http/middlewares/access-log.js';
+import { parseJsonBody } from './http/middlewares/body.js';
 import { authenticate } from './http/middlewares/authenticate.js';
 import { rateLimit } from './http/middlewares/rate-limit.js';
 import { errorHandler } from './http/middlewares/error-handler.js';
 import { requestId } from './http/middlewares/request-id.js';
+import { refuseUnstorableText } from './http/middlewares/storable-text.js';
 import { authRoutes } from './http/routes/auth/index.js';
 import { docsRouter } from './http/routes/docs/index.js';
 import { healthRoutes, metricsRoutes } from './http/routes/health/index.js';
@@ -71,11 +72,19 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   // MCP answers in JSON-RPC terms, so it sits before the REST error renderer and body parser
   app.use(mcpEndpoint(routeDeps));
   app.use(errorHandler());
-  app.use(
-    koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonLimit: '1mb', jsonStrict: true }),
-  );
+  app.use(parseJsonBody());
+  app.use(refuseUnstorableText());
   app.use(api.router.routes());
-  app.use(api.router.allowedMethods({ throw: true }));
+  // sets 405 / 501 with Allow; the error renderer turns them into envelopes
+  app.use(api.router.allowedMethods());
   app.use(docsRouter().routes());
+  // What Koa reports outside the renderer (a socket reset under a response, a client gone while
+  // streaming): one JSON line with the request id, never Koa's default stack trace on stderr.
+  app.on('error', (err: unknown, ctx?: { state?: Partial<AppState> }) => {
+    const log = ctx?.state?.log ?? deps.logger;
+    const code = (err as { code?: unknown })?.code;
+    if (typeof code === 'string' && /^(E[A-Z]+|HPE_)/.test(code)) log.info({ err }, 'client connection lost');
+    else log.error({ err }, 'request failed after its response began');
+  });
   return Object.assign(app, { shutdown: () => hub.close() });
 }

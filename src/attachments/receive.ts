@@ -12,7 +12,8 @@ import path from 'node:path';
 import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import { AppError, badRequest, unsupportedMediaType, validationFailed } from '../errors/index.js';
+import { AppError, badRequest, invalidText, unsupportedMediaType, validationFailed } from '../errors/index.js';
+import { findUnstorableText } from '../http/storable-text.js';
 import type { AttachmentMeta } from '../../workflows/definitions.js';
 import { detectType, displayName, SNIFF_BYTES } from './types.js';
 
@@ -70,13 +71,19 @@ export async function receiveUpload(req: IncomingMessage, opts: { dir: string; t
   } catch {
     throw badRequest('The multipart body is malformed (missing boundary?).');
   }
+  // text PostgreSQL cannot store (NUL, unpaired surrogates) in a field's name or value: 422
   parser.on('field', (name, value) => {
+    const unstorable = findUnstorableText({ [name]: value }, 'body');
+    if (unstorable.length) return fail(invalidText(unstorable));
     fields[name] = value;
   });
   parser.on('filesLimit', () => fail(validationFailed([{ in: 'body', path: 'file', message: `At most ${MAX_FILES_PER_REQUEST} files per request.` }])));
   parser.on('file', (_field, stream, info) => {
     const id = randomUUID();
     const name = displayName(info.filename);
+    // displayName drops control characters (NUL included); an unpaired surrogate left in it is refused
+    const unstorable = findUnstorableText({ filename: name }, 'body');
+    if (unstorable.length) fail(invalidText(unstorable));
     const incoming = path.join(folder, `.incoming-${id}`);
     written.push(incoming);
     const inspector = new Inspector();

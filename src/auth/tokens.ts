@@ -2,6 +2,9 @@
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config/env.js';
 
+// Our tokens name a user by id: a validly signed token naming anything else is not ours to honour.
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface AccessClaims {
   sub: string;
   role: string;
@@ -19,7 +22,7 @@ export function signAccessToken(config: Config, user: { id: string; role: string
   return { token, expiresIn };
 }
 
-/** The verified claims, or null for any token that is not ours, not valid, or expired. */
+/** The verified claims, or null for any token that is not ours, not valid, expired, or not naming a user id. */
 export function verifyAccessToken(config: Config, token: string): AccessClaims | null {
   try {
     const claims = jwt.verify(token, config.jwt.secret, {
@@ -27,7 +30,7 @@ export function verifyAccessToken(config: Config, token: string): AccessClaims |
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
     });
-    if (typeof claims !== 'object' || typeof claims.sub !== 'string') return null;
+    if (typeof claims !== 'object' || typeof claims.sub !== 'string' || !UUID.test(claims.sub)) return null;
     return { sub: claims.sub, role: String(claims.role) };
   } catch {
     return null;

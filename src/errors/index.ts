@@ -38,20 +38,57 @@ interface PgError {
   column?: string;
 }
 
-// Connection-level failures: the database is down or restarting, not the request at fault.
-const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08001', '08003', '08006']);
+// Connection-level failures: the database is down, restarting or cut off, not the request at
+// fault. By SQLSTATE class: 08 connection exception, 53 insufficient resources (too many
+// connections), 57P admin/crash shutdown or "cannot connect now"; 57014 a query cancelled (by a
+// statement timeout or an administrator); plus the socket errors of a refused or reset connection.
+const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', '57014']);
+const DB_UNAVAILABLE_CLASSES = /^(08|53|57P)/;
+// The pg driver gives these no code (brianc/node-postgres creates them as plain Errors when a
+// connection ends under a query, or cannot be opened in time). Matched whole, here only; knex
+// prefixes a query's error message with its SQL and " - ".
+const PG_CONNECTION_LOST = [
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'timeout exceeded when trying to connect',
+  'Connection terminated due to connection timeout',
+];
 // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4) from the Temporal frontend.
 const GRPC_UNAVAILABLE = new Set([4, 14]);
 
+function isDatabaseUnavailable(e: unknown): boolean {
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string') return DB_UNAVAILABLE_CODES.has(code) || DB_UNAVAILABLE_CLASSES.test(code);
+  if ((e as Error).name === 'KnexTimeoutError') return true; // the pool had no connection in time
+  const message = (e as Error).message;
+  return typeof message === 'string' && PG_CONNECTION_LOST.some((m) => message === m || message.endsWith(` - ${m}`));
+}
+
+/** The error and what it wraps: `cause` chains and Objection's `nativeError`. */
+function* causes(err: unknown): Generator<object> {
+  const seen = new Set<unknown>();
+  const queue = [err];
+  while (queue.length) {
+    const e = queue.shift();
+    if (!e || typeof e !== 'object' || seen.has(e)) continue;
+    seen.add(e);
+    yield e;
+    queue.push((e as { cause?: unknown }).cause, (e as { nativeError?: unknown }).nativeError);
+  }
+}
+
 /**
- * Map infrastructure outages to 503 (database by code or knex's pool timeout, Temporal by gRPC
- * status), so callers retry instead of seeing a 500. Anything else is returned as is.
+ * Map infrastructure outages to 503 (database by code, knex's pool timeout or a connection lost
+ * under a query; Temporal by gRPC status), so callers retry instead of seeing a 500. Anything else
+ * is returned as is.
  */
 export function translateOutage(err: unknown): unknown {
-  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+  if (err instanceof AppError) return err;
+  for (const e of causes(err)) {
+    if (isDatabaseUnavailable(e)) return databaseUnavailable();
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && DB_UNAVAILABLE_CODES.has(code)) return databaseUnavailable();
-    if ((e as Error).name === 'KnexTimeoutError') return databaseUnavailable();
     if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code)) {
       return new AppError(503, 'temporal_unavailable', 'The workflow engine is unreachable; nothing was changed. Retry shortly (with the same Idempotency-Key).', null, { 'Retry-After': '5' });
     }
@@ -61,6 +98,15 @@ export function translateOutage(err: unknown): unknown {
 
 const databaseUnavailable = () =>
   new AppError(503, 'database_unavailable', 'The database is unreachable; retry shortly (with the same Idempotency-Key).', null, { 'Retry-After': '5' });
+
+/** 422 for text PostgreSQL cannot store; `details` names each field (`body.title`, `query.search`). */
+export const invalidText = (details: { field: string }[]) =>
+  new AppError(
+    422,
+    'invalid_text',
+    `${details.map((d) => d.field).join(', ')}: text must not contain NUL (U+0000) or unpaired surrogates (U+D800–U+DFFF); nothing was changed.`,
+    details,
+  );
 
 /** Map a PostgreSQL error (by SQLSTATE) to an AppError; anything unknown is returned as is. */
 export function translateDbError(err: unknown): unknown {
@@ -75,11 +121,15 @@ export function translateDbError(err: unknown): unknown {
     case '23502':
     case '22001':
       return validationFailed({ constraint: pgErr.constraint ?? pgErr.column }, 'A value is out of range or missing.');
-    case '22P02':
-    case '22007':
-    case '22008':
-      return badRequest('A value has the wrong format.');
+    case '22021': // character not in repertoire (NUL)
+    case '22P05': // untranslatable character (e.g. \u0000 in jsonb)
+      return new AppError(422, 'invalid_text', 'A value contains a character that cannot be stored (NUL or an unpaired surrogate); nothing was changed.');
+    case '22003': // numeric value out of range
+    case '54000': // program limit exceeded (e.g. a value too large for its index)
+      return validationFailed({ constraint: pgErr.constraint ?? pgErr.column }, 'A value is too large.');
     default:
+      // any other data exception (class 22: wrong format, bad date, invalid escape…) is the input's fault
+      if (typeof pgErr?.code === 'string' && pgErr.code.startsWith('22')) return badRequest('A value has the wrong format.');
       return err;
   }
 }

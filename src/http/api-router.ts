@@ -7,8 +7,9 @@ import Router, { type RouterContext } from '@koa/router';
 import { OpenAPIRegistry, OpenApiGeneratorV31, extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
-import { unsupportedMediaType, validationFailed } from '../errors/index.js';
+import { invalidText, unsupportedMediaType, validationFailed } from '../errors/index.js';
 import type { AppState } from './context.js';
+import { findUnstorableText } from './storable-text.js';
 
 extendZodWithOpenApi(z);
 
@@ -47,7 +48,7 @@ export const ErrorEnvelope = z
 
 const STANDARD_ERRORS: Record<number, string> = {
   400: 'Malformed request',
-  422: 'Validation failed',
+  422: 'Validation failed (`validation_error`), or text that cannot be stored (`invalid_text`: NUL or an unpaired surrogate)',
 };
 
 export class ApiRouter {
@@ -117,7 +118,14 @@ export class ApiRouter {
       await spec.handler(c, input);
       await next();
     };
-    this.router[spec.method](koaPath, ...(spec.before ?? []), validate);
+    // path parameters are decoded only once a route matched: refuse NUL (`/tickets/%00`) before
+    // authentication or anything else reads them (headers, query and body: refuseUnstorableText)
+    const storablePath: Middleware<AppState> = async (ctx, next) => {
+      const findings = findUnstorableText((ctx as unknown as Ctx).params, 'path');
+      if (findings.length) throw invalidText(findings);
+      await next();
+    };
+    this.router[spec.method](koaPath, storablePath, ...(spec.before ?? []), validate);
   }
 
   /** The OpenAPI 3.1 document of every declared route. */

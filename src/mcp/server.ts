@@ -6,16 +6,17 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { findVisibleTicket } from '../commands/tickets/find.js';
+import { findVisibleTicket, TICKET_REF } from '../commands/tickets/find.js';
 import { ticketLister } from '../commands/tickets/list.js';
 import { canWriteTickets } from '../policies/tickets.js';
 import { presentTicket } from '../presenters/ticket.js';
-import { errorResult } from './results.js';
+import { errorResult, failure } from './results.js';
 import { TicketRef } from './schemas.js';
 import type { McpSession } from './session.js';
 import { registerDirectoryTools } from './tools/directory.js';
 import { registerTicketTools } from './tools/tickets.js';
 import { AppError } from '../errors/index.js';
+import { findUnstorableText } from '../http/storable-text.js';
 
 export interface ToolSpec<Shape extends z.ZodRawShape> {
   name: string;
@@ -59,6 +60,13 @@ export function createMcpServer(session: McpSession): McpServer {
         },
       },
       (async (args: z.infer<z.ZodObject<z.ZodRawShape>>) => {
+        // like REST's 422 invalid_text: text PostgreSQL cannot store never reaches a command
+        const unstorable = findUnstorableText(args, 'arguments');
+        if (unstorable.length) {
+          return failure(
+            `Input validation error: ${unstorable.map((u) => u.path).join(', ')}: text must not contain NUL (U+0000) or unpaired surrogates (U+D800–U+DFFF); nothing was changed. Remove those characters and retry.`,
+          );
+        }
         try {
           return await spec.run(args as never, fail);
         } catch (err) {
@@ -84,6 +92,7 @@ export function createMcpServer(session: McpSession): McpServer {
     async (uri, { number }) => {
       const ref = String(number);
       try {
+        if (!TICKET_REF.test(ref)) throw new AppError(404, 'not_found', 'Ticket not found.');
         const ticket = await findVisibleTicket(session.deps.db, session.principal, ref);
         return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(presentTicket(ticket)) }] };
       } catch (err) {

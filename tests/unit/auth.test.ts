@@ -9,9 +9,18 @@ const config = loadConfig({ JWT_SECRET: 'unit-test-secret-long-enough' });
 
 describe('access tokens', () => {
   it('round-trips subject and role', () => {
-    const { token, expiresIn } = signAccessToken(config, { id: 'u1', role: 'agent' });
+    const id = '0b6f5b3e-8d1c-4a57-9a4e-2f1c3d4e5f60';
+    const { token, expiresIn } = signAccessToken(config, { id, role: 'agent' });
     expect(expiresIn).toBe(900);
-    expect(verifyAccessToken(config, token)).toEqual({ sub: 'u1', role: 'agent' });
+    expect(verifyAccessToken(config, token)).toEqual({ sub: id, role: 'agent' });
+  });
+
+  it('rejects a correctly signed token whose subject is not a user id (a UUID)', () => {
+    const opts = { issuer: config.jwt.issuer, audience: config.jwt.audience, algorithm: 'HS256' as const };
+    for (const subject of ['u1', 'admin', '1 OR 1=1', 'not-a-uuid-0000', '0b6f5b3e-8d1c-4a57-9a4e-2f1c3d4e5f6']) {
+      const token = jwt.sign({ role: 'admin' }, config.jwt.secret, { ...opts, subject });
+      expect(verifyAccessToken(config, token), subject).toBeNull();
+    }
   });
 
   it('rejects alg none, a wrong key, another algorithm, wrong issuer or audience, expiry and garbage', () => {

@@ -13,6 +13,7 @@ const HTTP_ERROR_CODES: Record<number, string> = {
   413: 'payload_too_large',
   415: 'unsupported_media_type',
   422: 'validation_error',
+  501: 'not_implemented',
 };
 
 const HTTP_ERROR_MESSAGES: Record<number, string> = {
@@ -27,6 +28,12 @@ export function errorHandler(): Middleware<AppState> {
     try {
       await next();
       if (ctx.status === 404 && ctx.body === undefined) throw new AppError(404, 'not_found', `No route for ${ctx.method} ${ctx.path}.`);
+      // the router's answer to a method it does not serve on this path (its Allow header stays set)
+      if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
+        const allow = ctx.response.get('Allow');
+        const verb = ctx.status === 405 ? 'not allowed' : 'not implemented';
+        throw new AppError(ctx.status, HTTP_ERROR_CODES[ctx.status]!, `${ctx.method} is ${verb} on ${ctx.path}; allowed: ${allow || 'none'}.`, { allowed: allow ? allow.split(/,\s*/) : [] });
+      }
     } catch (raw) {
       const err = toAppError(translateOutage(translateDbError(raw)));
       if (err.status === 500) ctx.state.log?.error({ err: raw }, 'request failed');
@@ -41,7 +48,7 @@ export function errorHandler(): Middleware<AppState> {
 function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
   const status = (err as { status?: number; statusCode?: number })?.status ?? (err as { statusCode?: number })?.statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) {
+  if (typeof status === 'number' && ((status >= 400 && status < 500) || status === 501)) {
     return new AppError(status, HTTP_ERROR_CODES[status] ?? 'bad_request', HTTP_ERROR_MESSAGES[status] ?? 'The request was not accepted.');
   }
   return new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged.');
