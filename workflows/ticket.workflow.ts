@@ -450,7 +450,17 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       await condition(() => leaving() || ticket.slaNext !== next, Math.ceil(next - Date.now()));
     }
     if (leaving()) break;
-    if (ticket.slaNext !== null && ticket.slaNext <= Date.now()) await ticket.fireDueSignals();
+    if (ticket.slaNext !== null && ticket.slaNext <= Date.now()) {
+      try {
+        await ticket.fireDueSignals();
+      } catch (err) {
+        // a signal's write refused for good: the ticket stays open to changes (each retries the
+        // signal first); try again after the next change or in 5 minutes
+        if (!permanentWriteFailure(err) || !patched('permanent-write-failures')) throw err;
+        const seen = ticket.mutationsThisRun;
+        await condition(() => leaving() || ticket.mutationsThisRun !== seen, '5 minutes');
+      }
+    }
   }
   await condition(allHandlersFinished);
   if (ticket.deleted) return;
