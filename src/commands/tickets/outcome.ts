@@ -41,8 +41,8 @@ const changeNotApplied = () => new AppError(503, 'change_not_applied', 'The tick
 const ticketClosed = () =>
   conflict('ticket_closed', 'The ticket no longer takes changes (it was deleted meanwhile, or its workflow was stopped by an operator); nothing was applied.');
 
-/** Server-side failure types of an Update whose workflow closed before it completed. */
-const CLOSED_WORKFLOW_TYPES = new Set(['AcceptedUpdateCompletedWorkflow', 'UnacceptedUpdateCompletedWorkflow']);
+/** The server's failure type for an accepted Update whose workflow closed before it completed. */
+const CLOSED_WORKFLOW = 'AcceptedUpdateCompletedWorkflow';
 
 const WRITE_FAILURE_MESSAGES: Record<WriteFailureDetails['kind'], string> = {
   invalid_reference: 'A group or user the request names no longer exists; nothing was applied. Check the ids (GET /api/v1/groups, /users) and retry.',
@@ -72,7 +72,7 @@ function ruleFailure(failure: ApplicationFailure): AppError | null {
       return new AppError(422, code, WRITE_FAILURE_MESSAGES[kind] ?? WRITE_FAILURE_MESSAGES.invalid_data, { kind });
     }
     default:
-      return CLOSED_WORKFLOW_TYPES.has(failure.type ?? '') ? ticketClosed() : null;
+      return failure.type === CLOSED_WORKFLOW ? ticketClosed() : null;
   }
 }
 
