@@ -1,6 +1,5 @@
 /** Thin, idempotent adapters between the ticket workflow and the ticket-record commands. */
-import { ApplicationFailure } from '@temporalio/activity';
-import { insertTicketRecord, InvalidReferenceError, persistTicketMutation, type TicketMutation } from '../src/commands/tickets/record.js';
+import { insertTicketRecord, persistTicketMutation, type TicketMutation } from '../src/commands/tickets/record.js';
 import { loadSlaTerms } from '../src/commands/sla/terms.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
 import type { SlaTerms } from '../workflows/sla/clock.js';
@@ -8,24 +7,21 @@ import type { TicketSnapshot } from '../workflows/ticket-state.js';
 import type { Dispatch } from '../src/webhooks/deliveries.js';
 import { startDeliveries } from '../src/webhooks/dispatch.js';
 import type { ActivityDeps } from './index.js';
+import { writeOrFail } from './write-failures.js';
 
 export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps) {
   /** After the commit: the deliveries of the events just stored (a refused duplicate start is fine). */
   const dispatch = (deliveries: Dispatch[]) => (deliveries.length ? startDeliveries(temporal, webhooks.taskQueue, deliveries) : Promise.resolve());
 
   return {
-    /** Writes the ticket row, its audit entry and its event once; a retry returns the same row. */
+    /**
+     * Writes the ticket row, its audit entry and its event once; a retry returns the same row.
+     * Data the database refuses for good fails non-retryable (see write-failures.ts).
+     */
     async createTicketRecord(input: TicketCreateInput): Promise<TicketSnapshot> {
-      try {
-        const { ticket, deliveries } = await insertTicketRecord(db, input);
-        await dispatch(deliveries);
-        return ticket;
-      } catch (err) {
-        if (err instanceof InvalidReferenceError) {
-          throw ApplicationFailure.create({ type: 'InvalidReference', message: err.message, nonRetryable: true });
-        }
-        throw err;
-      }
+      const { ticket, deliveries } = await writeOrFail({ ticketId: input.id, requestId: input.requestId, version: 1 }, () => insertTicketRecord(db, input));
+      await dispatch(deliveries);
+      return ticket;
     },
 
     /** The SLA policy a ticket of this priority runs under now (read on priority change). */
@@ -35,7 +31,8 @@ export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps)
 
     /** Applies one mutation of the given version exactly once (see persistTicketMutation). */
     async persistTicketMutation(m: TicketMutation): Promise<void> {
-      await dispatch((await persistTicketMutation(db, m)).deliveries);
+      const { deliveries } = await writeOrFail({ ticketId: m.ticketId, requestId: m.requestId, updateId: m.updateId, version: m.version }, () => persistTicketMutation(db, m));
+      await dispatch(deliveries);
     },
   };
 }

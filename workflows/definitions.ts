@@ -6,7 +6,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { TicketChanges, TicketSnapshot } from './ticket-state.js';
-import type { SlaTimelineEntry, TicketSla } from './sla/clock.js';
+import type { SlaTerms, SlaTimelineEntry, TicketSla } from './sla/clock.js';
 
 export const TICKET_WORKFLOW_PREFIX = 'ticket-';
 
@@ -58,6 +58,14 @@ export interface TicketCreateInput {
   actor: Actor;
   /** ISO time the API accepted the request */
   requestedAt: string;
+  /**
+   * The priority's SLA terms when the API accepted the request (null: no policy), so a create that
+   * waits for a worker runs under the policy it was accepted under. Absent in older histories: the
+   * creation activity then reads the policy in force when it runs.
+   */
+  slaTerms?: SlaTerms | null;
+  /** the API request (X-Request-Id) that asked for it, for the logs of a failed write */
+  requestId?: string;
 }
 
 /** The workflow's own view of its ticket, returned by `created` and the `state` query. */
@@ -90,6 +98,8 @@ export const slaQuery = defineQuery<SlaView | null>('sla');
 interface MutationRequest {
   requestId: string;
   actor: Actor;
+  /** the API request (X-Request-Id) that sent it, for the logs of a failed write */
+  apiRequestId?: string;
 }
 
 export interface ChangeRequest extends MutationRequest {
@@ -137,3 +147,23 @@ export const addNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('addNot
 export const editNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('editNote');
 export const deleteUpdate = defineUpdate<MutationResult, [DeleteRequest]>('delete');
 export const attachmentsUpdate = defineUpdate<MutationResult, [AttachmentsRequest]>('attachments');
+
+/**
+ * Failure types of a write that no retry can fix; the activities throw them non-retryable and the
+ * workflow answers the Update (or the `created` update) with the same type and details.
+ * `InvalidReference`: a group or user the input names no longer exists. `UnwritableChange`: the
+ * database refuses the data for good (text it cannot store, a constraint, a limit) or the row is
+ * not at the version the change follows.
+ */
+export const INVALID_REFERENCE = 'InvalidReference';
+export const UNWRITABLE_CHANGE = 'UnwritableChange';
+export const PERMANENT_WRITE_FAILURES: readonly string[] = [INVALID_REFERENCE, UNWRITABLE_CHANGE];
+
+/** Why a write failed for good (the `kind` of `servicemeow_ticket_write_failures`). */
+export type WriteFailureKind = 'invalid_reference' | 'invalid_data' | 'constraint' | 'limit' | 'version_gap';
+
+/** The details of a permanent write failure: its kind and the SQLSTATE when the database refused it. */
+export interface WriteFailureDetails {
+  kind: WriteFailureKind;
+  sqlstate: string | null;
+}

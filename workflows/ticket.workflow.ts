@@ -5,6 +5,7 @@
  * and continues-as-new before its history grows large, carrying its state and recent results.
  */
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -27,6 +28,8 @@ import {
   createdUpdate,
   deleteUpdate,
   editNoteUpdate,
+  INVALID_REFERENCE,
+  PERMANENT_WRITE_FAILURES,
   SlaBreachedKey,
   slaQuery,
   stateQuery,
@@ -75,7 +78,7 @@ type Mutation = Parameters<Activities['persistTicketMutation']>[0];
 async function writeVersion(
   s: TicketSnapshot,
   actor: Actor,
-  record: Pick<Mutation, 'audit' | 'events' | 'note' | 'attachments'>,
+  record: Pick<Mutation, 'audit' | 'events' | 'note' | 'attachments' | 'updateId' | 'requestId'>,
   next: TicketSnapshot = { ...s, version: s.version + 1 },
   at: string = new Date().toISOString(),
 ): Promise<TicketSnapshot> {
@@ -110,6 +113,18 @@ function reject(r: Rejection | { type: 'ticket_not_ready'; message: string; deta
   throw ApplicationFailure.create({ type: r.type, message: r.message, details: [r.details], nonRetryable: true });
 }
 
+/** The write's failure when the activity failed for good (bad data, a version gap; see activities/write-failures.ts). */
+function permanentWriteFailure(err: unknown): ApplicationFailure | null {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return cause instanceof ApplicationFailure && PERMANENT_WRITE_FAILURES.includes(cause.type ?? '') ? cause : null;
+}
+
+/** Which Update and API request a write comes from (named in the log line of a failed write). */
+const origin = (req: { requestId: string; apiRequestId?: string }) => ({ updateId: req.requestId, requestId: req.apiRequestId });
+
+/** The answer for a change whose write failed for good: the same type and details, non-retryable. */
+const refusedWrite = (f: ApplicationFailure) => ApplicationFailure.create({ type: f.type ?? undefined, message: f.message, details: f.details ?? undefined, nonRetryable: true });
+
 /** Runs mutations one at a time: each sees the version the previous one produced. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
@@ -123,7 +138,7 @@ class Serial {
 /** The ticket as the workflow knows it; handlers delegate here. */
 class TicketEntity {
   snapshot: TicketSnapshot | null;
-  creationFailure: string | null = null;
+  creationFailure: ApplicationFailure | null = null;
   mutationsThisRun = 0;
   /** when the next SLA signal is due (epoch ms), or null when no clock runs */
   slaNext: number | null = null;
@@ -197,8 +212,17 @@ class TicketEntity {
       const prior = this.recent.get(requestId);
       if (prior) return prior;
       this.validate(requestId, check);
-      await this.recordDueSignals();
-      const next = await apply(this.snapshot!);
+      let next: TicketSnapshot | null;
+      try {
+        await this.recordDueSignals();
+        next = await apply(this.snapshot!);
+      } catch (err) {
+        // A write no retry can fix: the ticket keeps its state and takes the next change; the
+        // caller gets the reason. Before this patch such a write was retried for ever.
+        const failure = permanentWriteFailure(err);
+        if (failure && patched('permanent-write-failures')) throw refusedWrite(failure);
+        throw err;
+      }
       const result = next ? { version: next.version, changed: true } : { version: this.snapshot!.version, changed: false };
       if (next) {
         this.setSnapshot(next);
@@ -292,7 +316,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
 
   setHandler(createdUpdate, async () => {
     await condition(() => ticket.snapshot !== null || ticket.creationFailure !== null);
-    if (ticket.creationFailure) throw ApplicationFailure.create({ type: 'InvalidReference', message: ticket.creationFailure, nonRetryable: true });
+    if (ticket.creationFailure) throw refusedWrite(ticket.creationFailure);
     return stateOf(ticket.snapshot!);
   });
   setHandler(stateQuery, () => ticket.snapshot);
@@ -313,15 +337,16 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
           const terms = s.sla && priorityChanges ? ((await records().loadSlaTerms(req.changes.priority!)) ?? undefined) : undefined;
           const applied = applyChange(s, req.changes, at, terms);
           if (applied.fields.length === 0) return null;
-          ticket.recordTimeline(applied.slaTimeline);
           const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
-          return writeVersion(
+          const next = await writeVersion(
             s,
             req.actor,
-            { audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })), events: applied.events.map((type) => ({ type, changes })) },
+            { ...origin(req), audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })), events: applied.events.map((type) => ({ type, changes })) },
             applied.next,
             at,
           );
+          ticket.recordTimeline(applied.slaTimeline); // only once written: a refused write changes nothing
+          return next;
         },
       ),
     { validator: (req: ChangeRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, req.changes, req.expectedVersion)) },
@@ -333,6 +358,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       (s) => rejectChange(s, {}, null),
       async (s) =>
         writeVersion(s, req.actor, {
+          ...origin(req),
           note: { op, id: req.noteId, content: req.content, isInternal: req.isInternal },
           audit: [
             op === 'add'
@@ -358,6 +384,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
         async (s) => {
           const summary = req.attachments.map((a) => ({ id: a.id, filename: a.originalFilename, content_type: a.contentType, size_bytes: a.sizeBytes, sha256: a.sha256, note_id: a.noteId }));
           return writeVersion(s, req.actor, {
+            ...origin(req),
             attachments: { op: req.op, items: req.attachments },
             audit: summary.map((a) =>
               req.op === 'add'
@@ -385,7 +412,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
           writeVersion(
             s,
             req.actor,
-            { audit: [{ action: 'deleted', field: null, old: null, new: null }], events: [{ type: 'ticket.deleted', changes: {} }] },
+            { ...origin(req), audit: [{ action: 'deleted', field: null, old: null, new: null }], events: [{ type: 'ticket.deleted', changes: {} }] },
             { ...s, version: s.version + 1, deleted: true },
           ),
       ),
@@ -396,9 +423,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
     try {
       ticket.snapshot = await records().createTicketRecord(input.create);
     } catch (err) {
-      // Only a permanent rejection reaches here (e.g. the assigned group was deleted meanwhile):
-      // no row was written, so the workflow ends and the ticket never existed.
-      ticket.creationFailure = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : String(err);
+      // Only a permanent failure reaches here (the assigned group was deleted meanwhile, a title
+      // the database cannot store): no row was written, so the workflow ends and the ticket never
+      // existed. Before 'permanent-write-failures' only InvalidReference got here, typed as such.
+      const failure = permanentWriteFailure(err);
+      const message = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : String(err);
+      ticket.creationFailure =
+        failure && patched('permanent-write-failures') ? failure : ApplicationFailure.create({ type: INVALID_REFERENCE, message, nonRetryable: true });
       await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
       return;
     }
@@ -419,7 +450,17 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       await condition(() => leaving() || ticket.slaNext !== next, Math.ceil(next - Date.now()));
     }
     if (leaving()) break;
-    if (ticket.slaNext !== null && ticket.slaNext <= Date.now()) await ticket.fireDueSignals();
+    if (ticket.slaNext !== null && ticket.slaNext <= Date.now()) {
+      try {
+        await ticket.fireDueSignals();
+      } catch (err) {
+        // a signal's write refused for good: the ticket stays open to changes (each retries the
+        // signal first); try again after the next change or in 5 minutes
+        if (!permanentWriteFailure(err) || !patched('permanent-write-failures')) throw err;
+        const seen = ticket.mutationsThisRun;
+        await condition(() => leaving() || ticket.mutationsThisRun !== seen, '5 minutes');
+      }
+    }
   }
   await condition(allHandlersFinished);
   if (ticket.deleted) return;

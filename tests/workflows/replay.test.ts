@@ -10,7 +10,9 @@ import path from 'node:path';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { ticketWorkflowId } from '../../workflows/definitions.js';
+import { WithStartWorkflowOperation } from '@temporalio/client';
+import { changeUpdate, createdUpdate, ticketWorkflowId, type TicketCreateInput } from '../../workflows/definitions.js';
+import type { ticketWorkflow } from '../../workflows/ticket.workflow.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 
@@ -27,11 +29,16 @@ afterAll(() => h.stop());
 
 describe('replay', () => {
   it('replays a fresh full-lifecycle history deterministically', async () => {
-    const { token } = await signedIn(h, 'admin');
+    const { token, user } = await signedIn(h, 'admin');
     const t = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Replay me', priority: 'high' } })).body;
     for (const body of [{ status: 'under_investigation' }, { status: 'paused' }, { priority: 'critical', tags: ['x'] }, { status: 'open' }, { status: 'resolved' }, { status: 'open' }]) {
       expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body })).status).toBe(200);
     }
+    // a change whose write the database refuses for good ('permanent-write-failures')
+    const refused = h.temporal.client.workflow
+      .getHandle(ticketWorkflowId(t.id))
+      .executeUpdate(changeUpdate, { args: [{ requestId: `change-${randomUUID()}`, actor: { type: 'user', userId: user.id }, expectedVersion: null, changes: { description: 'a\u0000b' } }] });
+    await expect(refused).rejects.toThrow('Workflow Update failed');
     const note = await call(h, 'POST', `/api/v1/tickets/${t.id}/notes`, { token, body: { content: 'hello' } });
     await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${note.body.id}`, { token, body: { content: 'hello again' } });
     expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { status: 'paused' }, headers: { 'if-match': '"1"' } })).status).toBe(412);
@@ -42,6 +49,39 @@ describe('replay', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(t.id))).resolves.toBeUndefined();
     if (process.env.RECORD_HISTORIES) {
       await writeFile(path.join(FIXTURES, `lifecycle-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
+    }
+  });
+
+  it('replays a fresh history of a create whose write was refused for good', async () => {
+    const { user } = await signedIn(h, 'admin');
+    const id = randomUUID();
+    const create: TicketCreateInput = {
+      id,
+      title: 'x\u0000y',
+      description: '',
+      priority: 'low',
+      category: null,
+      tags: [],
+      assignedGroupId: null,
+      assignedUserId: null,
+      createdVia: 'rest',
+      actor: { type: 'user', userId: user.id },
+      requestedAt: new Date().toISOString(),
+      slaTerms: null,
+      requestId: `req-${id}`,
+    };
+    const start = new WithStartWorkflowOperation<typeof ticketWorkflow>('ticketWorkflow', {
+      workflowId: ticketWorkflowId(id),
+      taskQueue: h.config.temporal.taskQueue,
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      args: [{ create }],
+    });
+    await expect(h.temporal.client.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: start })).rejects.toThrow('Workflow Update failed');
+    // replayed while it waits out its last minute (a history need not be complete to replay)
+    const history = await h.temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory();
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(id))).resolves.toBeUndefined();
+    if (process.env.RECORD_HISTORIES) {
+      await writeFile(path.join(FIXTURES, `create-refused-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
     }
   });
 

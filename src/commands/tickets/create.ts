@@ -1,7 +1,8 @@
 /**
  * ticketCreator: checks the request, then starts the ticket's workflow with an Update-with-Start
  * whose `created` update returns once the row is written. If the workers do not answer in time the
- * start is still durable: the caller gets `accepted` and the row appears when a worker runs.
+ * start is still durable: the caller gets `accepted` and the row appears when a worker runs, under
+ * the SLA terms read here (the policy in force when the request was accepted).
  */
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
@@ -18,6 +19,8 @@ import {
 } from '../../../workflows/definitions.js';
 import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
 import type { CommandContext } from '../context.js';
+import { loadSlaTerms } from '../sla/terms.js';
+import { ticketWorkflowError } from './outcome.js';
 
 export interface TicketCreateRequest {
   title: string;
@@ -42,6 +45,8 @@ export async function ticketCreator(
   await checkAssignment(ctx, req.assigned_group_id, req.assigned_user_id);
 
   const id = opts.ticketId ?? randomUUID();
+  // the SLA terms in force now: a create that waits for a worker still runs under them
+  const slaTerms = await loadSlaTerms(ctx.db, req.priority);
   const startOperation = new WithStartWorkflowOperation<typeof ticketWorkflow>('ticketWorkflow', {
     workflowId: ticketWorkflowId(id),
     taskQueue: ctx.config.temporal.taskQueue,
@@ -61,6 +66,8 @@ export async function ticketCreator(
           createdVia: ctx.via,
           actor: actorOf(ctx.principal),
           requestedAt: new Date().toISOString(),
+          slaTerms,
+          requestId: ctx.requestId,
         },
       },
     ],
@@ -79,7 +86,7 @@ export async function ticketCreator(
     if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError && (await workflowExists(ctx, id))) {
       return { status: 'accepted', id };
     }
-    throw err;
+    throw ticketWorkflowError(err); // a vanished reference, data the database refuses… (outcome.ts)
   }
   const ticket = await Ticket.query(ctx.db).findById(id).throwIfNotFound();
   return { status: 'created', ticket };

@@ -13,9 +13,9 @@ import { isBreached, signalInstant, startSla, type TicketSla } from '../../../wo
 import { loadSlaTerms } from '../sla/terms.js';
 import { queueDeliveries, undispatchedDeliveries, type Dispatch } from '../../webhooks/deliveries.js';
 
-/** The input names a group or user that does not exist (any more): retrying cannot help. */
-export class InvalidReferenceError extends Error {
-  override name = 'InvalidReferenceError';
+/** The row is not at the version a mutation follows (a write went missing): retrying cannot help. */
+export class VersionGapError extends Error {
+  override name = 'VersionGapError';
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -79,58 +79,55 @@ const dedupeKey = (ticketId: string, version: number, type: string) => `${ticket
  * deliveries), exactly once.
  */
 export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Promise<Written & { ticket: TicketSnapshot }> {
-  try {
-    return await db.transaction(async (trx) => {
-      const terms = await loadSlaTerms(trx, input.priority);
-      const createdAt = new Date(input.requestedAt);
-      const sla = terms ? startSla(terms, createdAt.getTime(), input.assignedUserId !== null).sla : undefined;
-      const inserted = await Ticket.query(trx)
-        .insert({
-          id: input.id,
-          title: input.title,
-          description: input.description,
-          priority: input.priority,
-          status: 'open',
-          category: input.category,
-          tags: input.tags,
-          assignedGroupId: input.assignedGroupId,
-          assignedUserId: input.assignedUserId,
-          createdById: input.actor.userId,
-          createdVia: input.createdVia,
-          version: 1,
-          firstAssignedAt: input.assignedUserId ? createdAt : null,
-          ...slaColumns(sla),
-          createdAt,
-          updatedAt: createdAt,
-        } as Partial<Ticket>)
-        .onConflict('id')
-        .ignore()
-        .returning('*');
-      // With ON CONFLICT DO NOTHING, a retry returns no row: the first attempt already wrote it all.
-      const row = (Array.isArray(inserted) ? inserted[0] : inserted) as Ticket | undefined;
-      if (!row?.ticketNumber) {
-        const existing = await Ticket.query(trx).findById(input.id);
-        if (!existing) throw new Error(`ticket ${input.id} vanished during its creation`);
-        const deliveries = await undispatchedDeliveries(trx, [dedupeKey(input.id, 1, 'ticket.created')]);
-        return { ticket: snapshotOf(existing), deliveries };
-      }
-      const ticket = await Ticket.query(trx).findById(input.id).throwIfNotFound();
-      await recordAudit(trx, ticket, input.actor, { action: 'created', newValue: { title: ticket.title, priority: ticket.priority } });
-      const deliveries = await recordEvent(trx, ticket, 'ticket.created', input.actor, {});
-      return { ticket: snapshotOf(ticket), deliveries };
-    });
-  } catch (err) {
-    if ((err as { code?: string }).code === '23503') {
-      throw new InvalidReferenceError('The assigned group or user does not exist.');
+  return db.transaction(async (trx) => {
+    // the terms the API read when it accepted the request; inputs from older histories carry none
+    const terms = input.slaTerms !== undefined ? input.slaTerms : await loadSlaTerms(trx, input.priority);
+    const createdAt = new Date(input.requestedAt);
+    const sla = terms ? startSla(terms, createdAt.getTime(), input.assignedUserId !== null).sla : undefined;
+    const inserted = await Ticket.query(trx)
+      .insert({
+        id: input.id,
+        title: input.title,
+        description: input.description,
+        priority: input.priority,
+        status: 'open',
+        category: input.category,
+        tags: input.tags,
+        assignedGroupId: input.assignedGroupId,
+        assignedUserId: input.assignedUserId,
+        createdById: input.actor.userId,
+        createdVia: input.createdVia,
+        version: 1,
+        firstAssignedAt: input.assignedUserId ? createdAt : null,
+        ...slaColumns(sla),
+        createdAt,
+        updatedAt: createdAt,
+      } as Partial<Ticket>)
+      .onConflict('id')
+      .ignore()
+      .returning('*');
+    // With ON CONFLICT DO NOTHING, a retry returns no row: the first attempt already wrote it all.
+    const row = (Array.isArray(inserted) ? inserted[0] : inserted) as Ticket | undefined;
+    if (!row?.ticketNumber) {
+      const existing = await Ticket.query(trx).findById(input.id);
+      if (!existing) throw new Error(`ticket ${input.id} vanished during its creation`);
+      const deliveries = await undispatchedDeliveries(trx, [dedupeKey(input.id, 1, 'ticket.created')]);
+      return { ticket: snapshotOf(existing), deliveries };
     }
-    throw err;
-  }
+    const ticket = await Ticket.query(trx).findById(input.id).throwIfNotFound();
+    await recordAudit(trx, ticket, input.actor, { action: 'created', newValue: { title: ticket.title, priority: ticket.priority } });
+    const deliveries = await recordEvent(trx, ticket, 'ticket.created', input.actor, {});
+    return { ticket: snapshotOf(ticket), deliveries };
+  });
 }
 
 /** One accepted mutation of version `version`, as the workflow computed it. */
 export interface TicketMutation {
   ticketId: string;
   version: number;
+  /** the Update that asked for it, and the API request behind it (for the logs of a failed write) */
+  updateId?: string;
+  requestId?: string;
   /** ISO instant of the workflow's decision */
   at: string;
   actor: Actor;
@@ -180,7 +177,7 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
         // already applied by an earlier attempt
         return { deliveries: await undispatchedDeliveries(trx, m.events.map((e) => dedupeKey(m.ticketId, m.version, e.type))) };
       }
-      throw new Error(`ticket ${m.ticketId} is at version ${current?.version}, cannot apply version ${m.version}`);
+      throw new VersionGapError(`ticket ${m.ticketId} is at version ${current?.version}, cannot apply version ${m.version}`);
     }
     if (m.note?.op === 'add') {
       await TicketNote.query(trx).insert({
