@@ -1,8 +1,10 @@
+import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { findVisibleTicket, groupIdsOf } from '../../../commands/tickets/find.js';
 import { forbidden } from '../../../errors/index.js';
 import type { EventHub } from '../../../events/hub.js';
 import { SseStream } from '../../../events/sse.js';
+import { positionOf, readSettled } from '../../../events/store.js';
 import { Event } from '../../../models/index.js';
 import { canReadTickets } from '../../../policies/tickets.js';
 import type { ApiRouter } from '../../api-router.js';
@@ -63,7 +65,8 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
       });
       res.write('retry: 3000\n\n');
 
-      const stream = new SseStream(res, principal, groups, { ticketId, types: query.types }, bufferLimit);
+      const credential = { principal, expiresAt: principal.actorType === 'user' ? jwtExpiry(ctx.get('Authorization')) : null };
+      const stream = new SseStream(res, credential, groups, { ticketId, types: query.types }, bufferLimit);
       let unsubscribe: (() => void) | null = null;
       stream.onClose = () => unsubscribe?.();
       try {
@@ -80,16 +83,17 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
   });
 }
 
+/**
+ * The events after `lastEventId` that the stream order has settled (events/store.ts), then live:
+ * the hub's cursor is never past what this read settled, and the stream sends each position once.
+ */
 async function replay(db: Db, stream: SseStream, lastEventId: string, filter: { ticketId?: string; types?: string[] }, maxBacklog: number): Promise<void> {
   const from = await Event.query(db).findById(lastEventId);
   if (!from) {
     stream.notice('resync', { code: 'unknown_event_id', message: `No stored event ${lastEventId}: reload current state through the REST API; live events follow.` });
     return;
   }
-  const q = Event.query(db).where('seq', '>', from.seq).orderBy('seq').limit(maxBacklog + 1);
-  if (filter.ticketId) q.where('ticket_id', filter.ticketId);
-  if (filter.types?.length) q.whereIn('type', filter.types);
-  const backlog = await q;
+  const { events: backlog } = await readSettled(db, positionOf(from), maxBacklog + 1, filter);
   if (backlog.length > maxBacklog) {
     stream.notice('resync', {
       code: 'backlog_too_large',
@@ -100,3 +104,9 @@ async function replay(db: Db, stream: SseStream, lastEventId: string, filter: { 
   for (const e of backlog) stream.replay(e);
 }
 
+/** When the (already verified) access token expires, in ms; the stream ends then. */
+function jwtExpiry(authorization: string): number | null {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  const claims = token ? jwt.decode(token) : null;
+  return claims && typeof claims === 'object' && typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+}
