@@ -53,6 +53,11 @@ export class SseStream implements HubSubscriber {
     res.on('close', () => this.finish());
   }
 
+  /** the connection closed (or was dropped): nothing more is written */
+  get ended(): boolean {
+    return this.closed;
+  }
+
   /** Whether this caller, with these filters, gets this event. */
   accepts(event: Event): boolean {
     if (this.filter.ticketId && event.ticketId !== this.filter.ticketId) return false;

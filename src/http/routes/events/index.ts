@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { findVisibleTicket, groupIdsOf } from '../../../commands/tickets/find.js';
-import { forbidden } from '../../../errors/index.js';
+import { AppError, forbidden } from '../../../errors/index.js';
 import type { EventHub } from '../../../events/hub.js';
 import { SseStream } from '../../../events/sse.js';
 import { positionOf, readSettled } from '../../../events/store.js';
@@ -51,11 +51,25 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
       const groups = principal.role === 'agent' ? await groupIdsOf(deps.db, principal.user.id) : [];
       const resumeFrom = ctx.get('Last-Event-ID') || query.last_event_id;
 
+      const credential = { principal, expiresAt: principal.actorType === 'user' ? jwtExpiry(ctx.get('Authorization')) : null };
+      const res = ctx.res;
+      const stream = new SseStream(res, credential, groups, { ticketId, types: query.types }, bufferLimit);
+      // Subscribed before the 200 goes out: a client that has the response headers gets every event
+      // committed from then on. Live events queue up while we replay.
+      let unsubscribe: (() => void) | null = null;
+      stream.onClose = () => unsubscribe?.();
+      try {
+        unsubscribe = await hub.subscribe(stream);
+      } catch (err) {
+        ctx.state.log.warn({ err }, 'event stream unavailable');
+        throw new AppError(503, 'stream_unavailable', 'The event stream is unavailable; retry shortly.', null, { 'Retry-After': '5' });
+      }
+      if (stream.ended) return unsubscribe(); // the client left meanwhile
+
       // From here on the response is ours: Koa must not write it.
       ctx.respond = false;
       ctx.req.socket.setTimeout(0);
       ctx.req.socket.setNoDelay(true);
-      const res = ctx.res;
       res.writeHead(200, {
         ...(ctx.response.headers as Record<string, string>),
         'Content-Type': 'text/event-stream; charset=utf-8',
@@ -64,19 +78,6 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
         'X-Accel-Buffering': 'no',
       });
       res.write('retry: 3000\n\n');
-
-      const credential = { principal, expiresAt: principal.actorType === 'user' ? jwtExpiry(ctx.get('Authorization')) : null };
-      const stream = new SseStream(res, credential, groups, { ticketId, types: query.types }, bufferLimit);
-      let unsubscribe: (() => void) | null = null;
-      stream.onClose = () => unsubscribe?.();
-      try {
-        unsubscribe = await hub.subscribe(stream); // live events queue up while we replay
-      } catch (err) {
-        stream.notice('error', { code: 'stream_unavailable', message: 'The event stream is unavailable; retry shortly.' });
-        res.end();
-        ctx.state.log.warn({ err }, 'event stream unavailable');
-        return;
-      }
       if (resumeFrom) await replay(deps.db, stream, resumeFrom, { ticketId, types: query.types }, maxBacklog);
       stream.goLive();
     },
