@@ -7,22 +7,37 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/index.js';
 import { freePort } from '../../src/dev/ports.js';
+import { eventually } from '../helpers/eventually.js';
 import { createUser, ensureSlaPolicies, login } from '../helpers/factories.js';
 import { kill, launch } from '../helpers/processes.js';
 import { SseClient } from '../helpers/sse.js';
 
 let db: Db;
+let temporal: Client;
 beforeAll(async () => {
   db = createDb(inject('databaseUrl'), { min: 0, max: 2 });
   await ensureSlaPolicies(db);
+  temporal = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }) });
 });
-afterAll(() => db.destroy());
+afterAll(async () => {
+  await db.destroy();
+  await temporal.connection.close();
+});
+
+async function startedWorkflows(taskQueue: string): Promise<number> {
+  let n = 0;
+  for await (const _ of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) n++;
+  return n;
+}
 
 interface Answer {
+  /** 0: no answer (the connection failed: see `error`) */
   status: number;
+  error?: string;
   headers: http.IncomingHttpHeaders;
   reusedSocket: boolean;
   at: number;
@@ -30,17 +45,18 @@ interface Answer {
 
 /** One request through `agent`, resolved with its status, headers and when it was answered. */
 function request(port: number, agent: http.Agent, method: string, path: string, token: string, body?: unknown): Promise<Answer> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
+    const failed = (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message, headers: {}, reusedSocket: false, at: Date.now() });
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
       { host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) } },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, reusedSocket: req.reusedSocket, at: Date.now() }));
-        res.on('error', reject);
+        res.on('error', failed);
       },
     );
-    req.on('error', reject);
+    req.on('error', failed);
     req.end(payload);
   });
 }
@@ -59,10 +75,11 @@ function connectionRefused(port: number): Promise<boolean> {
 describe('SIGTERM to the API under load', () => {
   it('drains: in-flight requests answered (no 500, no reset), Connection: close, streams ended, exit 0', async () => {
     const port = await freePort();
+    const queue = `no-worker-${randomBytes(4).toString('hex')}`;
     const api = launch('src/main/api.ts', {
       DATABASE_URL: inject('databaseUrl'),
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: `no-worker-${randomBytes(4).toString('hex')}`, // nobody confirms: creates wait 10 s
+      TEMPORAL_TASK_QUEUE: queue, // nobody serves it: creates wait 10 s for a confirmation, then 202
       JWT_SECRET: 'shutdown-test-secret-long-enough',
       LOG_LEVEL: 'info',
       NODE_ENV: 'test',
@@ -70,6 +87,9 @@ describe('SIGTERM to the API under load', () => {
       RATE_LIMIT_PER_MINUTE: '100000',
     });
     const exited = new Promise<number | null>((resolve) => api.child.once('exit', (code) => resolve(code)));
+    let output = '';
+    api.child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    api.child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
     try {
       await api.ready;
       const user = await createUser(db, { role: 'admin' });
@@ -82,7 +102,9 @@ describe('SIGTERM to the API under load', () => {
       expect((await request(port, keepAlive, 'GET', '/api/v1/tickets', token)).status).toBe(200);
       const onKeptAlive = request(port, keepAlive, 'POST', '/api/v1/tickets', token, { title: 'kept alive' });
       const others = Array.from({ length: 12 }, (_, i) => request(port, new http.Agent(), 'POST', '/api/v1/tickets', token, { title: `in flight ${i}` }));
-      await new Promise((r) => setTimeout(r, 1_000)); // all of them are now waiting on Temporal
+      // Barrier: every create's workflow is started, so its request is inside its handler (a
+      // connection still in the accept queue when the listener closes would be reset instead).
+      await eventually(async () => (await startedWorkflows(queue)) >= 13, 60_000, 100);
 
       const signalledAt = Date.now();
       api.child.kill('SIGTERM');
@@ -104,10 +126,14 @@ describe('SIGTERM to the API under load', () => {
       expect(kept.headers.connection).toBe('close');
       const answers = await Promise.all(others);
       expect(answers.map((a) => a.status)).toEqual(answers.map(() => 202));
-      // Answered after the old 5 s cut, before exit; and the process exits cleanly.
-      for (const a of answers) expect(a.at - signalledAt).toBeGreaterThan(5_000);
+      // Answered after the signal, some after the 5 s at which connections used to be cut; then a clean exit.
+      for (const a of answers) expect(a.at).toBeGreaterThan(signalledAt);
+      expect(Math.max(...answers.map((a) => a.at)) - signalledAt).toBeGreaterThan(5_000);
       expect(await exited).toBe(0);
       keepAlive.destroy();
+    } catch (err) {
+      console.error(output);
+      throw err;
     } finally {
       await kill(api.child);
     }
