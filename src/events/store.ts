@@ -55,9 +55,13 @@ export interface SettledEvents {
   more: boolean;
 }
 
+/** The oldest transaction still open, as of the statement's snapshot (stable within a statement). */
+const HORIZON = 'pg_snapshot_xmin(pg_current_snapshot())';
+
 /**
- * Up to `limit` events after `from` that no open transaction can precede, in one statement (the
- * horizon and the rows come from the same snapshot). Optional filters narrow a replay.
+ * Up to `limit` events after `from` that no open transaction can precede, in stream order. The
+ * horizon, the rows and the `held` flag come from one statement (one snapshot); rows past the
+ * horizon are not fetched, only noticed. Optional filters narrow a replay.
  */
 export async function readSettled(
   db: Knex,
@@ -65,24 +69,22 @@ export async function readSettled(
   limit: number,
   filter: { ticketId?: string; types?: string[] } = {},
 ): Promise<SettledEvents> {
+  const after = [from.txid.toString(), from.seq];
   const q = Event.query(db)
-    .select('events.*', db.raw('pg_snapshot_xmin(pg_current_snapshot())::text AS horizon'))
-    .whereRaw('(txid, seq) > (?::xid8, ?)', [from.txid.toString(), from.seq])
+    .select('events.*', db.raw(`EXISTS (SELECT 1 FROM events w WHERE (w.txid, w.seq) > (?::xid8, ?) AND w.txid >= ${HORIZON}) AS held`, after))
+    .whereRaw('(txid, seq) > (?::xid8, ?)', after)
+    .whereRaw(`txid < ${HORIZON}`)
     .orderBy([{ column: 'txid' }, { column: 'seq' }])
     .limit(limit);
   if (filter.ticketId) q.where('ticket_id', filter.ticketId);
   if (filter.types?.length) q.whereIn('type', filter.types);
-  const rows = (await q) as (Event & { horizon?: string })[];
-  const events: Event[] = [];
-  let held = false;
-  for (const row of rows) {
-    const horizon = BigInt(row.horizon!);
-    delete row.horizon;
-    if (BigInt(row.txid) >= horizon) {
-      held = true; // rows are in txid order: every later one is held too
-      break;
-    }
-    events.push(row);
+  const rows = (await q) as (Event & { held?: boolean })[];
+  let held = rows[0]?.held ?? false;
+  for (const row of rows) delete row.held;
+  if (!rows.length) {
+    // Nothing settled: is anything after `from` at all (held then, or settled since)?
+    const { rows: probe } = await db.raw<{ rows: { pending: boolean }[] }>('SELECT EXISTS (SELECT 1 FROM events WHERE (txid, seq) > (?::xid8, ?)) AS pending', after);
+    held = probe[0]!.pending;
   }
-  return { events, held, more: rows.length === limit };
+  return { events: rows, held, more: rows.length === limit };
 }
