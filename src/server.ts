@@ -1,4 +1,4 @@
-/** Runs the Koa app on a port and closes it gracefully (in-flight requests finish, idle sockets close). */
+/** Runs the Koa app on a port and shuts it down gracefully (see `close`). */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -7,10 +7,29 @@ import { createApp } from './app.js';
 import { sweepOrphanUploads } from './commands/tickets/attachments.js';
 import type { AppDeps } from './http/context.js';
 
+/**
+ * How long in-flight requests get to finish on shutdown: longer than the API's own wait for a
+ * worker's confirmation (10 s, then a 202 or 503), with a margin. Orchestrators must allow more
+ * than this before they kill the process (docker-compose: `stop_grace_period`).
+ */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
+/** After the grace period, how long handlers whose connection was cut may still run. */
+const HANDLER_AFTERLIFE_MS = 5_000;
+
 export interface RunningHttpServer {
   server: http.Server;
   port: number;
-  close(): Promise<void>;
+  /** requests whose handler is still running */
+  readonly inFlight: number;
+  /**
+   * Graceful stop, in order: stop accepting connections (new ones are refused, idle kept-alive ones
+   * closed, every response from now on says `Connection: close`); end event streams with a final
+   * event; let in-flight requests finish (up to `graceMs`, then the remaining connections are cut).
+   * Resolves once no handler runs any more, so the caller may then close the clients and pools
+   * those handlers use.
+   */
+  close(opts?: { graceMs?: number }): Promise<void>;
 }
 
 /**
@@ -19,7 +38,18 @@ export interface RunningHttpServer {
  */
 export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0.0', opts: { sweepUploads?: boolean } = {}): Promise<RunningHttpServer> {
   const app = createApp(deps);
-  const server = http.createServer(app.callback());
+  const handle = app.callback();
+  const responses = new Set<http.ServerResponse>(); // whose handler still runs
+  let idle: (() => void) | null = null;
+  let draining = false;
+  const server = http.createServer((req, res) => {
+    if (draining) res.setHeader('Connection', 'close');
+    responses.add(res);
+    void Promise.resolve(handle(req, res)).finally(() => {
+      responses.delete(res);
+      if (responses.size === 0) idle?.();
+    });
+  });
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeout
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => refuseUnparsable(err, socket, deps));
   await new Promise<void>((resolve, reject) => {
@@ -36,15 +66,31 @@ export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    close: async () => {
+    get inFlight() {
+      return responses.size;
+    },
+    close: async ({ graceMs = SHUTDOWN_GRACE_MS } = {}) => {
       clearInterval(sweeper);
-      await app.shutdown(); // ends event streams so the server can close
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-        // long-lived responses (event streams) get a moment, then are cut
-        setTimeout(() => server.closeAllConnections(), 5_000).unref();
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve())); // also closes idle connections
+      for (const res of responses) if (!res.headersSent) res.setHeader('Connection', 'close');
+      const started = Date.now();
+      await app.shutdown(); // ends event streams (a final `close` event) so their connections end
+      const handlersDone = new Promise<void>((resolve) => {
+        idle = resolve;
+        if (responses.size === 0) resolve();
       });
+      const left = Math.max(0, graceMs - (Date.now() - started));
+      let timer: NodeJS.Timeout | undefined;
+      const graceOver = new Promise<'grace over'>((resolve) => (timer = setTimeout(() => resolve('grace over'), left)));
+      if ((await Promise.race([Promise.all([closed, handlersDone]), graceOver])) === 'grace over') {
+        deps.logger.warn({ inFlight: responses.size }, 'shutdown grace period over: closing the remaining connections');
+        server.closeAllConnections();
+        // A cut connection does not stop its handler: let it end before pools close (bounded).
+        await Promise.race([handlersDone, new Promise((resolve) => setTimeout(resolve, HANDLER_AFTERLIFE_MS).unref())]);
+      }
+      clearTimeout(timer);
+      await closed;
     },
   };
 }

@@ -1,6 +1,7 @@
 /** API keys: everyone manages their own; admins see and revoke everyone's. */
 import { generateApiKey } from '../auth/api-keys.js';
 import { notFound, validationFailed } from '../errors/index.js';
+import { announcePrincipalChange } from '../events/principals.js';
 import { ApiKey, type ApiKeyScope } from '../models/index.js';
 import { authorize, can, grantableScopes } from '../policies/index.js';
 import type { CommandContext } from './context.js';
@@ -37,10 +38,14 @@ export async function apiKeyLister(ctx: Ctx, q: { page: number; page_size: numbe
   return query.page(q.page - 1, q.page_size);
 }
 
-/** Revocation is immediate (every request re-reads the key) and idempotent. */
+/** Revocation is immediate (every request re-reads the key; open event streams end) and idempotent. */
 export async function apiKeyRevoker(ctx: Ctx, id: string): Promise<void> {
   authorize(ctx.principal, 'apiKeys.manageOwn');
   const key = await ApiKey.query(ctx.db).findById(id);
   if (!key || (key.userId !== ctx.principal.user.id && !can(ctx.principal, 'apiKeys.manageAll'))) throw notFound('API key');
-  if (!key.revokedAt) await ApiKey.query(ctx.db).patch({ revokedAt: new Date() } as Partial<ApiKey>).where('id', id);
+  if (key.revokedAt) return;
+  await ctx.db.transaction(async (trx) => {
+    await ApiKey.query(trx).patch({ revokedAt: new Date() } as Partial<ApiKey>).where('id', id);
+    await announcePrincipalChange(trx, { apiKeyId: id });
+  });
 }

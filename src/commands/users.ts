@@ -2,6 +2,7 @@
 import { hashPassword } from '../auth/passwords.js';
 import { revokeAllForUser } from '../auth/refresh-tokens.js';
 import { conflict, notFound } from '../errors/index.js';
+import { announcePrincipalChange } from '../events/principals.js';
 import { GroupMembership, User, type Role } from '../models/index.js';
 import { authorize } from '../policies/index.js';
 import type { CommandContext } from './context.js';
@@ -40,8 +41,8 @@ export interface UserUpdateInput {
 
 /**
  * Deactivation or a password change revokes the user's refresh tokens (their access tokens and API
- * keys stop working at once because every request re-reads `is_active`). The last active admin can
- * be neither demoted nor deactivated.
+ * keys stop working at once because every request re-reads `is_active`; open event streams are
+ * told). The last active admin can be neither demoted nor deactivated.
  */
 export async function userUpdater(ctx: Ctx, id: string, input: UserUpdateInput): Promise<User> {
   authorize(ctx.principal, 'users.update');
@@ -63,6 +64,8 @@ export async function userUpdater(ctx: Ctx, id: string, input: UserUpdateInput):
     if (passwordHash) patch.passwordHash = passwordHash;
     const updated = await User.query(trx).patchAndFetchById(id, patch);
     if (input.is_active === false || passwordHash) await revokeAllForUser(trx, id);
+    // open event streams of this user end (or narrow) at commit, as its next request would
+    if (input.is_active === false || (input.role !== undefined && input.role !== user.role)) await announcePrincipalChange(trx, { userId: id });
     return updated;
   });
 }

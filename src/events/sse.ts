@@ -1,14 +1,16 @@
 /**
  * One Server-Sent Events connection: filters (ticket, types), visibility (what the caller may see,
- * as for REST), replay then live without gaps or repeats, and a bound on what may wait in memory —
- * a client that stops reading is disconnected rather than allowed to grow the buffer.
+ * as for REST, re-checked while it is open), replay then live without gaps or repeats, and a bound
+ * on what may wait in memory — a client that stops reading is disconnected rather than allowed to
+ * grow the buffer.
  */
 import type { ServerResponse } from 'node:http';
-import type { Principal } from '../auth/principal.js';
 import type { Event } from '../models/index.js';
 import { can } from '../policies/index.js';
 import { canViewTicket } from '../policies/tickets.js';
 import type { HubSubscriber } from './hub.js';
+import type { StreamCredential } from './principals.js';
+import { isAfter, positionOf, type StreamPosition } from './store.js';
 
 /** One event's SSE frame, serialised once however many subscribers it goes to. */
 const frames = new WeakMap<Event, string>();
@@ -34,29 +36,37 @@ interface TicketRef {
 
 export class SseStream implements HubSubscriber {
   private live = false;
+  private holding = false;
+  /** events that arrived before going live or while held: sent, in stream order, when both end */
   private readonly queued: Event[] = [];
-  private lastSeq = 0;
+  private last: StreamPosition | null = null;
   private closed = false;
   onClose: (() => void) | null = null;
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly principal: Principal,
-    private readonly groupIds: readonly string[],
+    readonly credential: StreamCredential,
+    private groupIds: readonly string[],
     private readonly filter: StreamFilter,
     private readonly bufferLimitBytes: number,
   ) {
     res.on('close', () => this.finish());
   }
 
+  /** the connection closed (or was dropped): nothing more is written */
+  get ended(): boolean {
+    return this.closed;
+  }
+
   /** Whether this caller, with these filters, gets this event. */
   accepts(event: Event): boolean {
     if (this.filter.ticketId && event.ticketId !== this.filter.ticketId) return false;
     if (this.filter.types?.length && !this.filter.types.includes(event.type)) return false;
+    const principal = this.credential.principal;
     const ticket = (event.payload.data as { ticket?: TicketRef }).ticket;
-    if (!ticket) return can(this.principal, 'tickets.readAll');
+    if (!ticket) return can(principal, 'tickets.readAll');
     return canViewTicket(
-      this.principal,
+      principal,
       { assignedGroupId: ticket.assigned_group_id, assignedUserId: ticket.assigned_user_id, createdById: ticket.created_by_id },
       this.groupIds,
     );
@@ -64,17 +74,36 @@ export class SseStream implements HubSubscriber {
 
   /** Replayed events (before going live); the hub's live events wait until `goLive`. */
   replay(event: Event): void {
-    this.send(event);
+    if (this.holding) this.queued.push(event);
+    else this.send(event);
   }
 
   goLive(): void {
     this.live = true;
-    for (const e of this.queued.splice(0)) this.send(e);
+    this.drain();
   }
 
   deliver(event: Event): void {
-    if (!this.live) this.queued.push(event);
+    if (!this.live || this.holding) this.queued.push(event);
     else this.send(event);
+  }
+
+  hold(): void {
+    this.holding = true;
+  }
+
+  release(groupIds: string[]): void {
+    this.groupIds = groupIds;
+    this.holding = false;
+    this.drain();
+  }
+
+  /** The credential no longer holds: nothing held is sent; a final `error` notice, then the end. */
+  revoke(code: string, message: string): void {
+    this.queued.length = 0;
+    this.notice('error', { code, message });
+    this.res.end();
+    this.finish();
   }
 
   heartbeat(): void {
@@ -91,9 +120,17 @@ export class SseStream implements HubSubscriber {
     this.res.end();
   }
 
+  private drain(): void {
+    if (!this.live || this.holding || !this.queued.length) return;
+    const events = this.queued.splice(0).sort((a, b) => (isAfter(positionOf(a), positionOf(b)) ? 1 : -1));
+    for (const e of events) this.send(e);
+  }
+
+  /** Replay and live overlap, and both come in stream order: send only what is past the last sent. */
   private send(event: Event): void {
-    if (event.seq <= this.lastSeq || !this.accepts(event)) return; // replay and live overlap
-    this.lastSeq = event.seq;
+    const position = positionOf(event);
+    if ((this.last && !isAfter(position, this.last)) || !this.accepts(event)) return;
+    this.last = position;
     this.write(frameOf(event));
   }
 
@@ -111,6 +148,7 @@ export class SseStream implements HubSubscriber {
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    this.queued.length = 0;
     this.onClose?.();
   }
 }

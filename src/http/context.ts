@@ -19,7 +19,7 @@ export interface AppDeps {
   tuning?: {
     createWaitMs?: number;
     loginThrottle?: LoginThrottleOptions;
-    stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number };
+    stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number; revalidateMs?: number };
   };
 }
 

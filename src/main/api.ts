@@ -15,10 +15,13 @@ runMain(async () => {
   const redis = connectRedis(config.redisUrl, logger);
   const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port, '0.0.0.0', { sweepUploads: true });
   logger.info({ port: http.port }, 'API listening');
+  // Drain first (src/server.ts: no handler runs after it), then close what handlers use.
   onShutdown(async () => {
+    logger.info({ inFlight: http.inFlight }, 'API draining');
     await http.close();
     await temporal.close();
     await closeRedis(redis);
     await db.destroy();
+    logger.info('API stopped');
   });
 });

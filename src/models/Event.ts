@@ -7,6 +7,8 @@ export class Event extends BaseModel {
 
   id!: string;
   seq!: number;
+  /** id of the writing transaction (xid8, as text): with seq, the stream order (events/store.ts) */
+  txid!: string;
   type!: string;
   ticketId!: string | null;
   payload!: { id: string; type: string; timestamp: string; data: Record<string, unknown> };

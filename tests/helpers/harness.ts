@@ -61,7 +61,7 @@ export async function startHarness(
     env?: Record<string, string>;
     createWaitMs?: number;
     loginThrottle?: LoginThrottleOptions;
-    stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number };
+    stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number; revalidateMs?: number };
     /** webhook delivery overrides (e.g. a shorter attempt budget) */
     delivery?: { attemptTimeoutMs?: number };
     reconcileEveryMs?: number;

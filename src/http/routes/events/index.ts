@@ -1,8 +1,10 @@
+import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { findVisibleTicket, groupIdsOf } from '../../../commands/tickets/find.js';
-import { forbidden } from '../../../errors/index.js';
+import { AppError, forbidden } from '../../../errors/index.js';
 import type { EventHub } from '../../../events/hub.js';
 import { SseStream } from '../../../events/sse.js';
+import { positionOf, readSettled } from '../../../events/store.js';
 import { Event } from '../../../models/index.js';
 import { canReadTickets } from '../../../policies/tickets.js';
 import type { ApiRouter } from '../../api-router.js';
@@ -49,11 +51,25 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
       const groups = principal.role === 'agent' ? await groupIdsOf(deps.db, principal.user.id) : [];
       const resumeFrom = ctx.get('Last-Event-ID') || query.last_event_id;
 
+      const credential = { principal, expiresAt: principal.actorType === 'user' ? jwtExpiry(ctx.get('Authorization')) : null };
+      const res = ctx.res;
+      const stream = new SseStream(res, credential, groups, { ticketId, types: query.types }, bufferLimit);
+      // Subscribed before the 200 goes out: a client that has the response headers gets every event
+      // committed from then on. Live events queue up while we replay.
+      let unsubscribe: (() => void) | null = null;
+      stream.onClose = () => unsubscribe?.();
+      try {
+        unsubscribe = await hub.subscribe(stream);
+      } catch (err) {
+        ctx.state.log.warn({ err }, 'event stream unavailable');
+        throw new AppError(503, 'stream_unavailable', 'The event stream is unavailable; retry shortly.', null, { 'Retry-After': '5' });
+      }
+      if (stream.ended) return unsubscribe(); // the client left meanwhile
+
       // From here on the response is ours: Koa must not write it.
       ctx.respond = false;
       ctx.req.socket.setTimeout(0);
       ctx.req.socket.setNoDelay(true);
-      const res = ctx.res;
       res.writeHead(200, {
         ...(ctx.response.headers as Record<string, string>),
         'Content-Type': 'text/event-stream; charset=utf-8',
@@ -62,34 +78,23 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
         'X-Accel-Buffering': 'no',
       });
       res.write('retry: 3000\n\n');
-
-      const stream = new SseStream(res, principal, groups, { ticketId, types: query.types }, bufferLimit);
-      let unsubscribe: (() => void) | null = null;
-      stream.onClose = () => unsubscribe?.();
-      try {
-        unsubscribe = await hub.subscribe(stream); // live events queue up while we replay
-      } catch (err) {
-        stream.notice('error', { code: 'stream_unavailable', message: 'The event stream is unavailable; retry shortly.' });
-        res.end();
-        ctx.state.log.warn({ err }, 'event stream unavailable');
-        return;
-      }
       if (resumeFrom) await replay(deps.db, stream, resumeFrom, { ticketId, types: query.types }, maxBacklog);
       stream.goLive();
     },
   });
 }
 
+/**
+ * The events after `lastEventId` that the stream order has settled (events/store.ts), then live:
+ * the hub's cursor is never past what this read settled, and the stream sends each position once.
+ */
 async function replay(db: Db, stream: SseStream, lastEventId: string, filter: { ticketId?: string; types?: string[] }, maxBacklog: number): Promise<void> {
   const from = await Event.query(db).findById(lastEventId);
   if (!from) {
     stream.notice('resync', { code: 'unknown_event_id', message: `No stored event ${lastEventId}: reload current state through the REST API; live events follow.` });
     return;
   }
-  const q = Event.query(db).where('seq', '>', from.seq).orderBy('seq').limit(maxBacklog + 1);
-  if (filter.ticketId) q.where('ticket_id', filter.ticketId);
-  if (filter.types?.length) q.whereIn('type', filter.types);
-  const backlog = await q;
+  const { events: backlog } = await readSettled(db, positionOf(from), maxBacklog + 1, filter);
   if (backlog.length > maxBacklog) {
     stream.notice('resync', {
       code: 'backlog_too_large',
@@ -100,3 +105,9 @@ async function replay(db: Db, stream: SseStream, lastEventId: string, filter: { 
   for (const e of backlog) stream.replay(e);
 }
 
+/** When the (already verified) access token expires, in ms; the stream ends then. */
+function jwtExpiry(authorization: string): number | null {
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1];
+  const claims = token ? jwt.decode(token) : null;
+  return claims && typeof claims === 'object' && typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+}
