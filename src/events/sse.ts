@@ -53,6 +53,8 @@ export class SseStream implements HubSubscriber {
   accepts(event: Event): boolean {
     if (this.filter.ticketId && event.ticketId !== this.filter.ticketId) return false;
     if (this.filter.types?.length && !this.filter.types.includes(event.type)) return false;
+    // events about webhook endpoints only to those who may manage them (a key needs the admin scope)
+    if (event.type.startsWith('webhook.')) return can(this.principal, 'webhooks.manage');
     const ticket = (event.payload.data as { ticket?: TicketRef }).ticket;
     if (!ticket) return can(this.principal, 'tickets.readAll');
     return canViewTicket(

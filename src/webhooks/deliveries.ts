@@ -269,13 +269,14 @@ async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: 
   const [hook] = await trx('webhooks')
     .where({ id: webhookId, is_active: true })
     .update({ is_active: false, disabled_reason: reason, disabled_at: at, updated_at: at })
-    .returning(['id', 'url']);
+    .returning(['id']);
   if (!hook) return { disabled: true, queued: [] }; // already disabled by a concurrent attempt
   await cancelPendingDeliveries(trx, webhookId, reason, current);
-  const { id, url } = hook as { id: string; url: string };
+  // the endpoint's id and the reason only: its URL may carry a token in its query string, and this
+  // event goes to every `*` subscriber (who can look the endpoint up if allowed to)
   const event = envelope(
     'webhook.disabled',
-    { ticket: null, changes: { is_active: { old: true, new: false } }, actor: { type: 'system', user_id: null, api_key_id: null }, webhook: { id, url, disabled_reason: reason } },
+    { ticket: null, changes: { is_active: { old: true, new: false } }, actor: { type: 'system', user_id: null, api_key_id: null }, webhook: { id: webhookId, disabled_reason: reason } },
     at,
   );
   await insertEvent(trx, { id: event.id, type: event.type, ticketId: null, payload: event, createdAt: at });
