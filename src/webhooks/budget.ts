@@ -26,75 +26,66 @@ export interface EndpointBudget {
 
 export const DEFAULT_ENDPOINT_BUDGET: EndpointBudget = { perEndpoint: 4, slowLane: 50, slowAfterMs: 2_000 };
 
-/** Serialises admissions to the slow lane (a transaction-scoped advisory lock; any constant). */
-const SLOW_LANE_LOCK = 0x5e41_0b07;
-
 export type Admission =
   | { admitted: true }
   | { admitted: false; reason: 'retry_after' | 'busy'; waitMs: number }
   | { admitted: false; reason: 'missing' };
 
-/** The wait before an attempt that found its endpoint busy looks again: 250 ms doubling to 5 s, ± 50 %. */
+/** A lease outlives its attempt's budget by this much (time to record the attempt). */
+export const LEASE_MARGIN_MS = 10_000;
+
+/**
+ * The wait before an attempt that found its endpoint busy looks again: 500 ms doubling to 8 s, ± 50 %
+ * (each look is a task on the shared queue: looking often would slow everyone's first attempts).
+ */
 export function busyWaitMs(deferrals: number, random: number): number {
-  const base = Math.min(250 * 2 ** Math.max(0, Math.min(deferrals, 5)), 5_000);
+  const base = Math.min(500 * 2 ** Math.max(0, Math.min(deferrals, 4)), 8_000);
   return Math.round(base * (0.5 + random));
 }
 
 /**
- * Take a lease for this delivery's attempt on its endpoint, or say how long to wait. The lease
- * outlives the attempt's own budget by a margin (`leaseMs`) and is renewed, not doubled, when the
- * same delivery asks again (a retry after a crash). `deferrals`: how often this delivery has
- * already been turned away (paces its next look).
+ * The wait before a delivery to a slow endpoint looks again: until its oldest attempt in flight
+ * must have ended (`attemptMs` after it started), at least 1 s, ± 10 % — a slot of a hanging
+ * endpoint frees no sooner, so looking more often would only load the task queue.
+ */
+export function slowWaitMs(attemptMs: number, oldestAgeMs: number, random: number): number {
+  return Math.round(Math.max(attemptMs - oldestAgeMs, 1_000) * (0.9 + 0.2 * random));
+}
+
+/**
+ * Take a lease for this delivery's attempt on its endpoint, or say how long to wait: one call of
+ * the `webhook_admit_attempt` SQL function (see its migration), which locks the endpoint's row for
+ * the few microseconds it needs. The lease outlives the attempt's own budget (`attemptMs`) by
+ * LEASE_MARGIN_MS and is renewed, not doubled, when the same delivery asks again (a retry after a
+ * crash). `deferrals`: how often this delivery has already been turned away (paces its next look).
  */
 export async function admitAttempt(
   db: Knex,
   budget: EndpointBudget,
   webhookId: string,
   deliveryId: string,
-  leaseMs: number,
+  attemptMs: number,
   deferrals: number,
 ): Promise<Admission> {
-  return db.transaction(async (trx) => {
-    // one admission at a time per endpoint: the count below cannot be raced
-    const hook = (await trx('webhooks')
-      .where({ id: webhookId })
-      .forUpdate()
-      .first(
-        'failingSince',
-        trx.raw(`GREATEST(0, CEIL(EXTRACT(EPOCH FROM (retry_after_until - now())) * 1000))::float8 AS "holdMs"`),
-      )) as { failingSince: Date | null; holdMs: number | null } | undefined;
-    if (!hook) return { admitted: false, reason: 'missing' };
-    if (hook.holdMs) return { admitted: false, reason: 'retry_after', waitMs: hook.holdMs + Math.round(Math.random() * 500) };
-
-    await trx('webhook_attempt_leases').where({ webhookId }).where('expiresAt', '<', trx.fn.now()).delete();
-    const [held] = (await trx('webhook_attempt_leases')
-      .where({ webhookId })
-      .whereNot({ deliveryId })
-      .select(
-        trx.raw('COUNT(*)::int AS "count"'),
-        trx.raw(`COUNT(*) FILTER (WHERE acquired_at < now() - make_interval(secs => ?))::int AS "old"`, [budget.slowAfterMs / 1000]),
-      )) as unknown as { count: number; old: number }[];
-    const slow = hook.failingSince !== null || held!.old > 0;
-    const busy = { admitted: false as const, reason: 'busy' as const, waitMs: busyWaitMs(deferrals, Math.random()) };
-    if (held!.count >= (slow ? 1 : budget.perEndpoint)) return busy;
-    if (slow) {
-      await trx.raw('SELECT pg_advisory_xact_lock(?)', [SLOW_LANE_LOCK]);
-      const { rows } = await trx.raw<{ rows: { n: number }[] }>(
-        `SELECT COUNT(*)::int AS n FROM webhook_attempt_leases l JOIN webhooks w ON w.id = l.webhook_id
-          WHERE l.expires_at >= now() AND l.delivery_id <> ?
-            AND (w.failing_since IS NOT NULL OR l.acquired_at < now() - make_interval(secs => ?))`,
-        [deliveryId, budget.slowAfterMs / 1000],
-      );
-      if (rows[0]!.n >= budget.slowLane) return busy;
-    }
-    await trx.raw(
-      `INSERT INTO webhook_attempt_leases (delivery_id, webhook_id, acquired_at, expires_at)
-       VALUES (?, ?, now(), now() + make_interval(secs => ?))
-       ON CONFLICT (delivery_id) DO UPDATE SET acquired_at = excluded.acquired_at, expires_at = excluded.expires_at`,
-      [deliveryId, webhookId, leaseMs / 1000],
-    );
-    return { admitted: true };
-  });
+  const { rows } = await db.raw<{ rows: { verdict: string; hold_ms: number; oldest_age_ms: number }[] }>(
+    'SELECT * FROM webhook_admit_attempt(?, ?, ?, ?, ?, ?)',
+    [deliveryId, webhookId, budget.perEndpoint, budget.slowLane, budget.slowAfterMs, attemptMs + LEASE_MARGIN_MS],
+  );
+  const { verdict, hold_ms: holdMs, oldest_age_ms: oldestAgeMs } = rows[0]!;
+  switch (verdict) {
+    case 'admitted':
+      return { admitted: true };
+    case 'missing':
+      return { admitted: false, reason: 'missing' };
+    case 'retry_after':
+      return { admitted: false, reason: 'retry_after', waitMs: Math.ceil(holdMs) + Math.round(Math.random() * 500) };
+    case 'slow':
+      return { admitted: false, reason: 'busy', waitMs: slowWaitMs(attemptMs, oldestAgeMs, Math.random()) };
+    case 'lane_full':
+      return { admitted: false, reason: 'busy', waitMs: Math.max(busyWaitMs(deferrals, Math.random()), 1_000) };
+    default:
+      return { admitted: false, reason: 'busy', waitMs: busyWaitMs(deferrals, Math.random()) };
+  }
 }
 
 /** Give the lease back (in the transaction that records the attempt, or on its own when none is recorded). */

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classify, delayBefore, parseRetryAfter } from '../../src/webhooks/retries.js';
 import { generateSecret, signedHeaders } from '../../src/webhooks/signing.js';
 import ipaddr from 'ipaddr.js';
-import { busyWaitMs } from '../../src/webhooks/budget.js';
+import { busyWaitMs, slowWaitMs } from '../../src/webhooks/budget.js';
 import { checkTarget, embeddedIPv4, isForbiddenAddress } from '../../src/webhooks/targets.js';
 import { createHmac } from 'node:crypto';
 
@@ -177,10 +177,16 @@ describe('targets', () => {
 });
 
 describe('endpoint budget', () => {
-  it('paces a deferred delivery: 250 ms doubling to 5 s, with ±50 % jitter', () => {
-    expect([0, 1, 2, 3, 4, 5, 9].map((d) => busyWaitMs(d, 0.5))).toEqual([250, 500, 1000, 2000, 4000, 5000, 5000]);
-    expect(busyWaitMs(0, 0)).toBe(125);
-    expect(busyWaitMs(9, 0.999)).toBeLessThan(7_500);
+  it('paces a deferred delivery: 500 ms doubling to 8 s, with ±50 % jitter', () => {
+    expect([0, 1, 2, 3, 4, 5, 9].map((d) => busyWaitMs(d, 0.5))).toEqual([500, 1000, 2000, 4000, 8000, 8000, 8000]);
+    expect(busyWaitMs(0, 0)).toBe(250);
+    expect(busyWaitMs(9, 0.999)).toBeLessThan(12_000);
+  });
+
+  it("waits on a slow endpoint until its oldest attempt must have ended, at least 1 s, ±10 %", () => {
+    expect(slowWaitMs(15_000, 3_000, 0.5)).toBe(12_000);
+    expect(slowWaitMs(15_000, 14_900, 0.5)).toBe(1_000);
+    expect(slowWaitMs(15_000, 0, 0)).toBe(13_500);
   });
 });
 
