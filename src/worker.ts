@@ -98,10 +98,8 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
   } satisfies Partial<WorkerOptions>;
   const tickets = await Worker.create({ ...common, taskQueue: opts.taskQueue });
   // An attempt mostly waits on the network (up to 15 s): many may run at once without using CPU.
-  // Each endpoint holds at most its own budget of these slots (src/webhooks/budget.ts); a delivery
-  // turned away hands its slot back at once, so tasks come and go fast: poll with more than the
-  // default 10 so a first attempt never queues behind them.
-  const webhooks = await Worker.create({ ...common, taskQueue: deliveryQueue, maxConcurrentActivityTaskExecutions: 200, maxConcurrentActivityTaskPolls: 40 });
+  // Each endpoint holds at most its own budget of these slots (src/webhooks/budget.ts).
+  const webhooks = await Worker.create({ ...common, taskQueue: deliveryQueue, maxConcurrentActivityTaskExecutions: 200 });
 
   const everyMs = opts.reconcileEveryMs ?? 60_000;
   // Housekeeping on a timer: start what a crash left unstarted, and drop old delivery logs.

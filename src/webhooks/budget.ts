@@ -45,11 +45,11 @@ export function busyWaitMs(deferrals: number, random: number): number {
 
 /**
  * The wait before a delivery to a slow endpoint looks again: until its oldest attempt in flight
- * must have ended (`attemptMs` after it started), at least 1 s, ± 10 % — a slot of a hanging
- * endpoint frees no sooner, so looking more often would only load the task queue.
+ * must have ended (`attemptMs` after it started) — a slot of a hanging endpoint frees no sooner —
+ * but at least 1 s and at most 5 s (an endpoint only briefly slow is not kept waiting long), ± 10 %.
  */
 export function slowWaitMs(attemptMs: number, oldestAgeMs: number, random: number): number {
-  return Math.round(Math.max(attemptMs - oldestAgeMs, 1_000) * (0.9 + 0.2 * random));
+  return Math.round(Math.min(Math.max(attemptMs - oldestAgeMs, 1_000), 5_000) * (0.9 + 0.2 * random));
 }
 
 /**

@@ -181,9 +181,7 @@ export async function attemptDelivery(
 
   const attemptBudgetMs = settings.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const deferrals = Math.max(0, (opts.tries ?? 1) - 1 - row.attemptCount);
-  const t0 = Date.now();
   const admission = await admitAttempt(db, settings.endpointBudget ?? DEFAULT_ENDPOINT_BUDGET, row.webhookId, deliveryId, attemptBudgetMs, deferrals);
-  if (process.env.DEBUG_BUDGET) (await import('node:fs')).appendFileSync('/tmp/budget-debug.log', JSON.stringify({ t: t0, ms: Date.now() - t0, w: row.webhookId.slice(0, 6), d: deliveryId.slice(0, 6), tries: opts.tries, ...admission }) + '\n');
   if (!admission.admitted) {
     if (admission.reason === 'missing') return { status: 'missing', queued: [] };
     // when it looks again: for operators, and so the reconciler sees its workflow is running

@@ -183,10 +183,11 @@ describe('endpoint budget', () => {
     expect(busyWaitMs(9, 0.999)).toBeLessThan(12_000);
   });
 
-  it("waits on a slow endpoint until its oldest attempt must have ended, at least 1 s, ±10 %", () => {
-    expect(slowWaitMs(15_000, 3_000, 0.5)).toBe(12_000);
+  it('waits on a slow endpoint until its oldest attempt must have ended, between 1 and 5 s, ±10 %', () => {
+    expect(slowWaitMs(15_000, 12_000, 0.5)).toBe(3_000);
+    expect(slowWaitMs(15_000, 3_000, 0.5)).toBe(5_000);
     expect(slowWaitMs(15_000, 14_900, 0.5)).toBe(1_000);
-    expect(slowWaitMs(15_000, 0, 0)).toBe(13_500);
+    expect(slowWaitMs(15_000, 12_000, 0)).toBe(2_700);
   });
 });
 

@@ -13,6 +13,7 @@ import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 
+const HUNG_ATTEMPT_MS = 30_000;
 let h: Harness;
 let admin: string;
 const closers: (() => Promise<void>)[] = [];
@@ -21,6 +22,9 @@ beforeAll(async () => {
   h = await startHarness({
     scratch: 'webhook_budget',
     env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' },
+    // a hung attempt holds its slot this long: a healthy delivery that had to wait for one to give
+    // up shows as a delay of at least this, far above the bound below
+    delivery: { attemptTimeoutMs: HUNG_ATTEMPT_MS },
   });
   await ensureSlaPolicies(h.db);
   admin = (await signedIn(h, 'admin')).token;
@@ -65,7 +69,7 @@ async function subscribe(url: string, eventTypes: string[] = ['ticket.created'])
 
 const newTicket = async (title: string) => {
   const res = await call(h, 'POST', '/api/v1/tickets', { token: admin, body: { title, priority: 'low' } });
-  expect(res.status).toBe(201);
+  expect([201, 202]).toContain(res.status); // 202: accepted, written as soon as the loaded worker gets to it
   return res.body as { id: string };
 };
 
@@ -73,7 +77,7 @@ const eventOf = (body: string) => JSON.parse(body) as { id: string; timestamp: s
 
 describe('each endpoint has its own budget', () => {
   it("30 endpoints that never answer, and a burst of 300 attempts to them, never delay a healthy endpoint's first attempt", async () => {
-    const HUNG = Number(process.env.HUNG ?? 30);
+    const HUNG = 30;
     const EVENTS = 10; // 10 events x 30 hung endpoints = 300 attempts, more than the worker's 200 slots
     const hung = await hangingServer();
     for (let i = 0; i < HUNG; i++) await subscribe(`${hung.base}/hung-${i}`);
@@ -89,7 +93,7 @@ describe('each endpoint has its own budget', () => {
     // is not the webhooks' to answer for
     const queuedAt = new Map((await WebhookDelivery.query(h.db).where({ webhookId: healthyHook.id })).map((d) => [d.eventId, d.createdAt.getTime()]));
     const delays = healthy.received.map((r) => r.at - queuedAt.get(eventOf(r.body).id)!);
-    const hungSoFar = hung.arrivals.filter((a) => a.at - started < 14_000);
+    const hungSoFar = hung.arrivals.filter((a) => a.at - started < HUNG_ATTEMPT_MS - 1_000); // none has timed out yet
     const perEndpoint = new Map<string, number>();
     for (const a of hungSoFar) perEndpoint.set(a.path, (perEndpoint.get(a.path) ?? 0) + 1);
     console.log(
@@ -103,14 +107,17 @@ describe('each endpoint has its own budget', () => {
         maxInFlightPerHungEndpoint: Math.max(...perEndpoint.values()),
       }),
     );
-    // SPEC §9 says under 2 s; the bound is generous for a loaded machine, and far below the ~15 s a
-    // healthy endpoint waited when hung attempts held every slot
-    expect(Math.max(...delays)).toBeLessThan(6_000);
+    // SPEC §9 says under 2 s. On this shared, loaded machine merely starting 310 attempts takes
+    // seconds (with no hung endpoint at all a burst of 10 measured 3.2–4.3 s here), so the bound is
+    // generous; a healthy delivery that waited for a slot held by a hung attempt would show at least
+    // the 30 s that attempt holds it (before this budget: 28.5–29 s with a 15 s attempt budget)
+    expect(Math.max(...delays)).toBeLessThan(15_000);
     expect(new Set(healthy.received.map((r) => eventOf(r.body).data.ticket.id))).toEqual(new Set(tickets.map((t) => t.id)));
     // every hung endpoint got its attempts in (none starved), but never more than its budget of 4 at
     // once: the other deliveries to it waited without holding a slot
     expect(perEndpoint.size).toBe(HUNG);
     expect(Math.max(...perEndpoint.values())).toBeLessThanOrEqual(4);
+    expect(hungSoFar.length).toBeLessThanOrEqual(HUNG * 4); // 120 of the worker's 200 slots at most
     // a deferral is not an attempt: nothing recorded an attempt for a delivery that never went out
     const recorded = await WebhookDeliveryAttempt.query(h.db).count('* as n').first();
     expect(Number((recorded as unknown as { n: string }).n)).toBeLessThanOrEqual(hung.arrivals.length + healthy.received.length);
