@@ -86,7 +86,9 @@ describe('each endpoint has its own budget', () => {
 
     const started = Date.now();
     const tickets = await Promise.all(Array.from({ length: EVENTS }, (_, i) => newTicket(`burst ${i}`)));
-    await eventually(async () => healthy.received.length >= EVENTS, 30_000);
+    // (generous: on a loaded machine the creates themselves may take their time; each delay below
+    // is measured per delivery, so waiting longer here cannot hide one)
+    await eventually(async () => healthy.received.length >= EVENTS, 120_000);
 
     // each healthy delivery's first attempt, measured from the moment its event was stored (the
     // delivery row is written in the event's transaction); the ticket's own write path before that
@@ -121,7 +123,7 @@ describe('each endpoint has its own budget', () => {
     // a deferral is not an attempt: nothing recorded an attempt for a delivery that never went out
     const recorded = await WebhookDeliveryAttempt.query(h.db).count('* as n').first();
     expect(Number((recorded as unknown as { n: string }).n)).toBeLessThanOrEqual(hung.arrivals.length + healthy.received.length);
-  }, 90_000);
+  }, 240_000);
 
   it('Retry-After holds back every delivery to that endpoint, not only the one it answered', async () => {
     const r = await receiver();
@@ -154,5 +156,5 @@ describe('each endpoint has its own budget', () => {
     const delivered = await WebhookDelivery.query(h.db).findOne({ webhookId: hook.id, eventId: secondEvent!.id });
     expect(delivered).toMatchObject({ status: 'succeeded', attemptCount: 1 });
     expect(await WebhookDeliveryAttempt.query(h.db).where({ deliveryId: delivered!.id })).toHaveLength(1);
-  }, 60_000);
+  }, 120_000);
 });
