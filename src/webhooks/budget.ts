@@ -24,7 +24,7 @@ export interface EndpointBudget {
   slowAfterMs: number;
 }
 
-export const DEFAULT_ENDPOINT_BUDGET: EndpointBudget = { perEndpoint: 4, slowLane: 50, slowAfterMs: 5_000 };
+export const DEFAULT_ENDPOINT_BUDGET: EndpointBudget = { perEndpoint: 4, slowLane: 50, slowAfterMs: 15_000 };
 
 export type Admission =
   | { admitted: true }
