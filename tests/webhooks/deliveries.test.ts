@@ -468,11 +468,12 @@ describe('SSRF at delivery time', () => {
     try {
       const r = await receiver();
       // written directly: the API refuses such URLs at creation (tested in webhook-subscriptions)
-      const [byIp, byName] = await Webhook.query(h.db)
-        .insert([`http://127.0.0.1:${r.port}/hooks`, `http://localhost:${r.port}/hooks`].map((url) => ({ url, eventTypes: ['webhook.test'], secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` })) as Partial<Webhook>[])
+      // also IPv6 forms that embed 127.0.0.1 (IPv4-compatible, IPv4-translated, 6to4)
+      const hooks = await Webhook.query(h.db)
+        .insert([`http://127.0.0.1:${r.port}/hooks`, `http://localhost:${r.port}/hooks`, `http://[::127.0.0.1]:${r.port}/hooks`, `http://[::ffff:0:127.0.0.1]:${r.port}/hooks`, `http://[2002:7f00:1::]:${r.port}/hooks`].map((url) => ({ url, eventTypes: ['webhook.test'], secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` })) as Partial<Webhook>[])
         .returning('*');
       const token = (await signedIn(strict, 'admin')).token;
-      for (const hook of [byIp!, byName!]) {
+      for (const hook of hooks) {
         const res = await call(strict, 'POST', `/api/v1/webhooks/${hook.id}/test`, { token });
         expect(res.status).toBe(202);
         const delivery = await eventually(async () => {
