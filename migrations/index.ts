@@ -7,6 +7,7 @@ import * as initialSchema from './20261122000000_initial_schema.js';
 import * as deliveryDispatch from './20261123000000_delivery_dispatch.js';
 import * as ticketsUrgencyIndex from './20261123000100_tickets_urgency_index.js';
 import * as webhookSecretRotation from './20261123000200_webhook_secret_rotation.js';
+import * as webhookEndpointBudget from './20261129000300_webhook_endpoint_budget.js';
 import * as eventsCommitOrder from './20261129160000_events_commit_order.js';
 
 export interface Migration {
@@ -19,6 +20,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261123000000_delivery_dispatch', deliveryDispatch],
   ['20261123000100_tickets_urgency_index', ticketsUrgencyIndex],
   ['20261123000200_webhook_secret_rotation', webhookSecretRotation],
+  ['20261129000300_webhook_endpoint_budget', webhookEndpointBudget],
   ['20261129160000_events_commit_order', eventsCommitOrder],
 ];
 

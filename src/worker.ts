@@ -98,6 +98,7 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
   } satisfies Partial<WorkerOptions>;
   const tickets = await Worker.create({ ...common, taskQueue: opts.taskQueue });
   // An attempt mostly waits on the network (up to 15 s): many may run at once without using CPU.
+  // Each endpoint holds at most its own budget of these slots (src/webhooks/budget.ts).
   const webhooks = await Worker.create({ ...common, taskQueue: deliveryQueue, maxConcurrentActivityTaskExecutions: 200 });
 
   const everyMs = opts.reconcileEveryMs ?? 60_000;

@@ -63,7 +63,7 @@ export async function webhookTester(ctx: Ctx, webhookId: string): Promise<Delive
       ticket: null,
       changes: {},
       actor: { type: ctx.principal.actorType, user_id: ctx.principal.user.id, api_key_id: ctx.principal.apiKeyId },
-      webhook: { id: webhook.id, url: webhook.url },
+      webhook: { id: webhook.id }, // never the URL: it may carry a token, and stored events feed the stream
       message: 'A test event from ServiceMeow: if you can read this, your endpoint works.',
     });
     await insertEvent(trx, { id: event.id, type: event.type, ticketId: null, payload: event });

@@ -63,6 +63,8 @@ export class SseStream implements HubSubscriber {
     if (this.filter.ticketId && event.ticketId !== this.filter.ticketId) return false;
     if (this.filter.types?.length && !this.filter.types.includes(event.type)) return false;
     const principal = this.credential.principal;
+    // events about webhook endpoints only to those who may manage them (a key needs the admin scope)
+    if (event.type.startsWith('webhook.')) return can(principal, 'webhooks.manage');
     const ticket = (event.payload.data as { ticket?: TicketRef }).ticket;
     if (!ticket) return can(principal, 'tickets.readAll');
     return canViewTicket(

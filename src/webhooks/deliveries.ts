@@ -8,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { envelope, type EventEnvelope } from '../events/envelope.js';
 import { insertEvent } from '../events/store.js';
+import { admitAttempt, DEFAULT_ENDPOINT_BUDGET, dropExpiredLeases, holdEndpoint, releaseLease, type EndpointBudget } from './budget.js';
 import { classify, delayBefore, parseRetryAfter } from './retries.js';
-import { sendAttempt, type AttemptResult } from './send.js';
+import { ATTEMPT_TIMEOUT_MS, sendAttempt, type AttemptResult } from './send.js';
 import { signedHeaders } from './signing.js';
 
 export interface DeliverySettings {
@@ -18,7 +19,10 @@ export interface DeliverySettings {
   disableAfterMs: number;
   /** per-attempt budget; 15 s unless a test shortens it */
   attemptTimeoutMs?: number;
+  /** each endpoint's share of the delivery slots (DEFAULT_ENDPOINT_BUDGET unless a test changes it) */
+  endpointBudget?: EndpointBudget;
 }
+
 
 export class AttemptInterruptedError extends Error {
   override name = 'AttemptInterruptedError';
@@ -73,7 +77,8 @@ export async function queueDeliveryTo(trx: Knex | Knex.Transaction, webhookId: s
 
 /** Every row of the dispatches that have a row matching `where` (a workflow runs all of its rows). */
 async function dispatchesWhere(db: Knex, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<Dispatch[]> {
-  const keys = where(db('webhook_deliveries as d').where({ 'd.status': 'pending', 'd.attemptCount': 0 })).distinct('d.dispatchKey');
+  // a delivery its workflow has deferred (next_attempt_at set) is running, not stranded
+  const keys = where(db('webhook_deliveries as d').where({ 'd.status': 'pending', 'd.attemptCount': 0 }).whereNull('d.nextAttemptAt')).distinct('d.dispatchKey');
   const rows: { id: string; dispatchKey: string }[] = await db('webhook_deliveries').whereIn('dispatchKey', keys).orderBy('id').select('id', 'dispatchKey');
   return groupByKey(rows);
 }
@@ -97,6 +102,7 @@ export const DELIVERY_LOG_RETENTION_MS = 30 * 24 * 3600e3;
 
 /** Delete settled deliveries (with their attempts) finished longer ago than the retention, a batch at a time. */
 export async function pruneDeliveries(db: Knex, retentionMs = DELIVERY_LOG_RETENTION_MS, batch = 1000): Promise<number> {
+  await dropExpiredLeases(db);
   const old = db('webhook_deliveries').whereNot({ status: 'pending' }).where('completedAt', '<', new Date(Date.now() - retentionMs)).limit(batch).select('id');
   return db('webhook_deliveries').whereIn('id', old).delete();
 }
@@ -104,14 +110,20 @@ export async function pruneDeliveries(db: Knex, retentionMs = DELIVERY_LOG_RETEN
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
 export interface AttemptReport {
-  /** `missing`: the delivery (or its endpoint) was deleted; nothing more to do */
-  status: DeliveryStatus | 'missing';
+  /**
+   * `missing`: the delivery (or its endpoint) was deleted; nothing more to do. `deferred`: no
+   * attempt was made — the endpoint's budget is full or it asked to be left alone (Retry-After);
+   * look again in `retryInMs`
+   */
+  status: DeliveryStatus | 'missing' | 'deferred';
   /** the attempt made now; absent when none was made (already settled, cancelled, missing) */
   attempt?: number;
   httpStatus?: number | null;
   error?: string | null;
-  /** when status is pending: wait this long before the next attempt */
+  /** when status is pending or deferred: wait this long before the next attempt */
   retryInMs?: number;
+  /** when deferred: why */
+  deferredBy?: 'retry_after' | 'busy';
   /** deliveries of a `webhook.disabled` event this attempt caused: the caller starts them */
   queued: Dispatch[];
 }
@@ -144,9 +156,17 @@ function errorOf(result: AttemptResult): string | null {
  * state and schedule, and the endpoint's health (410 or nothing but failures for `disableAfterMs`
  * disables it, with a reason and a `webhook.disabled` event). Signs with the endpoint's current
  * secret (and, for a while after a rotation, the previous one too); `webhook-id` is the event id on
- * every attempt and redelivery.
+ * every attempt and redelivery. Goes out only within the endpoint's budget (see budget.ts); `tries`
+ * is how often this delivery's activity has run (Temporal's attempt number), which paces a
+ * deferred delivery's next look.
  */
-export async function attemptDelivery(db: Knex, settings: DeliverySettings, deliveryId: string, signal?: AbortSignal): Promise<AttemptReport> {
+export async function attemptDelivery(
+  db: Knex,
+  settings: DeliverySettings,
+  deliveryId: string,
+  opts: { signal?: AbortSignal; tries?: number } = {},
+): Promise<AttemptReport> {
+  const { signal } = opts;
   const row: DeliveryRow | undefined = await db('webhook_deliveries as d')
     .join('webhooks as w', 'w.id', 'd.webhook_id')
     .join('events as e', 'e.id', 'd.event_id')
@@ -159,6 +179,26 @@ export async function attemptDelivery(db: Knex, settings: DeliverySettings, deli
     return { status: 'cancelled', queued: [] };
   }
 
+  const attemptBudgetMs = settings.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
+  const deferrals = Math.max(0, (opts.tries ?? 1) - 1 - row.attemptCount);
+  const admission = await admitAttempt(db, settings.endpointBudget ?? DEFAULT_ENDPOINT_BUDGET, row.webhookId, deliveryId, attemptBudgetMs, deferrals);
+  if (!admission.admitted) {
+    if (admission.reason === 'missing') return { status: 'missing', queued: [] };
+    // when it looks again: for operators, and so the reconciler sees its workflow is running
+    await db('webhook_deliveries').where({ id: deliveryId, status: 'pending' }).update({ nextAttemptAt: new Date(Date.now() + admission.waitMs) });
+    return { status: 'deferred', retryInMs: admission.waitMs, deferredBy: admission.reason, queued: [] };
+  }
+  try {
+    return await attemptAdmitted(db, settings, row, deliveryId, signal);
+  } catch (err) {
+    // nothing was recorded (interrupted, or the database failed): give the slot back if we can
+    await releaseLease(db, deliveryId).catch(() => undefined);
+    throw err;
+  }
+}
+
+/** The attempt itself, once admitted; records it and returns the lease in one transaction. */
+async function attemptAdmitted(db: Knex, settings: DeliverySettings, row: DeliveryRow, deliveryId: string, signal: AbortSignal | undefined): Promise<AttemptReport> {
   const body = bodyOf(row.payload);
   const requestedAt = new Date();
   const stillHonoured = row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > requestedAt ? [row.previousSecret] : [];
@@ -173,9 +213,11 @@ export async function attemptDelivery(db: Knex, settings: DeliverySettings, deli
   let error = errorOf(result);
   let status: DeliveryStatus = outcome === 'succeeded' ? 'succeeded' : 'failed';
   let retryInMs: number | null = null;
+  let holdMs: number | null = null;
   if (outcome === 'retry') {
     const asked = parseRetryAfter(result.retryAfter, Date.now());
-    retryInMs = delayBefore(settings.retryScheduleMs, attempt + 1, asked === null ? null : Math.min(asked, RETRY_AFTER_CAP_MS), Math.random());
+    holdMs = asked === null ? null : Math.min(asked, RETRY_AFTER_CAP_MS);
+    retryInMs = delayBefore(settings.retryScheduleMs, attempt + 1, holdMs, Math.random());
     if (retryInMs === null) error = `${error}; no retries left`;
     else status = 'pending';
   }
@@ -193,6 +235,9 @@ export async function attemptDelivery(db: Knex, settings: DeliverySettings, deli
       })
       .onConflict(['delivery_id', 'attempt_number'])
       .ignore();
+    await releaseLease(trx, deliveryId);
+    // Retry-After slows the endpoint, not only this delivery: every other one waits for it too
+    if (holdMs) await holdEndpoint(trx, row.webhookId, holdMs);
 
     const health = await recordHealth(trx, settings, row, deliveryId, outcome === 'succeeded', outcome === 'gone', requestedAt);
     if (health.disabled && status === 'pending') {
@@ -269,13 +314,14 @@ async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: 
   const [hook] = await trx('webhooks')
     .where({ id: webhookId, is_active: true })
     .update({ is_active: false, disabled_reason: reason, disabled_at: at, updated_at: at })
-    .returning(['id', 'url']);
+    .returning(['id']);
   if (!hook) return { disabled: true, queued: [] }; // already disabled by a concurrent attempt
   await cancelPendingDeliveries(trx, webhookId, reason, current);
-  const { id, url } = hook as { id: string; url: string };
+  // the endpoint's id and the reason only: its URL may carry a token in its query string, and this
+  // event goes to every `*` subscriber (who can look the endpoint up if allowed to)
   const event = envelope(
     'webhook.disabled',
-    { ticket: null, changes: { is_active: { old: true, new: false } }, actor: { type: 'system', user_id: null, api_key_id: null }, webhook: { id, url, disabled_reason: reason } },
+    { ticket: null, changes: { is_active: { old: true, new: false } }, actor: { type: 'system', user_id: null, api_key_id: null }, webhook: { id: webhookId, disabled_reason: reason } },
     at,
   );
   await insertEvent(trx, { id: event.id, type: event.type, ticketId: null, payload: event, createdAt: at });

@@ -16,9 +16,10 @@ import { Event, User, Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '.
 import type { TicketCreateInput } from '../../workflows/definitions.js';
 import { queueDeliveries, queueDeliveryTo } from '../../src/webhooks/deliveries.js';
 import { eventually } from '../helpers/eventually.js';
-import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
+import { createApiKey, ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
+import { SseClient } from '../helpers/sse.js';
 
 let h: Harness;
 let admin: string;
@@ -188,6 +189,9 @@ describe('endpoint health', () => {
       const [d] = await deliveriesOf(hook.id);
       return d && d.attemptCount === 1 && d;
     });
+    // Retry-After also holds every other delivery to the endpoint (endpoint-budget.test.ts); lift
+    // that hold so the newer event goes out now, while the older delivery still waits for its retry
+    await h.db('webhooks').where({ id: hook.id }).update({ retry_after_until: null });
     gone.respond((_r, res) => res.writeHead(410).end('gone'));
     await newTicket('newer');
     await eventually(async () => (await Webhook.query(h.db).findById(hook.id))!.isActive === false);
@@ -207,6 +211,53 @@ describe('endpoint health', () => {
     expect(gone.received).toHaveLength(2);
     const enabled = await call(h, 'PATCH', `/api/v1/webhooks/${hook.id}`, { token: admin, body: { is_active: true } });
     expect(enabled.body).toMatchObject({ is_active: true, disabled_reason: null, failing_since: null });
+  });
+
+  it('tells subscribers and the stream only the id and reason of a disabled endpoint, never its URL; webhook.* events only to those who manage webhooks', async () => {
+    const [gone, watcher] = await Promise.all([receiver(), receiver()]);
+    gone.respond((_r, res) => res.writeHead(410).end('gone'));
+    const tokenUrl = `${gone.url}?token=sekret-in-the-query`;
+    const hook = await subscribe(tokenUrl, ['ticket.created']);
+    const watching = await subscribe(watcher.url); // `*`: every event, webhook.disabled included
+    const owner = await signedIn(h, 'admin');
+    const narrowed = await createApiKey(h.db, owner.user, ['tickets:read']); // an admin's key, narrowed
+    const streams = [
+      await SseClient.open(`${h.baseUrl}/api/v1/events/stream`, { authorization: `Bearer ${owner.token}` }),
+      await SseClient.open(`${h.baseUrl}/api/v1/events/stream`, { 'x-api-key': narrowed.plain }),
+    ];
+    try {
+      const [manager, reader] = streams as [SseClient, SseClient];
+      expect([manager.status, reader.status]).toEqual([200, 200]);
+      await newTicket('answered with 410');
+      await eventually(async () => watcher.received.some((r) => (JSON.parse(r.body) as { type: string }).type === 'webhook.disabled'));
+      const told = watcher.received.find((r) => (JSON.parse(r.body) as { type: string }).type === 'webhook.disabled')!;
+      expect(new StandardWebhook(watching.secret).verify(told.body, told.headers)).toMatchObject({ data: { webhook: { id: hook.id, disabled_reason: 'The endpoint answered 410 Gone.' } } });
+      expect((JSON.parse(told.body) as { data: { webhook: object } }).data.webhook).toEqual({ id: hook.id, disabled_reason: 'The endpoint answered 410 Gone.' });
+      expect(told.body).not.toContain('sekret');
+      expect(told.body).not.toContain(gone.url);
+      const [stored] = await Event.query(h.db).where({ type: 'webhook.disabled' }).whereRaw("payload->'data'->'webhook'->>'id' = ?", [hook.id]);
+      expect(JSON.stringify(stored!.payload)).not.toContain('sekret');
+
+      // a test event names the endpoint by id too
+      const tested = await call(h, 'POST', `/api/v1/webhooks/${watching.id}/test`, { token: admin });
+      expect(tested.status).toBe(202);
+      await eventually(async () => watcher.received.some((r) => (JSON.parse(r.body) as { type: string }).type === 'webhook.test'));
+      const test = watcher.received.find((r) => (JSON.parse(r.body) as { type: string }).type === 'webhook.test')!;
+      expect((JSON.parse(test.body) as { data: { webhook: object } }).data.webhook).toEqual({ id: watching.id });
+
+      // the stream: a principal who manages webhooks sees both, without the URL ...
+      await manager.waitFor((frames) => frames.some((f) => f.event === 'webhook.disabled') && frames.some((f) => f.event === 'webhook.test'));
+      expect(JSON.stringify(manager.events)).not.toContain('sekret');
+      // ... a key narrowed to tickets:read sees tickets but no webhook.* event: a later ticket event,
+      // committed after both, is the barrier that shows it had its chance to get them
+      const barrier = await newTicket('barrier');
+      await reader.waitFor((frames) => frames.some((f) => f.data?.data?.ticket?.id === barrier.id));
+      await manager.waitFor((frames) => frames.some((f) => f.data?.data?.ticket?.id === barrier.id));
+      expect(reader.events.some((f) => f.event === 'ticket.created')).toBe(true);
+      expect(reader.events.filter((f) => f.event?.startsWith('webhook.'))).toEqual([]);
+    } finally {
+      streams.forEach((s) => s.close());
+    }
   });
 
   it('disables an endpoint after nothing but failures for WEBHOOK_DISABLE_AFTER (5 days), with a reason', async () => {
@@ -236,11 +287,12 @@ describe('endpoint health', () => {
     const started = Date.now();
     const tickets = await Promise.all(Array.from({ length: 8 }, (_, i) => newTicket(`burst ${i}`)));
     await eventually(async () => healthy.received.length >= tickets.length, 30_000);
-    // every healthy delivery arrived while the hanging endpoint still held its attempts open, and
-    // the failing endpoint kept being retried alongside
+    // every healthy delivery arrived while the hanging endpoint still held its attempts open (no
+    // more than its budget of 4 at once), and the failing endpoint kept being tried alongside
     expect(Date.now() - started).toBeLessThan(15_000);
-    expect(hanging.received.length).toBeGreaterThanOrEqual(tickets.length);
-    expect(failing.received.length).toBeGreaterThanOrEqual(tickets.length);
+    expect(hanging.received.length).toBeGreaterThanOrEqual(1);
+    expect(hanging.received.length).toBeLessThanOrEqual(4);
+    expect(failing.received.length).toBeGreaterThanOrEqual(1);
     const got = new Set(healthy.received.map((x) => (JSON.parse(x.body) as { data: { ticket: { id: string } } }).data.ticket.id));
     expect(got).toEqual(new Set(tickets.map((t) => t.id)));
   }, 60_000);
@@ -416,11 +468,12 @@ describe('SSRF at delivery time', () => {
     try {
       const r = await receiver();
       // written directly: the API refuses such URLs at creation (tested in webhook-subscriptions)
-      const [byIp, byName] = await Webhook.query(h.db)
-        .insert([`http://127.0.0.1:${r.port}/hooks`, `http://localhost:${r.port}/hooks`].map((url) => ({ url, eventTypes: ['webhook.test'], secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` })) as Partial<Webhook>[])
+      // also IPv6 forms that embed 127.0.0.1 (IPv4-compatible, IPv4-translated, 6to4)
+      const hooks = await Webhook.query(h.db)
+        .insert([`http://127.0.0.1:${r.port}/hooks`, `http://localhost:${r.port}/hooks`, `http://[::127.0.0.1]:${r.port}/hooks`, `http://[::ffff:0:127.0.0.1]:${r.port}/hooks`, `http://[2002:7f00:1::]:${r.port}/hooks`].map((url) => ({ url, eventTypes: ['webhook.test'], secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` })) as Partial<Webhook>[])
         .returning('*');
       const token = (await signedIn(strict, 'admin')).token;
-      for (const hook of [byIp!, byName!]) {
+      for (const hook of hooks) {
         const res = await call(strict, 'POST', `/api/v1/webhooks/${hook.id}/test`, { token });
         expect(res.status).toBe(202);
         const delivery = await eventually(async () => {
