@@ -3,9 +3,15 @@
  * weekly hours with several ranges per day, holidays). Pure and deterministic, so the ticket
  * workflow and the API compute the same figures. `null` stands for the 24×7 calendar.
  *
- * Hours are wall-clock times in the calendar's zone; each day's ranges are turned into real
- * instants with Luxon, so a range that spans a DST change counts the real time that passed (a
- * 01:00–03:00 range is one hour long on the spring-forward night and three on the fall-back one).
+ * Hours are wall-clock times in the calendar's zone, and a range counts the real time that passes
+ * between its ends: a wall time is the first instant the zone's clock reads it or later, so a
+ * 01:00–02:30 range is one hour long on the spring-forward night (02:30 never shows: the range
+ * ends when the clock jumps to 03:00) and 02:00–04:00 is three hours on the fall-back one.
+ *
+ * Cost does not grow with the number of days: the engine checks the zone's UTC offset once per
+ * window of a few days (a window with one offset is plain arithmetic: business ms per weekday
+ * times days, minus the holidays in it, found by binary search), and computes instants day by day
+ * only for the first and last day and the days around an offset change.
  */
 import { DateTime, IANAZone } from 'luxon';
 
@@ -23,10 +29,17 @@ export interface BusinessCalendarRules {
   weeklyHours: Partial<Record<Weekday, HoursRange[]>>;
   /** `YYYY-MM-DD` in the calendar's own zone */
   holidays: string[];
+  /**
+   * How a range end inside a DST change resolves. 'real-time' (every copy taken since 2026-11-29):
+   * the first instant the clock reads it or later. Absent (copies taken before, kept in running
+   * tickets' clocks so their deadlines never move on replay): as Luxon resolves it (a skipped time
+   * one hour late, a repeated time at its second occurrence).
+   */
+  transitions?: 'real-time';
 }
 
-/** How far ahead a deadline is searched for before giving up (a calendar with no hours never ends). */
-const MAX_DAYS = 3_660;
+/** How far ahead (in local days from the start) a deadline is searched for before giving up. */
+export const MAX_DAYS = 3_660;
 
 const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 
@@ -69,62 +82,240 @@ function minutesOf(hhmm: string): number {
   return h! * 60 + m!;
 }
 
-/** The business intervals (epoch ms, half-open) of the local day that starts at `day`. */
-function dayIntervals(rules: BusinessCalendarRules, holidays: ReadonlySet<string>, day: DateTime): [number, number][] {
-  if (holidays.has(day.toISODate()!)) return [];
-  const ranges = rules.weeklyHours[WEEKDAYS[day.weekday - 1]!] ?? [];
-  const at = (hhmm: string) => {
-    const minutes = minutesOf(hhmm);
-    if (minutes === 24 * 60) return day.plus({ days: 1 }).startOf('day').toMillis();
-    // a wall time skipped by a DST change resolves to the instant just after the gap
-    return DateTime.fromObject({ year: day.year, month: day.month, day: day.day, hour: Math.floor(minutes / 60), minute: minutes % 60 }, { zone: rules.timezone }).toMillis();
-  };
-  return ranges.map((r) => [at(r.start), at(r.end)] as [number, number]).filter(([s, e]) => e > s);
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** Days between two offset probes. Assumes a zone changes its offset at most once in WINDOW + 1 days (tzdata's closest pair: 7 days, Asia/Gaza). */
+const WINDOW = 5;
+
+/** The calendar in the form the engine reads: per weekday (0 = Monday) sorted ranges in minutes, holidays as sorted local day numbers. */
+interface Compiled {
+  rules: BusinessCalendarRules;
+  /** UTC offset in minutes at an instant (null: the zone is unknown here, so nothing counts) */
+  offset: ((epochMs: number) => number) | null;
+  ranges: [number, number][][];
+  dayMs: number[];
+  weekMs: number;
+  holidays: number[];
+  /** holidayMs[i]: business ms the first i holidays would have had */
+  holidayMs: number[];
+  holidaySet: Set<number>;
 }
 
-/** Calls `visit` with each business interval from the local day containing `from` on, until it returns true. */
-function walk(rules: BusinessCalendarRules, from: number, visit: (start: number, end: number) => boolean): boolean {
-  const holidays = new Set(rules.holidays);
-  let day = DateTime.fromMillis(from, { zone: rules.timezone }).startOf('day');
-  for (let i = 0; i < MAX_DAYS; i++) {
-    for (const [start, end] of dayIntervals(rules, holidays, day)) {
-      if (end > from && visit(start, end)) return true;
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+
+/** A formatter per zone (kept: creating one costs far more than using it; the result is a pure function of the zone). */
+function formatterOf(zone: string): Intl.DateTimeFormat | null {
+  let f = formatters.get(zone);
+  if (f === undefined) {
+    try {
+      f = IANAZone.isValidZone(zone)
+        ? new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' })
+        : null;
+    } catch {
+      f = null;
     }
-    day = day.plus({ days: 1 }).startOf('day');
+    if (formatters.size < 1000) formatters.set(zone, f);
   }
-  return false;
+  return f;
 }
+
+/** Local day number (days since 1970-01-01 in the calendar's wall clock) → weekday index, 0 = Monday. */
+const weekdayOf = (day: number) => (((day + 3) % 7) + 7) % 7;
+const dayNumberOf = (isoDate: string) => Date.parse(`${isoDate}T00:00:00Z`) / DAY;
+
+function compile(rules: BusinessCalendarRules): Compiled {
+  const f = formatterOf(rules.timezone);
+  const offset = f
+    ? (epochMs: number) => {
+        const [mo, d, y, h, mi] = f.format(epochMs).match(/\d+/g)!.map(Number);
+        return (Date.UTC(y!, mo! - 1, d!, h!, mi!) - (epochMs - (((epochMs % MINUTE) + MINUTE) % MINUTE))) / MINUTE;
+      }
+    : null;
+  const ranges = WEEKDAYS.map((day) =>
+    (rules.weeklyHours[day] ?? [])
+      .map((r) => [minutesOf(r.start), minutesOf(r.end)] as [number, number])
+      .filter(([s, e]) => e > s)
+      .sort((a, b) => a[0] - b[0]),
+  );
+  const dayMs = ranges.map((rs) => rs.reduce((sum, [s, e]) => sum + (e - s) * MINUTE, 0));
+  const holidays = [...new Set(rules.holidays.map(dayNumberOf).filter((n) => Number.isInteger(n)))].sort((a, b) => a - b);
+  const holidayMs = [0];
+  for (const h of holidays) holidayMs.push(holidayMs[holidayMs.length - 1]! + dayMs[weekdayOf(h)]!);
+  return { rules, offset, ranges, dayMs, weekMs: dayMs.reduce((a, b) => a + b, 0), holidays, holidayMs, holidaySet: new Set(holidays) };
+}
+
+/** Index of the first holiday ≥ day. */
+function holidayIndex(c: Compiled, day: number): number {
+  let lo = 0;
+  let hi = c.holidays.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (c.holidays[mid]! < day) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Business ms of the local days [from, to) by the weekly hours, without DST: whole weeks, then days, minus holidays. */
+function plainMs(c: Compiled, from: number, to: number): number {
+  if (to <= from) return 0;
+  const days = to - from;
+  let ms = Math.floor(days / 7) * c.weekMs;
+  for (let d = from + days - (days % 7); d < to; d++) ms += c.dayMs[weekdayOf(d)]!;
+  return ms - (c.holidayMs[holidayIndex(c, to)]! - c.holidayMs[holidayIndex(c, from)]!);
+}
+
+/**
+ * The instant a wall time resolves to. `local` is the wall time as if it were UTC; `before` and
+ * `after` are the zone's offsets a while before and after it (equal unless it changes near here).
+ */
+function wallInstant(c: Compiled, local: number, before: number, after: number): number {
+  const offset = c.offset!;
+  if (before === after && offset(local - before * MINUTE) === before) return local - before * MINUTE;
+  let first = Infinity;
+  for (const o of [before, after]) {
+    const t = local - o * MINUTE;
+    if (offset(t) === o && t < first) first = t;
+  }
+  if (first !== Infinity) return first;
+  // skipped by the change: the instant the clock jumps past it (a whole second, as in tzdata)
+  let lo = Math.floor((local - Math.max(before, after) * MINUTE) / 1000);
+  let hi = Math.ceil((local - Math.min(before, after) * MINUTE) / 1000);
+  const late = offset(hi * 1000);
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (offset(mid * 1000) === late) hi = mid;
+    else lo = mid;
+  }
+  return hi * 1000;
+}
+
+/** The business intervals (epoch ms, half-open, in order) of local day `day`, each instant resolved on its own. */
+function exactDay(c: Compiled, day: number): [number, number][] {
+  if (!c.offset || c.holidaySet.has(day)) return [];
+  const ranges = c.ranges[weekdayOf(day)]!;
+  if (ranges.length === 0) return [];
+  const midnight = day * DAY;
+  let at: (minutes: number) => number;
+  if (c.rules.transitions === 'real-time') {
+    const before = c.offset(midnight - DAY);
+    const after = c.offset(midnight + 2 * DAY);
+    at = (minutes) => wallInstant(c, midnight + minutes * MINUTE, before, after);
+  } else {
+    const date = new Date(midnight);
+    const start = DateTime.fromObject({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() }, { zone: c.rules.timezone });
+    at = (minutes) =>
+      minutes === 24 * 60
+        ? start.plus({ days: 1 }).startOf('day').toMillis()
+        : DateTime.fromObject({ year: start.year, month: start.month, day: start.day, hour: Math.floor(minutes / 60), minute: minutes % 60 }, { zone: c.rules.timezone }).toMillis();
+  }
+  return ranges.map(([s, e]) => [at(s), at(e)] as [number, number]).filter(([s, e]) => e > s);
+}
+
+/** The business intervals of local day `day` when the offset is `o` all day long. */
+function plainDay(c: Compiled, day: number, o: number): [number, number][] {
+  if (c.holidaySet.has(day)) return [];
+  const base = day * DAY - o * MINUTE;
+  return c.ranges[weekdayOf(day)]!.map(([s, e]) => [base + s * MINUTE, base + e * MINUTE] as [number, number]);
+}
+
+/** The business intervals of a local day, in date form (the reference walk in the unit tests uses it). */
+export function dayIntervals(rules: BusinessCalendarRules, isoDate: string): [number, number][] {
+  return exactDay(compile(rules), dayNumberOf(isoDate));
+}
+
+/** A stretch of local days [from, to) with one UTC offset all along, or a single day resolved instant by instant. */
+type Span = { kind: 'plain'; from: number; to: number; offset: number } | { kind: 'exact'; day: number };
+
+/**
+ * The days [from, to) as spans, in order. Probes the offset at about 03:00 local of every
+ * WINDOW-th day: equal offsets at both ends of a window (whose probes lie outside its days) mean
+ * one offset throughout; otherwise the change is found between adjacent probes and the two days
+ * it can touch are resolved exactly.
+ */
+function* spans(c: Compiled, from: number, to: number, hint: number): Generator<Span> {
+  const offset = c.offset!;
+  const probeAt = (day: number) => day * DAY + 3 * HOUR - hint * MINUTE;
+  let n = from;
+  let o = offset(probeAt(n - 1));
+  while (n < to) {
+    const m = Math.min(n + WINDOW, to);
+    if (offset(probeAt(m)) === o) {
+      yield { kind: 'plain', from: n, to: m, offset: o };
+      n = m;
+      continue;
+    }
+    let j = n; // the first probe after the change
+    while (offset(probeAt(j)) === o) j++;
+    if (j - 1 > n) yield { kind: 'plain', from: n, to: j - 1, offset: o };
+    for (let d = Math.max(n, j - 1); d <= j && d < to; d++) yield { kind: 'exact', day: d };
+    n = j + 1;
+    o = offset(probeAt(j));
+  }
+}
+
+/** The local day number containing an instant. */
+const localDay = (c: Compiled, epochMs: number) => Math.floor((epochMs + c.offset!(epochMs) * MINUTE) / DAY);
 
 /** Business milliseconds in [from, to). */
 export function businessMsBetween(rules: BusinessCalendarRules | null, from: number, to: number): number {
   if (to <= from) return 0;
   if (!rules) return to - from;
-  let total = 0;
-  walk(rules, from, (start, end) => {
-    if (start >= to) return true;
-    total += Math.min(end, to) - Math.max(start, from);
-    return false;
-  });
-  return total;
+  const c = compile(rules);
+  if (!c.offset) return 0;
+  const first = localDay(c, from);
+  const last = Math.min(localDay(c, to), first + MAX_DAYS - 1);
+  const overlap = (intervals: [number, number][]) => intervals.reduce((sum, [s, e]) => sum + Math.max(0, Math.min(e, to) - Math.max(s, from)), 0);
+  let total = overlap(exactDay(c, first));
+  if (last === first) return total;
+  for (const span of spans(c, first + 1, last, c.offset(from))) {
+    total += span.kind === 'plain' ? plainMs(c, span.from, span.to) : overlap(exactDay(c, span.day));
+  }
+  return total + overlap(exactDay(c, last));
 }
 
 /**
  * The instant at which `ms` business milliseconds have passed since `from`: always inside business
- * hours (or at the end of a range) when `ms` > 0. Null if the calendar never gets there.
+ * hours (or at the end of a range) when `ms` > 0. Null if the calendar does not get there within
+ * MAX_DAYS local days.
  */
 export function addBusinessMs(rules: BusinessCalendarRules | null, from: number, ms: number): number | null {
   if (ms <= 0) return from;
   if (!rules) return from + ms;
+  const c = compile(rules);
+  if (!c.offset) return null;
   let remaining = ms;
-  let result: number | null = null;
-  walk(rules, from, (start, end) => {
-    const s = Math.max(start, from);
-    if (end - s >= remaining) {
-      result = s + remaining;
-      return true;
+  /** the deadline if it falls in these intervals; otherwise counts them off */
+  const consume = (intervals: [number, number][]): number | null => {
+    for (const [start, end] of intervals) {
+      if (end <= from) continue;
+      const s = Math.max(start, from);
+      if (end - s >= remaining) return s + remaining;
+      remaining -= end - s;
     }
-    remaining -= end - s;
-    return false;
-  });
-  return result;
+    return null;
+  };
+  const first = localDay(c, from);
+  const found = consume(exactDay(c, first));
+  if (found !== null) return found;
+  for (const span of spans(c, first + 1, first + MAX_DAYS, c.offset(from))) {
+    if (span.kind === 'exact') {
+      const at = consume(exactDay(c, span.day));
+      if (at !== null) return at;
+      continue;
+    }
+    const whole = plainMs(c, span.from, span.to);
+    if (whole < remaining) {
+      remaining -= whole;
+      continue;
+    }
+    // inside this span (a few days): walk its days' ranges
+    let day = span.from;
+    for (; day < span.to; day++) {
+      const at = consume(plainDay(c, day, span.offset));
+      if (at !== null) return at;
+    }
+  }
+  return null;
 }
