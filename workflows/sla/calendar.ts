@@ -85,27 +85,25 @@ function minutesOf(hhmm: string): number {
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-/** Days between two offset probes. Assumes a zone changes its offset at most once in WINDOW + 1 days (tzdata's closest pair: 7 days, Asia/Gaza). */
-const WINDOW = 5;
+/** Days between two offset probes when a zone's year is charted (no zone changes twice within six days; the closest pair in tzdata is a week, Asia/Gaza). */
+const PROBE_DAYS = 3;
 
-/** The calendar in the form the engine reads: per weekday (0 = Monday) sorted ranges in minutes, holidays as sorted local day numbers. */
-interface Compiled {
-  rules: BusinessCalendarRules;
-  /** UTC offset in minutes at an instant (null: the zone is unknown here, so nothing counts) */
-  offset: ((epochMs: number) => number) | null;
-  ranges: [number, number][][];
-  dayMs: number[];
-  weekMs: number;
-  holidays: number[];
-  /** holidayMs[i]: business ms the first i holidays would have had */
-  holidayMs: number[];
-  holidaySet: Set<number>;
+/** A zone's UTC offsets (minutes) over one UTC year: at its start, then each change as [instant, offset after]. */
+interface YearChart {
+  start: number;
+  changes: [number, number][];
 }
 
+/**
+ * Charts of (zone, year), kept for the life of the process. Each is a pure function of the zone
+ * rules the runtime ships (what Luxon and Intl read anyway), so a replay computes the same
+ * figures whether it finds one here or charts it again: nothing about time or history is kept.
+ */
+const charts = new Map<string, YearChart>();
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
 
-/** A formatter per zone (kept: creating one costs far more than using it; the result is a pure function of the zone). */
-function formatterOf(zone: string): Intl.DateTimeFormat | null {
+/** The UTC offset (minutes) the runtime gives for a zone at an instant; null for a zone it does not know. */
+function intlOffset(zone: string): ((epochMs: number) => number) | null {
   let f = formatters.get(zone);
   if (f === undefined) {
     try {
@@ -117,7 +115,64 @@ function formatterOf(zone: string): Intl.DateTimeFormat | null {
     }
     if (formatters.size < 1000) formatters.set(zone, f);
   }
-  return f;
+  if (!f) return null;
+  return (epochMs) => {
+    const [mo, d, y, h, mi] = f.format(epochMs).match(/\d+/g)!.map(Number);
+    return (Date.UTC(y!, mo! - 1, d!, h!, mi!) - (epochMs - (((epochMs % MINUTE) + MINUTE) % MINUTE))) / MINUTE;
+  };
+}
+
+/** Probe the year every PROBE_DAYS days and pin each change to its second. */
+function chartYear(offset: (epochMs: number) => number, year: number): YearChart {
+  const from = Date.UTC(year, 0, 1);
+  const to = Date.UTC(year + 1, 0, 1);
+  const chart: YearChart = { start: offset(from), changes: [] };
+  let at = from;
+  let o = chart.start;
+  while (at < to) {
+    const next = Math.min(at + PROBE_DAYS * DAY, to);
+    const o2 = offset(next);
+    if (o2 !== o) {
+      let lo = at / 1000;
+      let hi = next / 1000;
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (offset(mid * 1000) === o) lo = mid;
+        else hi = mid;
+      }
+      chart.changes.push([hi * 1000, o2]);
+    }
+    at = next;
+    o = o2;
+  }
+  return chart;
+}
+
+function chartOf(zone: string, offset: (epochMs: number) => number, year: number): YearChart {
+  const key = `${zone}|${year}`;
+  let chart = charts.get(key);
+  if (!chart) {
+    chart = chartYear(offset, year);
+    if (charts.size >= 20_000) charts.clear();
+    charts.set(key, chart);
+  }
+  return chart;
+}
+
+/** The calendar in the form the engine reads: per weekday (0 = Monday) sorted ranges in minutes, holidays as sorted local day numbers. */
+interface Compiled {
+  rules: BusinessCalendarRules;
+  /** UTC offset in minutes at an instant (null: the zone is unknown here, so nothing counts) */
+  offset: ((epochMs: number) => number) | null;
+  /** the first offset change after an instant, as [instant, offset after], if it comes by `limit` */
+  nextChange: (after: number, limit: number) => [number, number] | null;
+  ranges: [number, number][][];
+  dayMs: number[];
+  weekMs: number;
+  holidays: number[];
+  /** holidayMs[i]: business ms the first i holidays would have had */
+  holidayMs: number[];
+  holidaySet: Set<number>;
 }
 
 /** Local day number (days since 1970-01-01 in the calendar's wall clock) → weekday index, 0 = Monday. */
@@ -125,13 +180,25 @@ const weekdayOf = (day: number) => (((day + 3) % 7) + 7) % 7;
 const dayNumberOf = (isoDate: string) => Date.parse(`${isoDate}T00:00:00Z`) / DAY;
 
 function compile(rules: BusinessCalendarRules): Compiled {
-  const f = formatterOf(rules.timezone);
-  const offset = f
+  const intl = intlOffset(rules.timezone);
+  const zone = rules.timezone;
+  const yearOf = (epochMs: number) => new Date(epochMs).getUTCFullYear();
+  const offset = intl
     ? (epochMs: number) => {
-        const [mo, d, y, h, mi] = f.format(epochMs).match(/\d+/g)!.map(Number);
-        return (Date.UTC(y!, mo! - 1, d!, h!, mi!) - (epochMs - (((epochMs % MINUTE) + MINUTE) % MINUTE))) / MINUTE;
+        const chart = chartOf(zone, intl, yearOf(epochMs));
+        let o = chart.start;
+        for (const [at, after] of chart.changes) if (at <= epochMs) o = after;
+        return o;
       }
     : null;
+  const nextChange = (after: number, limit: number): [number, number] | null => {
+    if (!intl) return null;
+    for (let year = yearOf(after); Date.UTC(year, 0, 1) <= limit; year++) {
+      const change = chartOf(zone, intl, year).changes.find(([at]) => at > after);
+      if (change) return change[0] <= limit ? change : null;
+    }
+    return null;
+  };
   const ranges = WEEKDAYS.map((day) =>
     (rules.weeklyHours[day] ?? [])
       .map((r) => [minutesOf(r.start), minutesOf(r.end)] as [number, number])
@@ -142,7 +209,7 @@ function compile(rules: BusinessCalendarRules): Compiled {
   const holidays = [...new Set(rules.holidays.map(dayNumberOf).filter((n) => Number.isInteger(n)))].sort((a, b) => a - b);
   const holidayMs = [0];
   for (const h of holidays) holidayMs.push(holidayMs[holidayMs.length - 1]! + dayMs[weekdayOf(h)]!);
-  return { rules, offset, ranges, dayMs, weekMs: dayMs.reduce((a, b) => a + b, 0), holidays, holidayMs, holidaySet: new Set(holidays) };
+  return { rules, offset, nextChange, ranges, dayMs, weekMs: dayMs.reduce((a, b) => a + b, 0), holidays, holidayMs, holidaySet: new Set(holidays) };
 }
 
 /** Index of the first holiday ≥ day. */
@@ -229,29 +296,25 @@ export function dayIntervals(rules: BusinessCalendarRules, isoDate: string): [nu
 type Span = { kind: 'plain'; from: number; to: number; offset: number } | { kind: 'exact'; day: number };
 
 /**
- * The days [from, to) as spans, in order. Probes the offset at about 03:00 local of every
- * WINDOW-th day: equal offsets at both ends of a window (whose probes lie outside its days) mean
- * one offset throughout; otherwise the change is found between adjacent probes and the two days
- * it can touch are resolved exactly.
+ * The days [from, to) as spans, in order: between two offset changes one plain span (however
+ * many weeks); the day of each change and the days either side of it, exactly.
  */
-function* spans(c: Compiled, from: number, to: number, hint: number): Generator<Span> {
-  const offset = c.offset!;
-  const probeAt = (day: number) => day * DAY + 3 * HOUR - hint * MINUTE;
+function* spans(c: Compiled, from: number, to: number): Generator<Span> {
   let n = from;
-  let o = offset(probeAt(n - 1));
   while (n < to) {
-    const m = Math.min(n + WINDOW, to);
-    if (offset(probeAt(m)) === o) {
-      yield { kind: 'plain', from: n, to: m, offset: o };
-      n = m;
-      continue;
+    const earliest = n * DAY - 15 * HOUR; // before day n's midnight in any zone
+    const o = c.offset!(earliest);
+    const change = c.nextChange(earliest, to * DAY + DAY);
+    if (!change) {
+      yield { kind: 'plain', from: n, to, offset: o };
+      return;
     }
-    let j = n; // the first probe after the change
-    while (offset(probeAt(j)) === o) j++;
-    if (j - 1 > n) yield { kind: 'plain', from: n, to: j - 1, offset: o };
-    for (let d = Math.max(n, j - 1); d <= j && d < to; d++) yield { kind: 'exact', day: d };
-    n = j + 1;
-    o = offset(probeAt(j));
+    const [at, after] = change;
+    const firstTouched = Math.floor((at + Math.min(o, after) * MINUTE) / DAY) - 1;
+    const lastTouched = Math.floor((at + Math.max(o, after) * MINUTE) / DAY) + 1;
+    if (firstTouched > n) yield { kind: 'plain', from: n, to: Math.min(firstTouched, to), offset: o };
+    for (let d = Math.max(n, firstTouched); d <= lastTouched && d < to; d++) yield { kind: 'exact', day: d };
+    n = Math.max(n, lastTouched + 1);
   }
 }
 
@@ -269,7 +332,7 @@ export function businessMsBetween(rules: BusinessCalendarRules | null, from: num
   const overlap = (intervals: [number, number][]) => intervals.reduce((sum, [s, e]) => sum + Math.max(0, Math.min(e, to) - Math.max(s, from)), 0);
   let total = overlap(exactDay(c, first));
   if (last === first) return total;
-  for (const span of spans(c, first + 1, last, c.offset(from))) {
+  for (const span of spans(c, first + 1, last)) {
     total += span.kind === 'plain' ? plainMs(c, span.from, span.to) : overlap(exactDay(c, span.day));
   }
   return total + overlap(exactDay(c, last));
@@ -299,7 +362,7 @@ export function addBusinessMs(rules: BusinessCalendarRules | null, from: number,
   const first = localDay(c, from);
   const found = consume(exactDay(c, first));
   if (found !== null) return found;
-  for (const span of spans(c, first + 1, first + MAX_DAYS, c.offset(from))) {
+  for (const span of spans(c, first + 1, first + MAX_DAYS)) {
     if (span.kind === 'exact') {
       const at = consume(exactDay(c, span.day));
       if (at !== null) return at;
@@ -310,12 +373,41 @@ export function addBusinessMs(rules: BusinessCalendarRules | null, from: number,
       remaining -= whole;
       continue;
     }
-    // inside this span (a few days): walk its days' ranges
+    // inside this span: the most whole weeks that stay short of it (binary search), then days
     let day = span.from;
+    let lo = 0;
+    let hi = Math.floor((span.to - day) / 7);
+    while (hi > lo) {
+      const mid = Math.ceil((lo + hi) / 2);
+      if (plainMs(c, day, day + 7 * mid) < remaining) lo = mid;
+      else hi = mid - 1;
+    }
+    remaining -= plainMs(c, day, day + 7 * lo);
+    day += 7 * lo;
     for (; day < span.to; day++) {
       const at = consume(plainDay(c, day, span.offset));
       if (at !== null) return at;
     }
   }
   return null;
+}
+
+/** The furthest (in days of wall time) a deadline may lie from its start for a policy to be accepted: ten years, inside MAX_DAYS. */
+export const MAX_DEADLINE_DAYS = 3_650;
+/** What a spring-forward change inside business hours can take away, per year (two hours: the largest change in tzdata, Antarctica/Troll). */
+const DST_LOSS_PER_YEAR_MS = 2 * HOUR;
+
+/**
+ * An upper bound on the days of wall time between any start (on or after `today`, YYYY-MM-DD)
+ * and its deadline `targetSeconds` of business time later: the business time of 7 days is the
+ * weekly hours wherever they start, so k weeks and a day hold the target once k weekly totals
+ * cover it plus every holiday on or after `today` and a spring-forward a year. Infinity when the
+ * calendar has no hours.
+ */
+export function deadlineReachDays(rules: BusinessCalendarRules, targetSeconds: number, today: string): number {
+  const c = compile(rules);
+  if (c.weekMs === 0) return Infinity;
+  const lost = c.holidayMs[c.holidays.length]! - c.holidayMs[holidayIndex(c, dayNumberOf(today))]!;
+  const dst = Math.ceil(MAX_DEADLINE_DAYS / 365) * DST_LOSS_PER_YEAR_MS;
+  return 7 * Math.ceil((targetSeconds * 1000 + lost + dst) / c.weekMs) + 1;
 }
