@@ -401,13 +401,15 @@ const DST_LOSS_PER_YEAR_MS = 2 * HOUR;
  * An upper bound on the days of wall time between any start (on or after `today`, YYYY-MM-DD)
  * and its deadline `targetSeconds` of business time later: the business time of 7 days is the
  * weekly hours wherever they start, so k weeks and a day hold the target once k weekly totals
- * cover it plus every holiday on or after `today` and a spring-forward a year. Infinity when the
+ * cover it plus every holiday on or after `today` and a spring-forward a year (at most two hours,
+ * and no more than two days' hours). Infinity when the
  * calendar has no hours.
  */
 export function deadlineReachDays(rules: BusinessCalendarRules, targetSeconds: number, today: string): number {
   const c = compile(rules);
   if (c.weekMs === 0) return Infinity;
   const lost = c.holidayMs[c.holidays.length]! - c.holidayMs[holidayIndex(c, dayNumberOf(today))]!;
-  const dst = Math.ceil(MAX_DEADLINE_DAYS / 365) * DST_LOSS_PER_YEAR_MS;
+  // a change takes at most its own size, and only from the hours of the day or two it falls on
+  const dst = Math.ceil(MAX_DEADLINE_DAYS / 365) * Math.min(DST_LOSS_PER_YEAR_MS, 2 * Math.max(...c.dayMs));
   return 7 * Math.ceil((targetSeconds * 1000 + lost + dst) / c.weekMs) + 1;
 }
