@@ -6,7 +6,7 @@
  */
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { addBusinessMs, businessMsBetween, dayIntervals, MAX_DAYS, WEEKDAYS, type BusinessCalendarRules, type HoursRange } from '../../workflows/sla/calendar.js';
+import { addBusinessMs, businessMsBetween, dayIntervals, deadlineReachDays, MAX_DAYS, MAX_DEADLINE_DAYS, WEEKDAYS, type BusinessCalendarRules, type HoursRange } from '../../workflows/sla/calendar.js';
 
 /** The old algorithm: every local day from the one containing `from`, its intervals in order, until `visit` says stop. */
 function walk(rules: BusinessCalendarRules, from: number, visit: (start: number, end: number) => boolean): void {
@@ -178,5 +178,35 @@ describe('range ends inside a DST change count the real time that passed', () =>
         if (interval) expect(interval[1], `${zone} ${date} 24:00`).toBe(brute(dayStart + 24 * H));
       }
     }
+  });
+});
+
+describe('how far a deadline can be (the bound PUT /sla-policies enforces)', () => {
+  it('bounds the real deadline from any start, and refuses what the engine would give up on', () => {
+    for (let i = 0; i < 150; i++) {
+      const rules = randomCalendar();
+      const today = '2026-01-01';
+      const seconds = 1 + Math.floor(random() * 366 * 24 * 3600);
+      const reach = deadlineReachDays(rules, seconds, today);
+      const from = randomStart();
+      const due = addBusinessMs(rules, from, seconds * 1000);
+      if (reach <= MAX_DEADLINE_DAYS) {
+        expect(due, JSON.stringify({ rules, seconds, from })).not.toBeNull();
+        expect((due! - from) / 86_400_000).toBeLessThanOrEqual(reach);
+      }
+    }
+  }, 120_000);
+
+  it("accepts the issue's office hours with a year-long target, refuses one minute a week", () => {
+    const office: BusinessCalendarRules = { timezone: 'Europe/Berlin', weeklyHours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ start: '09:00', end: '17:00' }]])), holidays: [] };
+    expect(deadlineReachDays(office, 366 * 24 * 3600, '2026-11-29')).toBeLessThan(5 * 365);
+    const minute: BusinessCalendarRules = { ...office, weeklyHours: { mon: [{ start: '09:00', end: '09:01' }] } };
+    expect(deadlineReachDays(minute, 366 * 24 * 3600, '2026-11-29')).toBeGreaterThan(MAX_DEADLINE_DAYS);
+    expect(deadlineReachDays(minute, 3600, '2026-11-29')).toBeLessThan(MAX_DEADLINE_DAYS);
+    expect(deadlineReachDays({ ...office, weeklyHours: {} }, 60, '2026-11-29')).toBe(Infinity);
+    // only holidays from today on count
+    const closedYears: BusinessCalendarRules = { ...office, holidays: Array.from({ length: 1000 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)) };
+    expect(deadlineReachDays(closedYears, 3600, '2026-11-29')).toBe(deadlineReachDays(office, 3600, '2026-11-29'));
+    expect(deadlineReachDays(closedYears, 3600, '2020-01-01')).toBeGreaterThan(deadlineReachDays(office, 3600, '2020-01-01'));
   });
 });
