@@ -111,9 +111,10 @@ const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse
 /**
  * Apply an accepted change at instant `at` (ISO). Returns the next snapshot with its version
  * bumped, or `fields: []` and the snapshot unchanged when nothing actually changes. `terms` are the
- * SLA policy of the new priority when the priority changes.
+ * SLA policy of the new priority when the priority changes; `retargetMetResolve` lets them reach
+ * a met resolve clock too (see retargetSla).
  */
-export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: string, terms?: SlaTerms): AppliedChange {
+export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: string, terms?: SlaTerms, retargetMetResolve = false): AppliedChange {
   const fields: FieldChange[] = [];
   const next: TicketSnapshot = { ...s, tags: [...s.tags] };
   for (const key of Object.keys(FIELD_NAMES) as (keyof TicketChanges)[]) {
@@ -152,7 +153,7 @@ export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: strin
   }
   const slaTimeline: SlaTimelineEntry[] = [];
   if (s.sla) {
-    const step = slaAfterChange(s, next, s.sla, Date.parse(at), terms);
+    const step = slaAfterChange(s, next, s.sla, Date.parse(at), terms, retargetMetResolve);
     next.sla = step.sla;
     slaTimeline.push(...step.timeline);
   }
@@ -160,14 +161,14 @@ export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: strin
 }
 
 /** The clocks follow the change: targets first (elapsed kept), then pause/resume/resolve/reopen, then first assignment. */
-function slaAfterChange(prev: TicketSnapshot, next: TicketSnapshot, sla: TicketSla, at: number, terms: SlaTerms | undefined): SlaStep {
+function slaAfterChange(prev: TicketSnapshot, next: TicketSnapshot, sla: TicketSla, at: number, terms: SlaTerms | undefined, retargetMetResolve: boolean): SlaStep {
   const steps: SlaStep[] = [];
   let current = sla;
   const apply = (step: SlaStep) => {
     steps.push(step);
     current = step.sla;
   };
-  if (terms && next.priority !== prev.priority) apply(retargetSla(current, terms, at));
+  if (terms && next.priority !== prev.priority) apply(retargetSla(current, terms, at, retargetMetResolve));
   if (next.status !== prev.status) {
     if (prev.status === 'paused' && next.status !== 'resolved') apply(resumeSla(current, at));
     if (next.status === 'paused') apply(pauseSla(current, at));

@@ -335,7 +335,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
           // a new priority brings its policy's SLA terms (read now: policy edits apply from here on)
           const priorityChanges = req.changes.priority !== undefined && req.changes.priority !== s.priority;
           const terms = s.sla && priorityChanges ? ((await records().loadSlaTerms(req.changes.priority!)) ?? undefined) : undefined;
-          const applied = applyChange(s, req.changes, at, terms);
+          // a resolved ticket's new priority also sets the terms its reopen runs under (older histories: not)
+          const retargetMetResolve = terms !== undefined && s.sla?.resolve.phase === 'met' && patched('sla-reopen-current-terms');
+          const applied = applyChange(s, req.changes, at, terms, retargetMetResolve);
           if (applied.fields.length === 0) return null;
           const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
           const next = await writeVersion(

@@ -8,10 +8,14 @@ export class BaseModel extends Model {
    */
   static override jsonAttributes: string[] = [];
 
-  /** Models with an updated_at column set this so every Objection update refreshes it. */
+  /**
+   * Models with an updated_at column set this so every Objection update refreshes it — unless the
+   * update names its own instant (a ticket write carries the one its workflow decided).
+   */
   static touchesUpdatedAt = false;
 
   override $beforeUpdate(): void {
-    if ((this.constructor as typeof BaseModel).touchesUpdatedAt) (this as unknown as { updatedAt: Date }).updatedAt = new Date();
+    const self = this as unknown as { updatedAt?: Date };
+    if ((this.constructor as typeof BaseModel).touchesUpdatedAt && self.updatedAt === undefined) self.updatedAt = new Date();
   }
 }

@@ -3,6 +3,7 @@
  * it rewrites policies and counts every ticket.
  */
 import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ticket } from '../../src/models/index.js';
 import { createGroup, createUser, ensureSlaPolicies, signedIn } from '../helpers/factories.js';
@@ -66,6 +67,64 @@ describe('SLA policies', () => {
     expect(after.body.sla).toMatchObject({ assign: { target_seconds: 77 }, resolve: { target_seconds: 7777 } });
     const reread = await call(h, 'GET', `/api/v1/tickets/${before.body.id}`, { token: admin });
     expect(reread.body.sla.assign.target_seconds).toBe(1800);
+  });
+  it('refuses targets a calendar could not reach within ten years (422 naming each field, nothing written), at PUT policy and PUT calendar', async () => {
+    const oneMinute = { ...office, name: 'One minute a week', weekly_hours: { mon: [{ start: '09:00', end: '09:01' }] }, holidays: [] };
+    const calendar = await call(h, 'POST', '/api/v1/business-calendars', { token: admin, body: oneMinute });
+    expect(calendar.status).toBe(201);
+    const policy = async () => (await call(h, 'GET', '/api/v1/sla-policies', { token: admin })).body.find((p: { priority: string }) => p.priority === 'low');
+    const before = await policy();
+    // the issue's case: a year of business time at one minute a week is 8,784 years away
+    const refused = await call(h, 'PUT', '/api/v1/sla-policies/low', { token: admin, body: { assign_target_seconds: 3600, resolve_target_seconds: 366 * 24 * 3600, calendar_id: calendar.body.id } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.details.map((d: { path: string }) => d.path)).toEqual(['resolve_target_seconds']);
+    expect(refused.body.error.details[0].message).toMatch(/One minute a week/);
+    expect(await policy()).toEqual(before);
+    // an hour of business time is 60 weeks away: accepted
+    expect((await call(h, 'PUT', '/api/v1/sla-policies/low', { token: admin, body: { assign_target_seconds: 60, resolve_target_seconds: 3600, calendar_id: calendar.body.id } })).status).toBe(200);
+    // office hours carry the largest target the API takes (about five years away)
+    const widened = await call(h, 'PUT', `/api/v1/business-calendars/${calendar.body.id}`, { token: admin, body: { ...office, name: 'One minute a week' } });
+    expect(widened.status).toBe(200);
+    expect((await call(h, 'PUT', '/api/v1/sla-policies/low', { token: admin, body: { assign_target_seconds: 3600, resolve_target_seconds: 366 * 24 * 3600, calendar_id: calendar.body.id } })).status).toBe(200);
+    // narrowing the calendar under a policy that uses it would strand that policy
+    const narrowed = await call(h, 'PUT', `/api/v1/business-calendars/${calendar.body.id}`, { token: admin, body: oneMinute });
+    expect(narrowed.status).toBe(422);
+    // (an hour at one minute a week is 60 weeks away: only the year-long target is refused)
+    expect(narrowed.body.error.details.map((d: { path: string }) => d.path)).toEqual(['policies.low.resolve_target_seconds']);
+    expect((await call(h, 'GET', `/api/v1/business-calendars/${calendar.body.id}`, { token: admin })).body.weekly_hours.mon).toHaveLength(2);
+    // holidays count: mornings only carry the year-long target (about 8.4 years), but not with 1,000 holidays ahead
+    const mornings = { ...office, name: 'One minute a week', weekly_hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ start: '09:00', end: '13:00' }]])) };
+    expect((await call(h, 'PUT', `/api/v1/business-calendars/${calendar.body.id}`, { token: admin, body: mornings })).status).toBe(200);
+    const holidays = Array.from({ length: 1000 }, (_, i) => new Date(Date.UTC(2030, 0, 1) + i * 86_400_000).toISOString().slice(0, 10));
+    const closed = await call(h, 'PUT', `/api/v1/business-calendars/${calendar.body.id}`, { token: admin, body: { ...mornings, holidays } });
+    expect(closed.status).toBe(422);
+    expect(closed.body.error.details.map((d: { path: string }) => d.path)).toEqual(['policies.low.resolve_target_seconds']);
+    await call(h, 'PUT', '/api/v1/sla-policies/low', { token: admin, body: { assign_target_seconds: 120, resolve_target_seconds: 3600 } });
+  });
+
+  it("a year-long target under office hours (the issue's calendar): the ticket reads and changes normally, its deadline in business hours", async () => {
+    const calendar = await call(h, 'POST', '/api/v1/business-calendars', { token: admin, body: { ...office, name: 'Long haul', weekly_hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ start: '09:00', end: '17:00' }]])) } });
+    await call(h, 'PUT', '/api/v1/sla-policies/low', { token: admin, body: { assign_target_seconds: 366 * 24 * 3600, resolve_target_seconds: 366 * 24 * 3600, calendar_id: calendar.body.id } });
+    try {
+      const created = await call(h, 'POST', '/api/v1/tickets', { token: admin, body: { title: 'Long haul', priority: 'low' } });
+      expect(created.status).toBe(201);
+      const changed = await call(h, 'PATCH', `/api/v1/tickets/${created.body.id}`, { token: admin, body: { status: 'paused' } });
+      expect(changed.status).toBe(200);
+      expect((await call(h, 'PATCH', `/api/v1/tickets/${created.body.id}`, { token: admin, body: { status: 'open' } })).status).toBe(200);
+      const read = await call(h, 'GET', `/api/v1/tickets/${created.body.id}`, { token: admin });
+      expect(read.status).toBe(200);
+      const due = DateTime.fromISO(read.body.sla.resolve.due_at, { zone: 'Europe/Berlin' });
+      expect(due.weekday).toBeLessThanOrEqual(5);
+      expect(due.hour * 60 + due.minute).toBeGreaterThanOrEqual(9 * 60);
+      expect(due.hour * 60 + due.minute).toBeLessThanOrEqual(17 * 60);
+      const years = (due.toMillis() - Date.parse(created.body.created_at)) / (365 * 86_400_000);
+      expect(years).toBeGreaterThan(4);
+      expect(years).toBeLessThan(5);
+      const live = await call(h, 'GET', `/api/v1/tickets/${created.body.id}/sla`, { token: admin });
+      expect(live.body).toMatchObject({ source: 'workflow', resolve: { due_at: read.body.sla.resolve.due_at } });
+    } finally {
+      await call(h, 'PUT', '/api/v1/sla-policies/low', { token: admin, body: { assign_target_seconds: 120, resolve_target_seconds: 3600 } });
+    }
   });
 });
 

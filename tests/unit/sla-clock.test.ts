@@ -147,6 +147,29 @@ describe('the SLA clock (24×7)', () => {
   });
 });
 
+describe('SLA minor defects (issue 14)', () => {
+  it('a ticket created assigned has one start per metric, then the assign metric met', () => {
+    expect(startSla(terms, t0, true).timeline.map((e) => `${e.metric}:${e.kind}`)).toEqual(['assign:started', 'resolve:started', 'assign:met']);
+    expect(startSla(terms, t0, false).timeline.map((e) => `${e.metric}:${e.kind}`)).toEqual(['assign:started', 'resolve:started']);
+  });
+
+  it('a priority change while resolved sets the target a reopen runs under, with its at-risk percent', () => {
+    const resolved = resolveSla(start(true), at(100)).sla;
+    const urgent: SlaTerms = { assignTargetSeconds: 10, resolveTargetSeconds: 200, atRiskPercent: 50, calendar: null };
+    const step = retargetSla(resolved, urgent, at(200), true);
+    expect(step.sla.resolve).toMatchObject({ targetSeconds: 200, phase: 'met' });
+    expect(step.sla.assign.targetSeconds).toBe(100); // met for good: its figures stay as they were
+    const reopened = reopenSla(step.sla, at(300)).sla;
+    // 100 s counted before resolving: at-risk at 50 % of 200 s is due at once, the breach 100 s after the reopen
+    expect(pendingSignals(reopened).map((s) => [s.signal, (s.at - t0) / 1000])).toEqual([
+      ['at_risk', 300],
+      ['breached', 400],
+    ]);
+    // histories from before the rule: the met clock kept its target
+    expect(retargetSla(resolved, urgent, at(200)).sla.resolve.targetSeconds).toBe(1000);
+  });
+});
+
 describe('applyChange drives the SLA clock', () => {
   const snapshot = (): TicketSnapshot => ({
     id: 't', ticketNumber: 'ASM-0001', title: 'x', description: '', priority: 'medium', status: 'open', category: null, tags: [],

@@ -234,11 +234,15 @@ describe.concurrent('SLA timers', () => {
 });
 
 describe('replay', () => {
-  it('replays a history with timers, fired signals, a pause and a delete deterministically', async () => {
+  it('replays a history with timers, fired signals, a pause, a reopen under new terms and a delete deterministically', async () => {
     const t = await createTicket('critical');
     await eventually(async () => (await slaEvents(t.id)).length >= 2, 20_000);
     await patch(t.id, { status: 'paused' });
     await patch(t.id, { status: 'open', assigned_group_id: groupId, assigned_user_id: agentId });
+    // a priority change while resolved, then a reopen under the new terms (patch 'sla-reopen-current-terms')
+    await patch(t.id, { status: 'resolved' });
+    await patch(t.id, { priority: 'medium' });
+    await patch(t.id, { status: 'open' });
     expect((await call(h, 'DELETE', `/api/v1/tickets/${t.id}`, { token })).status).toBe(204);
     const handle = h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id));
     await handle.result();

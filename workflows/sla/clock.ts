@@ -136,9 +136,8 @@ export function startSla(terms: SlaTerms, at: number, assignedToUser: boolean): 
   });
   const sla: TicketSla = { atRiskPercent: terms.atRiskPercent, calendar: terms.calendar, assign: clock(terms.assignTargetSeconds), resolve: clock(terms.resolveTargetSeconds) };
   const timeline = SLA_METRICS.map((m) => entry(sla, m, 'started', at, terms.calendar ? `calendar ${terms.calendar.name}` : '24×7'));
-  if (!assignedToUser) return { sla, timeline };
-  const met = meet({ sla, timeline }, 'assign', at);
-  return { sla: met.sla, timeline: [...timeline, ...met.timeline] };
+  // `meet` appends to the step it is given: its timeline already holds both starts
+  return assignedToUser ? meet({ sla, timeline }, 'assign', at) : { sla, timeline };
 }
 
 /** Fold the running time into `elapsedMs` (the clock keeps running from `at`). */
@@ -202,9 +201,11 @@ export function reopenSla(sla: TicketSla, at: number): SlaStep {
 /**
  * Priority change: new targets, at-risk percent and calendar apply from `at`; elapsed time is kept
  * (counted under the old calendar up to `at`). Signals already fired stay fired; ones now past due
- * come out of `dueSignals` at once.
+ * come out of `dueSignals` at once. A met resolve clock takes the new target too when
+ * `retargetMetResolve` (a reopen then runs under the current priority's terms, its target and
+ * at-risk percent together); histories from before that rule replay without it.
  */
-export function retargetSla(sla: TicketSla, terms: SlaTerms, at: number): SlaStep {
+export function retargetSla(sla: TicketSla, terms: SlaTerms, at: number, retargetMetResolve = false): SlaStep {
   const targets: Record<SlaMetric, number> = { assign: terms.assignTargetSeconds, resolve: terms.resolveTargetSeconds };
   const folded: TicketSla = {
     atRiskPercent: terms.atRiskPercent,
@@ -214,7 +215,7 @@ export function retargetSla(sla: TicketSla, terms: SlaTerms, at: number): SlaSte
   };
   let step: SlaStep = { sla: folded, timeline: [] };
   for (const m of SLA_METRICS) {
-    if (folded[m].phase === 'met') continue;
+    if (folded[m].phase === 'met' && !(m === 'resolve' && retargetMetResolve)) continue;
     const from = sla[m].targetSeconds;
     step = update(step, m, 'target_changed', at, (c) => ({ ...c, targetSeconds: targets[m] }), `${from}s → ${targets[m]}s`);
   }

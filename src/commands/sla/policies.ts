@@ -6,7 +6,7 @@
 import { conflict, notFound, validationFailed } from '../../errors/index.js';
 import { BusinessCalendar, SlaPolicy } from '../../models/index.js';
 import { authorize } from '../../policies/index.js';
-import { calendarProblems, type BusinessCalendarRules } from '../../../workflows/sla/calendar.js';
+import { calendarProblems, deadlineReachDays, MAX_DEADLINE_DAYS, type BusinessCalendarRules } from '../../../workflows/sla/calendar.js';
 import type { TicketPriority } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 
@@ -27,12 +27,38 @@ export interface SlaPolicyInput {
   calendar_id?: string | null;
 }
 
+/**
+ * The targets whose deadline under `rules` could lie more than MAX_DEADLINE_DAYS of wall time
+ * after some start from today on (never, for a calendar with no hours): such a ticket would
+ * silently never breach.
+ */
+function unreachableTargets(rules: BusinessCalendarRules, targets: { path: string; seconds: number }[], calendarName: string) {
+  const today = new Date().toISOString().slice(0, 10);
+  return targets
+    .filter((t) => deadlineReachDays(rules, t.seconds, today) > MAX_DEADLINE_DAYS)
+    .map((t) => ({
+      path: t.path,
+      message: `${t.seconds} s of business time under calendar "${calendarName}" could take more than ${MAX_DEADLINE_DAYS / 365} years of wall time to run out (its weekly hours, holidays from today on and DST changes counted); lower the target or widen the hours.`,
+    }));
+}
+
+const policyTargets = (p: { assignTargetSeconds: number; resolveTargetSeconds: number }, prefix = '') => [
+  { path: `${prefix}assign_target_seconds`, seconds: p.assignTargetSeconds },
+  { path: `${prefix}resolve_target_seconds`, seconds: p.resolveTargetSeconds },
+];
+
 /** PUT semantics: the policy of `priority` becomes exactly this (at-risk defaults to 80 %, no calendar). */
 export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input: SlaPolicyInput): Promise<SlaPolicy> {
   authorize(ctx.principal, 'slaPolicies.manage');
   const calendarId = input.calendar_id ?? null;
-  if (calendarId && !(await BusinessCalendar.query(ctx.db).findById(calendarId))) {
+  const calendar = calendarId ? await BusinessCalendar.query(ctx.db).findById(calendarId) : undefined;
+  if (calendarId && !calendar) {
     throw validationFailed([{ in: 'body', path: 'calendar_id', message: 'No business calendar has this id (see GET /api/v1/business-calendars).' }]);
+  }
+  if (calendar) {
+    const rules = { timezone: calendar.timezone, weeklyHours: calendar.weeklyHours, holidays: calendar.holidays };
+    const problems = unreachableTargets(rules, policyTargets({ assignTargetSeconds: input.assign_target_seconds, resolveTargetSeconds: input.resolve_target_seconds }), calendar.name);
+    if (problems.length) throw validationFailed(problems.map((p) => ({ in: 'body', ...p })));
   }
   const values = {
     priority,
@@ -86,6 +112,10 @@ export async function calendarCreator(ctx: Ctx, input: CalendarInput): Promise<B
 export async function calendarWriter(ctx: Ctx, id: string, input: CalendarInput): Promise<BusinessCalendar> {
   authorize(ctx.principal, 'slaPolicies.manage');
   checkCalendar(input);
+  // the policies that use it must still be able to reach their deadlines under the new hours
+  const rules = { timezone: input.timezone, weeklyHours: input.weekly_hours, holidays: input.holidays };
+  const problems = (await SlaPolicy.query(ctx.db).where({ calendarId: id })).flatMap((p) => unreachableTargets(rules, policyTargets(p, `policies.${p.priority}.`), input.name));
+  if (problems.length) throw validationFailed(problems.map((p) => ({ in: 'body', ...p })));
   const updated = await BusinessCalendar.query(ctx.db).patchAndFetchById(id, columns(input) as Partial<BusinessCalendar>);
   if (!updated) throw notFound('Business calendar');
   return updated;

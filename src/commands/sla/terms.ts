@@ -5,9 +5,9 @@ import type { TicketPriority } from '../../../workflows/definitions.js';
 import type { BusinessCalendarRules } from '../../../workflows/sla/calendar.js';
 import type { SlaTerms } from '../../../workflows/sla/clock.js';
 
-/** A calendar row as the clock needs it (a copy: later edits apply to tickets that start after them). */
+/** A calendar row as the clock needs it (a copy: later edits apply to tickets that start after them; DST range ends count real time). */
 export function calendarRules(c: BusinessCalendar): BusinessCalendarRules & { id: string; name: string } {
-  return { id: c.id, name: c.name, timezone: c.timezone, weeklyHours: c.weeklyHours, holidays: c.holidays };
+  return { id: c.id, name: c.name, timezone: c.timezone, weeklyHours: c.weeklyHours, holidays: c.holidays, transitions: 'real-time' };
 }
 
 /** Null when the priority has no policy (a database that was never seeded): such tickets run without SLA. */
