@@ -43,6 +43,7 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
   let api: ReturnType<typeof launch>;
 
   beforeAll(async () => {
+    const started = Date.now();
     if (unavailable) throw new Error(`the production engine cannot run in CI: ${unavailable}`);
     [engine, scratch, receiver] = await Promise.all([startTestEngine(), scratchDatabase('engine'), startReceiver()]);
     db = createDb(scratch.url, { min: 0, max: 4 });
@@ -69,6 +70,7 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     base = { baseUrl: `http://127.0.0.1:${port}` };
     const admin = await createUser(db, { role: 'admin' });
     token = await login(base, admin.username);
+    console.info(`production engine, API and worker ready in ${Date.now() - started} ms (engine ${engine.address})`);
   }, 300_000);
 
   afterAll(async () => {
@@ -87,6 +89,12 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
       body: { title, priority: opts.priority ?? 'low', tags: opts.tags ?? [] },
       headers: opts.key ? { 'idempotency-key': opts.key } : {},
     }).catch(() => null); // no answer (a process restarting): the client retries with its key
+  /** each test starts with a running worker, whatever the one before it left behind */
+  const ensureWorker = async () => {
+    if (worker.child.exitCode === null && worker.child.signalCode === null) return;
+    worker = launch('src/main/worker.ts', env);
+    await worker.ready;
+  };
   const patch = (id: string, body: unknown) => call(base, 'PATCH', `/api/v1/tickets/${id}`, { token, body });
 
   it('creates, updates, pauses and resolves tickets; an SLA breach fires and its webhook is delivered, verifiably signed', async () => {
@@ -103,11 +111,12 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
 
     const updated = await patch(id, { title: 'Printer on fire, room 4.12' });
     expect(updated.status).toBe(200);
-    expect(updated.body).toMatchObject({ title: 'Printer on fire, room 4.12', version: 2 });
+    expect(updated.body.title).toBe('Printer on fire, room 4.12');
+    expect(updated.body.version).toBeGreaterThan(created!.body.version); // the SLA clock may have changed it too
 
     // the assign target passes with nobody assigned: the workflow's timer fires the breach
-    const breach = await eventually(async () => Event.query(db).findOne({ ticketId: id, type: 'ticket.sla_breached' }), 60_000);
-    const delivered = await eventually(async () => receiver.received.find((r) => JSON.parse(r.body).type === 'ticket.sla_breached'), 60_000);
+    const breach = await eventually(async () => Event.query(db).findOne({ ticketId: id, type: 'ticket.sla_breached' }), 120_000);
+    const delivered = await eventually(async () => receiver.received.find((r) => JSON.parse(r.body).type === 'ticket.sla_breached'), 120_000);
     const verified = new StandardWebhook(hook.body.secret).verify(delivered.body, delivered.headers) as { id: string; data: { ticket: { id: string } } };
     expect(verified).toMatchObject({ id: breach.id, data: { ticket: { id } } });
     expect(receiver.received.some((r) => JSON.parse(r.body).type === 'ticket.created')).toBe(true);
@@ -117,18 +126,20 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     expect(paused.body.status).toBe('paused');
     const resolved = await patch(id, { status: 'resolved' });
     expect(resolved.status).toBe(200);
+    expect(resolved.body.version).toBeGreaterThan(paused.body.version);
     const row = await Ticket.query(db).findById(id);
-    expect(row).toMatchObject({ status: 'resolved', slaBreached: true, version: 4 });
-    expect(await client.workflow.getHandle(ticketWorkflowId(id)).query('state')).toMatchObject({ status: 'resolved', version: 4 });
-  }, 120_000);
+    expect(row).toMatchObject({ status: 'resolved', slaBreached: true, version: resolved.body.version });
+    expect(await client.workflow.getHandle(ticketWorkflowId(id)).query('state')).toMatchObject({ status: 'resolved', version: resolved.body.version });
+  }, 240_000);
 
   it('loses nothing when the worker is SIGKILLed mid-load and restarted', async () => {
+    await ensureWorker();
     const run = `wkill-${Date.now()}`;
     const send = (i: number) => create(`${run} ${i}`, { key: `${run}-${i}`, tags: [run] });
-    const wave1 = Promise.all(Array.from({ length: 10 }, (_, i) => send(i)));
-    await eventually(async () => (await Ticket.query(db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()) >= 2, 30_000, 50);
+    const wave1 = Promise.all(Array.from({ length: 8 }, (_, i) => send(i)));
+    await eventually(async () => (await Ticket.query(db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()) >= 2, 120_000, 50);
     await kill(worker.child);
-    const wave2 = Promise.all(Array.from({ length: 6 }, (_, i) => send(10 + i)));
+    const wave2 = Promise.all(Array.from({ length: 4 }, (_, i) => send(8 + i)));
     const answers = [...(await wave1), ...(await wave2)];
     // durable once started: 201, or 202 when no worker answered in time
     expect(answers.map((r) => r?.status).every((s) => s === 201 || s === 202)).toBe(true);
@@ -136,17 +147,18 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     worker = launch('src/main/worker.ts', env);
     await worker.ready;
     const ids = answers.map((r) => r!.body.id as string);
-    expect(new Set(ids).size).toBe(16);
-    await eventually(async () => (await Ticket.query(db).whereIn('id', ids).resultSize()) === 16, 60_000);
-    expect(await Ticket.query(db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()).toBe(16);
-    expect(await AuditLog.query(db).whereIn('ticket_id', ids).where('action', 'created').resultSize()).toBe(16);
+    expect(new Set(ids).size).toBe(12);
+    await eventually(async () => (await Ticket.query(db).whereIn('id', ids).resultSize()) === 12, 120_000);
+    expect(await Ticket.query(db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()).toBe(12);
+    expect(await AuditLog.query(db).whereIn('ticket_id', ids).where('action', 'created').resultSize()).toBe(12);
     // the same key after the restart is the same ticket
-    const again = await send(12);
+    const again = await send(10);
     expect(again?.status).toBe(201);
-    expect(again!.body.id).toBe(ids[12]);
-  }, 120_000);
+    expect(again!.body.id).toBe(ids[10]);
+  }, 300_000);
 
   it('loses nothing when the Temporal server is restarted mid-load: one row and one workflow per accepted create', async () => {
+    await ensureWorker();
     const run = `srvrestart-${Date.now()}`;
     const N = 24;
     const send = (i: number) => create(`${run} ${i}`, { key: `${run}-${i}`, tags: [run] });
@@ -158,13 +170,15 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
         for (let i = c; i < N; i += 4) firstTry[i] = await send(i);
       }),
     );
-    await eventually(async () => (await Ticket.query(db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()) >= 4, 30_000, 50);
+    await eventually(async () => (await Ticket.query(db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()) >= 4, 120_000, 50);
     await engine.restart();
     expect(engine.pid()).not.toBe(firstPid);
     await clients;
 
     // Every answer is a success, an accepted 202, or a clear failure (no answer, 5xx) to retry.
     const accepted = firstTry.filter((r) => r && (r.status === 201 || r.status === 202));
+    const seen = firstTry.reduce<Record<string, number>>((m, r) => ({ ...m, [r?.status ?? 'no answer']: (m[r?.status ?? 'no answer'] ?? 0) + 1 }), {});
+    console.info(`creates across the server restart, first answers: ${JSON.stringify(seen)}`);
     for (const r of firstTry) if (r && !accepted.includes(r)) expect(r.status).toBeGreaterThanOrEqual(500);
     expect(accepted.length).toBeGreaterThan(0);
 
@@ -174,7 +188,7 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
         eventually(async () => {
           const r = await send(i);
           return r && (r.status === 201 || r.status === 202) ? r : undefined;
-        }, 60_000),
+        }, 120_000),
       ),
     );
     for (let i = 0; i < N; i++) {
@@ -183,14 +197,14 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     }
     const ids = final.map((r) => r!.body.id as string);
     expect(new Set(ids).size).toBe(N);
-    await eventually(async () => (await Ticket.query(db).whereIn('id', ids).resultSize()) === N, 60_000);
+    await eventually(async () => (await Ticket.query(db).whereIn('id', ids).resultSize()) === N, 120_000);
     expect(await Ticket.query(db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()).toBe(N);
     expect(await AuditLog.query(db).whereIn('ticket_id', ids).where('action', 'created').resultSize()).toBe(N);
     for (const id of ids) expect((await client.workflow.getHandle(ticketWorkflowId(id)).describe()).status.name).toBe('RUNNING');
 
     // Across the whole file: every ticket row has exactly one ticket workflow, and no workflow lacks its row.
     const rows = await Ticket.query(db).resultSize();
-    await eventually(async () => (await client.workflow.count(`WorkflowType = 'ticketWorkflow'`)).count === rows, 30_000);
+    await eventually(async () => (await client.workflow.count(`WorkflowType = 'ticketWorkflow'`)).count === rows, 120_000);
     const runs = new Map<string, number>();
     for await (const wf of client.workflow.list({ query: `WorkflowType = 'ticketWorkflow'` })) runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
     const rowIds = (await Ticket.query(db).select('id')).map((t) => ticketWorkflowId(t.id));
@@ -200,5 +214,5 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     // the restarted server still drives old workflows: a change to a ticket from before the restart
     const changed = await patch(ids[0]!, { title: `${run} after the restart` });
     expect(changed.status).toBe(200);
-  }, 150_000);
+  }, 300_000);
 });
