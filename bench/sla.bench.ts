@@ -10,12 +10,10 @@
  * clock then runs from that instant, exactly as if they had been created earlier.
  */
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import pg from 'pg';
 import { ensureSlaPolicies } from '../src/commands/seed.js';
 import { loadConfig } from '../src/config/env.js';
 import { createDb, migrateLatest } from '../src/db/index.js';
-import { startDevServer } from '../src/dev/temporal-dev-server.js';
 import { EVENTS_CHANNEL } from '../src/events/store.js';
 import { createLogger } from '../src/logger.js';
 import { Event, SlaPolicy, Ticket, User } from '../src/models/index.js';
@@ -23,6 +21,7 @@ import { connectTemporal } from '../src/temporal/client.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { createTicketWorker } from '../src/worker.js';
 import { ticketWorkflowId } from '../workflows/definitions.js';
+import { startBenchTemporal } from './lib/engine.js';
 import { load, percentile, report, round, scratchDatabase } from './lib/harness.js';
 
 const N = Number(process.env.BENCH_SLA_N ?? 2_000);
@@ -32,7 +31,7 @@ const LEAD_MS = Number(process.env.BENCH_SLA_LEAD_S ?? 180) * 1000;
 const TARGET_S = 600;
 
 const scratch = await scratchDatabase();
-const temporalServer = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
+const temporalServer = await startBenchTemporal(scratch);
 const config = loadConfig({ DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporalServer.address, LOG_LEVEL: 'silent' });
 installTemporalRuntime(createLogger('silent'));
 const db = createDb(scratch.url, { min: 2, max: 20 });
@@ -112,6 +111,7 @@ report('sla_breach_lateness', {
   tickets: N,
   window_s: WINDOW_MS / 1000,
   creation_per_second: creation.per_second,
+  creation_errors: creation.errors ?? 0,
   ready_before_window_s: round(readyMs / 1000, 1),
   breaches: breaches.length,
   duplicates,

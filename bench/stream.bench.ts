@@ -13,10 +13,10 @@ import { signAccessToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config/env.js';
 import { createDb, migrateLatest } from '../src/db/index.js';
 import { freePort } from '../src/dev/ports.js';
-import { startDevServer } from '../src/dev/temporal-dev-server.js';
 import { envelope } from '../src/events/envelope.js';
 import { insertEvent } from '../src/events/store.js';
 import { User } from '../src/models/index.js';
+import { startBenchTemporal } from './lib/engine.js';
 import { percentile, report, round, scratchDatabase } from './lib/harness.js';
 
 const SUBSCRIBERS = Number(process.env.BENCH_SUBSCRIBERS ?? 10_000);
@@ -26,7 +26,7 @@ const repo = path.resolve(import.meta.dirname, '..');
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
 
 const scratch = await scratchDatabase();
-const temporal = await startDevServer({});
+const temporal = await startBenchTemporal(scratch, { inMemory: true });
 const port = await freePort();
 const env = { DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port), LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '100000000', JWT_SECRET: 'bench-secret-long-enough-123' };
 const config = loadConfig(env);

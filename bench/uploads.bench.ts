@@ -17,8 +17,8 @@ import { ensureSlaPolicies } from '../src/commands/seed.js';
 import { loadConfig } from '../src/config/env.js';
 import { createDb, migrateLatest } from '../src/db/index.js';
 import { freePort } from '../src/dev/ports.js';
-import { startDevServer } from '../src/dev/temporal-dev-server.js';
 import { Attachment, User } from '../src/models/index.js';
+import { startBenchTemporal } from './lib/engine.js';
 import { report, round, scratchDatabase } from './lib/harness.js';
 
 const FILES = Number(process.env.BENCH_UPLOADS ?? 20);
@@ -28,7 +28,7 @@ const repo = path.resolve(import.meta.dirname, '..');
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 const scratch = await scratchDatabase();
-const temporal = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
+const temporal = await startBenchTemporal(scratch);
 const port = await freePort();
 const uploads = path.join(scratch.tmp, 'uploads');
 const env = {

@@ -1,20 +1,19 @@
 /**
  * The stack most benchmarks run on: a scratch database (migrated, SLA policies seeded, one admin
  * with an access token), a Temporal dev server of its own with a client, quiet logs, and one
- * `stop()` that takes it all down in order.
+ * `stop()` that takes it all down in order. BENCH_ENGINE chooses the Temporal (bench/lib/engine.ts).
  */
-import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { signAccessToken } from '../../src/auth/tokens.js';
 import { ensureSlaPolicies } from '../../src/commands/seed.js';
 import { loadConfig, type Config } from '../../src/config/env.js';
 import { createDb, migrateLatest, type Db } from '../../src/db/index.js';
-import { startDevServer } from '../../src/dev/temporal-dev-server.js';
 import { createLogger } from '../../src/logger.js';
 import { User } from '../../src/models/index.js';
 import { connectTemporal } from '../../src/temporal/client.js';
 import { installTemporalRuntime } from '../../src/temporal/runtime.js';
+import { startBenchTemporal } from './engine.js';
 import { scratchDatabase } from './harness.js';
 
 export interface BenchStack {
@@ -32,7 +31,7 @@ export interface BenchStack {
 
 export async function benchStack(extraEnv: Record<string, string> = {}): Promise<BenchStack> {
   const scratch = await scratchDatabase();
-  const temporalServer = await startDevServer({ dbFilename: path.join(scratch.tmp, 'temporal.db') });
+  const temporalServer = await startBenchTemporal(scratch);
   const env = {
     DATABASE_URL: scratch.url,
     TEMPORAL_ADDRESS: temporalServer.address,

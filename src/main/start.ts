@@ -11,6 +11,7 @@ import { createDb, migrateLatest } from '../db/index.js';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres.js';
 import { isListening } from '../dev/ports.js';
 import { startDevServer } from '../dev/temporal-dev-server.js';
+import { engineFromEnv, engineOptionsFromEnv, startPostgresEngine } from '../dev/temporal-postgres.js';
 import { createLogger } from '../logger.js';
 import { closeRedis, connectRedis } from '../redis.js';
 import { startHttpServer } from '../server.js';
@@ -54,6 +55,21 @@ runMain(async () => {
       if (await isListening(DEV_SERVER_PORT)) {
         throw new Error(`Port ${DEV_SERVER_PORT} is taken: stop what runs there, or set TEMPORAL_ADDRESS to use that server.`);
       }
+      if (engineFromEnv(process.env.TEMPORAL_ENGINE) === 'postgres') {
+        logger.info('TEMPORAL_ADDRESS unset, TEMPORAL_ENGINE=postgres: starting Temporal server on PostgreSQL');
+        const engine = await startPostgresEngine({
+          ...engineOptionsFromEnv(process.env, databaseUrl),
+          namespace: config.temporal.namespace,
+          port: DEV_SERVER_PORT,
+          workDir: path.join(DATA_DIR, 'temporal-postgres'),
+          log: (m) => logger.info(m),
+        });
+        stops.push(engine.stop);
+        address = engine.address;
+        logger.info({ address, databases: engine.databases, log: engine.logFile }, 'Temporal server on PostgreSQL ready');
+      }
+    }
+    if (!address) {
       logger.info('TEMPORAL_ADDRESS unset: starting a Temporal dev server (state in .data/temporal.db)');
       const devServer = await startDevServer({
         cliPath: config.temporal.cliPath,
