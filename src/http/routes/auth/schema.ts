@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Timestamp } from '../common.js';
 
 export const AuthLoginSchema = z
   .object({
@@ -21,7 +22,7 @@ export const UserSchema = z
     full_name: z.string(),
     role: z.enum(['admin', 'manager', 'agent']),
     is_active: z.boolean(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('User');

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Timestamp } from '../common.js';
 import { Priority, SlaMetricSchema } from '../tickets/schema.js';
 import { WEEKDAYS } from '../../../../workflows/sla/calendar.js';
 
@@ -24,7 +25,7 @@ export const SlaPolicySchema = z
     resolve_target_seconds: z.number().int(),
     at_risk_percent: z.number().int(),
     calendar_id: z.uuid().nullable(),
-    updated_at: z.string(),
+    updated_at: Timestamp,
   })
   .openapi('SlaPolicy');
 
@@ -49,8 +50,8 @@ export const CalendarSchema = z
     timezone: z.string(),
     weekly_hours: z.record(z.string(), z.array(HoursRange)),
     holidays: z.array(z.string()),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('BusinessCalendar');
 
@@ -58,7 +59,7 @@ export const TicketSlaSchema = z
   .object({
     ticket_id: z.uuid(),
     ticket_number: z.string(),
-    computed_at: z.string(),
+    computed_at: Timestamp,
     source: z.enum(['workflow', 'database']).describe('database when no worker answered the live query in time (no timeline then)'),
     at_risk_percent: z.number().int(),
     calendar: z.object({ id: z.string(), name: z.string(), timezone: z.string() }).nullable(),
@@ -66,7 +67,7 @@ export const TicketSlaSchema = z
     resolve: SlaMetricSchema,
     timeline: z.array(
       z.object({
-        at: z.string(),
+        at: Timestamp,
         metric: z.enum(['assign', 'resolve']),
         kind: z.enum(['started', 'paused', 'resumed', 'target_changed', 'at_risk', 'breached', 'met', 'reopened']),
         elapsed_seconds: z.number().int(),
