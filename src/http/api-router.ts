@@ -60,6 +60,10 @@ export interface RouteSpec<P extends AnyObject, Q extends AnyObject, B extends z
   security?: Record<string, string[]>[];
   params?: P;
   query?: Q;
+  /**
+   * the JSON body; leave it unnamed (no `.openapi('Name')`): described inline, generated clients
+   * keep fields that have a default optional (openapi-typescript requires them in named schemas)
+   */
   body?: B;
   /** documents a multipart body the handler streams itself (never parsed into memory here) */
   multipart?: z.ZodType;

@@ -19,8 +19,7 @@ export const ApiKeyCreateSchema = z
       .nullable()
       .default(null),
   })
-  .strict()
-  .openapi('ApiKeyCreate');
+  .strict();
 
 export const ApiKeySchema = z
   .object({

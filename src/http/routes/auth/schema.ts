@@ -6,8 +6,7 @@ export const AuthLoginSchema = z
     username: z.string().trim().min(1).max(150),
     password: z.string().min(1).max(1024),
   })
-  .strict()
-  .openapi('LoginRequest');
+  .strict();
 export type AuthLogin = z.infer<typeof AuthLoginSchema>;
 
 export const TokenSchema = z

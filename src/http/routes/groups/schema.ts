@@ -4,14 +4,13 @@ import { nonEmpty, Timestamp } from '../common.js';
 
 export const GroupCreateSchema = z
   .object({ name: z.string().trim().min(1).max(100), description: z.string().max(1000).default('') })
-  .strict()
-  .openapi('GroupCreate');
+  .strict();
 
 export const GroupUpdateSchema = nonEmpty(
   z.object({ name: z.string().trim().min(1).max(100).optional(), description: z.string().max(1000).optional() }).strict(),
-).openapi('GroupUpdate');
+);
 
-export const GroupMemberAddSchema = z.object({ user_id: z.uuid(), is_lead: z.boolean().default(false) }).strict().openapi('GroupMemberAdd');
+export const GroupMemberAddSchema = z.object({ user_id: z.uuid(), is_lead: z.boolean().default(false) }).strict();
 
 export const MemberParams = z.object({ id: z.uuid(), user_id: z.uuid() });
 

@@ -15,8 +15,7 @@ export const SlaPolicyPutSchema = z
     at_risk_percent: z.number().int().min(1).max(99).default(80).describe('share of the target at which ticket.sla_at_risk fires'),
     calendar_id: z.uuid().nullable().default(null).describe('business calendar whose hours count; null = 24×7'),
   })
-  .strict()
-  .openapi('SlaPolicyPut');
+  .strict();
 
 export const SlaPolicySchema = z
   .object({
@@ -40,8 +39,7 @@ export const CalendarWriteSchema = z
       .describe('business hours per weekday, several ranges allowed: {"mon": [{"start": "09:00", "end": "17:00"}]}'),
     holidays: z.array(z.string()).max(1000).default([]).describe('dates (YYYY-MM-DD, in the calendar zone) that count as closed'),
   })
-  .strict()
-  .openapi('BusinessCalendarWrite');
+  .strict();
 
 export const CalendarSchema = z
   .object({

@@ -22,8 +22,7 @@ export const TicketCreateSchema = z
     assigned_group_id: z.uuid().nullable().default(null),
     assigned_user_id: z.uuid().nullable().default(null),
   })
-  .strict()
-  .openapi('TicketCreate');
+  .strict();
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
 export const TicketListQuerySchema = PaginationQuery.extend({
@@ -52,8 +51,7 @@ export const TicketPatchSchema = z
     assigned_user_id: z.uuid().nullable().optional(),
   })
   .strict()
-  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' })
-  .openapi('TicketPatch');
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' });
 
 export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
@@ -61,9 +59,8 @@ export const IfMatchHeaders = z.object({
 
 export const NoteCreateSchema = z
   .object({ content: z.string().min(1).max(50_000), is_internal: z.boolean().default(false) })
-  .strict()
-  .openapi('NoteCreate');
-export const NoteUpdateSchema = z.object({ content: z.string().min(1).max(50_000) }).strict().openapi('NoteUpdate');
+  .strict();
+export const NoteUpdateSchema = z.object({ content: z.string().min(1).max(50_000) }).strict();
 
 export const NoteSchema = z
   .object({

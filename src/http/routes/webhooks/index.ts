@@ -22,9 +22,8 @@ const fields = {
 
 const WebhookCreateSchema = z
   .object({ url: fields.url, event_types: EventTypes.default(['*']), description: fields.description.default(''), is_active: fields.is_active.default(true) })
-  .strict()
-  .openapi('WebhookCreate');
-const WebhookUpdateSchema = nonEmpty(z.object({ url: fields.url.optional(), event_types: EventTypes.optional(), description: fields.description.optional(), is_active: fields.is_active.optional() }).strict()).openapi('WebhookUpdate');
+  .strict();
+const WebhookUpdateSchema = nonEmpty(z.object({ url: fields.url.optional(), event_types: EventTypes.optional(), description: fields.description.optional(), is_active: fields.is_active.optional() }).strict());
 
 const WebhookSchema = z
   .object({
@@ -47,8 +46,7 @@ const RotateSchema = z
     keep_old_for_hours: z.number().int().min(0).max(168).default(DEFAULT_KEEP_OLD_SECRET_HOURS).describe('how long the old secret keeps signing beside the new one; 0 stops it at once (a leaked secret)'),
   })
   .strict()
-  .optional()
-  .openapi('WebhookRotateSecret');
+  .optional();
 
 const DeliverySchema = z
   .object({
