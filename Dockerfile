@@ -1,12 +1,12 @@
 # syntax=docker/dockerfile:1
 # One image for the api, worker and migrate services (the command picks the process).
 
-FROM node:20-bookworm-slim AS deps
+FROM node:22.23.5-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev
 
-FROM node:20-bookworm-slim AS build
+FROM node:22.23.5-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci
@@ -17,7 +17,7 @@ COPY activities ./activities
 COPY migrations ./migrations
 RUN npm run build
 
-FROM node:20-bookworm-slim AS runtime
+FROM node:22.23.5-bookworm-slim AS runtime
 ENV NODE_ENV=production PORT=8000 UPLOAD_DIR=/app/uploads
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules

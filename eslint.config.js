@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((m) => `node:${m}`)];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/'] },
+  { ignores: ['node_modules/', 'dist/', '.data/', 'coverage/', 'tests/client/generated/'] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -59,7 +59,7 @@ export interface WriteLabels {
 
 /**
  * Runs a write; a permanent failure is logged (one JSON line with ticket and request id), counted
- * (`servicemeow_ticket_write_failures{kind}` on the worker's metrics endpoint) and thrown
+ * (`servicemeow_ticket_write_failures_total{kind}` on the worker's metrics endpoint) and thrown
  * non-retryable. Anything else is rethrown as is, for Temporal to retry.
  */
 export async function writeOrFail<T>(labels: WriteLabels, write: () => Promise<T>): Promise<T> {

@@ -449,7 +449,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       await condition(() => leaving() || ticket.slaNext !== null);
     } else if (next > Date.now()) {
       // re-armed whenever a change moves the instant (pause, resume, priority, assignment)
-      await condition(() => leaving() || ticket.slaNext !== next, Math.ceil(next - Date.now()));
+      const moved = () => leaving() || ticket.slaNext !== next;
+      // the Web UI names what the timer waits for (histories from before the patch replay as they ran)
+      if (patched('sla-timer-summary')) await condition(moved, Math.ceil(next - Date.now()), { summary: `SLA: next at-risk/breach signal due ${new Date(next).toISOString()}` });
+      else await condition(moved, Math.ceil(next - Date.now()));
     }
     if (leaving()) break;
     if (ticket.slaNext !== null && ticket.slaNext <= Date.now()) {

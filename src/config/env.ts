@@ -2,8 +2,20 @@
  * The only reader of process.env. Every variable of SPEC §2 is parsed here once, at boot, and a
  * bad value stops the process with one clear line per problem.
  */
+import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration, parseDurationList } from './duration.js';
+
+/**
+ * `.env` for the Node entry points (docker compose reads it on its own): loaded with Node's
+ * `process.loadEnvFile` only if the file exists, and a variable already set in the environment
+ * wins. Not under NODE_ENV=test, so a developer's .env never leaks into the tests' processes.
+ */
+export function loadDotEnv(file = '.env', env: NodeJS.ProcessEnv = process.env): boolean {
+  if (env.NODE_ENV === 'test' || !existsSync(file)) return false;
+  process.loadEnvFile(file);
+  return true;
+}
 
 export const EXAMPLE_JWT_SECRET = 'change-me-in-production';
 export const EXAMPLE_ADMIN_PASSWORD = 'admin';

@@ -1,9 +1,10 @@
 /** Process plumbing shared by the entries: config errors, and ordered shutdown on SIGINT/SIGTERM. */
-import { ConfigError, loadConfig, type Config } from '../config/env.js';
+import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config/env.js';
 
-/** Load the config or exit with its problems listed, one per line. */
+/** Load the config (after `.env`, if there is one) or exit with its problems listed, one per line. */
 export function loadConfigOrExit(): Config {
   try {
+    loadDotEnv();
     return loadConfig();
   } catch (err) {
     if (err instanceof ConfigError) {

@@ -16,7 +16,7 @@ beforeAll(async () => {
     Object.entries(ops).map(([method, op]) => ({
       method: method.toUpperCase(),
       path,
-      secured: Boolean(op.security?.length),
+      secured: (op.security ?? []).some((s: object) => 'bearer' in s),
       hasBody: Boolean(op.requestBody),
       uuidParams: (op.parameters ?? []).filter((p: any) => p.in === 'path' && p.schema?.format === 'uuid').map((p: any) => p.name),
     })),

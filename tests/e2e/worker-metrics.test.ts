@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => h?.stop());
 
 describe('worker metrics', () => {
-  it('are served on WORKER_METRICS_ADDRESS, per task queue, once the worker has work', async () => {
+  it('are served on WORKER_METRICS_ADDRESS, per task queue, with conventional names, once the worker has work', async () => {
     const port = await freePort();
     const worker = launch('src/main/worker.ts', workerEnv(h, { WORKER_METRICS_ADDRESS: `127.0.0.1:${port}` }));
     try {
@@ -24,12 +24,18 @@ describe('worker metrics', () => {
       const text = await eventually(async () => {
         const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
         return body.includes('temporal_activity_execution_latency') && body;
-      }, 30_000);
+      }, 60_000);
+      // Prometheus conventions: counters end in _total, durations are histograms in seconds
+      expect(text).toMatch(/^# TYPE temporal_activity_execution_latency_seconds histogram$/m);
+      expect(text).not.toMatch(/^# TYPE \w*_milliseconds /m);
+      const counters = [...text.matchAll(/^# TYPE (\w+) counter$/gm)].map((m) => m[1]!);
+      expect(counters.length).toBeGreaterThan(3);
+      expect(counters.filter((name) => !name.endsWith('_total'))).toEqual([]);
       const queue = h.config.temporal.taskQueue;
       expect(text).toMatch(new RegExp(`^temporal_\\w+\\{[^}]*task_queue="${queue}"`, 'm'));
       expect(text).toMatch(new RegExp(`^temporal_\\w+\\{[^}]*task_queue="${queue}-webhooks"`, 'm'));
     } finally {
       await kill(worker.child);
     }
-  }, 60_000);
+  }, 150_000);
 });

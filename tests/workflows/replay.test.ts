@@ -47,6 +47,14 @@ describe('replay', () => {
     await handle.result();
     const history = await handle.fetchHistory();
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(t.id))).resolves.toBeUndefined();
+    // the Web UI shows who the workflow is and what its SLA timer waits for
+    const text = (p: { data?: Uint8Array | null } | null | undefined) => (p?.data ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined);
+    const events = history.events ?? [];
+    expect(text(events[0]?.userMetadata?.summary)).toBe('high · Replay me');
+    expect(text(events[0]?.userMetadata?.details)).toContain('title: Replay me');
+    const timers = events.filter((e) => e.timerStartedEventAttributes);
+    expect(timers.length).toBeGreaterThan(0);
+    for (const e of timers) expect(text(e.userMetadata?.summary)).toMatch(/^SLA: next at-risk\/breach signal due \d{4}-/);
     if (process.env.RECORD_HISTORIES) {
       await writeFile(path.join(FIXTURES, `lifecycle-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
     }

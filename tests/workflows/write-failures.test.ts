@@ -3,7 +3,7 @@
  * (NUL, a lone surrogate, a version gap) is answered with an error, leaves the ticket as it was,
  * and never stalls the changes behind it; a create with such a title ends without a row. The edge
  * is bypassed by driving the workflow with the Temporal client. The failure is visible: a JSON log
- * line with ticket and request id, and `servicemeow_ticket_write_failures` on the worker's metrics.
+ * line with ticket and request id, and `servicemeow_ticket_write_failures_total` on the worker's metrics.
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -85,7 +85,7 @@ const scrape = async () => (await fetch(metricsUrl)).text();
 const failuresOf = (text: string, kind: string) =>
   text
     .split('\n')
-    .filter((l) => l.startsWith('servicemeow_ticket_write_failures') && l.includes(`kind="${kind}"`))
+    .filter((l) => l.startsWith('servicemeow_ticket_write_failures_total') && l.includes(`kind="${kind}"`))
     .reduce((n, l) => n + Number(l.split(' ').pop()), 0);
 
 describe('a write the database refuses for good', () => {

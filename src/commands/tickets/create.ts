@@ -52,6 +52,10 @@ export async function ticketCreator(
     taskQueue: ctx.config.temporal.taskQueue,
     // a retry with the same id (Idempotency-Key) joins the existing workflow instead of failing
     workflowIdConflictPolicy: 'USE_EXISTING',
+    // who it is, in the Temporal Web UI (the number is assigned by the workflow's first write and
+    // shows as the TicketNumber search attribute)
+    staticSummary: `${req.priority} · ${req.title}`,
+    staticDetails: `**Ticket ${id}**\n\n- priority: ${req.priority}\n- title: ${req.title}\n- created via: ${ctx.via}`,
     args: [
       {
         create: {

@@ -20,3 +20,18 @@ export function commandContext(ctx: Ctx, deps: RouteDeps) {
 /** At least one property present (PATCH bodies). */
 export const nonEmpty = <T extends z.ZodObject<z.ZodRawShape>>(schema: T) =>
   schema.refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' });
+
+/** An instant in a response (`toISOString()`): documented as `format: date-time`. */
+export const Timestamp = z.iso.datetime();
+
+/**
+ * A comma-separated query list of enum values (`status=open,paused`): parsed into an array, and
+ * documented as an array of the enum with `style: form, explode: false`, so generated clients send
+ * it the same way.
+ */
+export const csvEnum = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values)).min(1))
+    .openapi({ type: 'array', items: { type: 'string', enum: [...values] }, param: { style: 'form', explode: false } });

@@ -4,7 +4,7 @@ import { presentApiKey } from '../../../presenters/api-key.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, QueryBoolean, pageOf } from '../../pagination.js';
-import { commandContext, IdParams } from '../common.js';
+import { commandContext, IdParams, Timestamp } from '../common.js';
 
 const Scope = z.enum(['tickets:read', 'tickets:write', 'admin']);
 
@@ -19,8 +19,7 @@ export const ApiKeyCreateSchema = z
       .nullable()
       .default(null),
   })
-  .strict()
-  .openapi('ApiKeyCreate');
+  .strict();
 
 export const ApiKeySchema = z
   .object({
@@ -29,10 +28,10 @@ export const ApiKeySchema = z
     key_prefix: z.string(),
     user_id: z.uuid(),
     scopes: z.array(Scope),
-    last_used_at: z.string().nullable(),
-    expires_at: z.string().nullable(),
-    revoked_at: z.string().nullable(),
-    created_at: z.string(),
+    last_used_at: Timestamp.nullable(),
+    expires_at: Timestamp.nullable(),
+    revoked_at: Timestamp.nullable(),
+    created_at: Timestamp,
   })
   .openapi('ApiKey');
 
@@ -45,9 +44,10 @@ export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/api-keys',
+    operationId: 'createApiKey',
     summary: 'Create an API key for yourself (the key is shown once)',
     body: ApiKeyCreateSchema,
-    responses: { 201: { description: 'Created', schema: ApiKeyCreatedSchema } },
+    responses: { 201: { description: 'Created', schema: ApiKeyCreatedSchema }, 403: { description: 'Only admins may grant the admin scope; a key needs the admin scope to manage keys' } },
     handler: async (ctx, { body }) => {
       const { key, plain } = await apiKeyCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -60,9 +60,10 @@ export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/api-keys',
+    operationId: 'listApiKeys',
     summary: "List API keys: your own (admins: everyone's); metadata only",
     query: PaginationQuery.extend({ include_revoked: QueryBoolean.default(false) }),
-    responses: { 200: { description: 'A page of keys', schema: Paginated(ApiKeySchema, 'ApiKeyPage') } },
+    responses: { 200: { description: 'A page of keys', schema: Paginated(ApiKeySchema, 'ApiKeyPage') }, 403: { description: 'A key needs the admin scope to manage keys' } },
     handler: async (ctx, { query }) => {
       const { results, total } = await apiKeyLister(commandContext(ctx, deps), query);
       ctx.body = pageOf(results.map(presentApiKey), total, query.page, query.page_size);
@@ -73,9 +74,10 @@ export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'delete',
     path: '/api-keys/{id}',
+    operationId: 'revokeApiKey',
     summary: 'Revoke an API key (immediate)',
     params: IdParams,
-    responses: { 204: { description: 'Revoked' }, 404: { description: 'No such key (or not yours)' } },
+    responses: { 204: { description: 'Revoked' }, 403: { description: 'A key needs the admin scope to manage keys' }, 404: { description: 'No such key (or not yours)' } },
     handler: async (ctx, { params }) => {
       await apiKeyRevoker(commandContext(ctx, deps), params.id);
       ctx.status = 204;

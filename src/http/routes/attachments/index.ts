@@ -7,7 +7,7 @@ import { AppError } from '../../../errors/index.js';
 import { presentAttachment } from '../../../presenters/attachment.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
-import { commandContext, IdParams } from '../common.js';
+import { commandContext, IdParams, Timestamp } from '../common.js';
 import { TicketAcceptedSchema, TicketRefParams } from '../tickets/schema.js';
 
 const AttachmentSchema = z
@@ -20,7 +20,7 @@ const AttachmentSchema = z
     size_bytes: z.number().int(),
     sha256: z.string(),
     uploaded_by_id: z.uuid().nullable(),
-    created_at: z.string(),
+    created_at: Timestamp,
     download_url: z.string(),
   })
   .openapi('Attachment');
@@ -37,12 +37,14 @@ export function attachmentRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/tickets/{id}/attachments',
+    operationId: 'uploadAttachments',
     summary: 'Upload one or more files (multipart, streamed to disk; type checked from the bytes)',
     params: TicketRefParams,
     multipart: UploadSchema,
     responses: {
       201: { description: 'Stored and recorded', schema: z.array(AttachmentSchema) },
       202: { description: 'Stored; recorded as soon as a worker runs', schema: TicketAcceptedSchema },
+      403: { description: 'This API key may not write tickets' },
       404: { description: 'No such ticket' },
       413: { description: `A file is larger than MAX_UPLOAD_SIZE_MB` },
       415: { description: 'Not multipart, or a file of a type that is not allowed' },
@@ -63,6 +65,7 @@ export function attachmentRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/tickets/{id}/attachments',
+    operationId: 'listTicketAttachments',
     summary: "A ticket's attachments",
     params: TicketRefParams,
     responses: { 200: { description: 'Attachments, oldest first', schema: z.array(AttachmentSchema) }, 404: { description: 'No such ticket' } },
@@ -75,9 +78,13 @@ export function attachmentRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/attachments/{id}/download',
+    operationId: 'downloadAttachment',
     summary: 'Download a file (streamed, as an attachment, never sniffed by the browser)',
     params: IdParams,
-    responses: { 200: { description: 'The file' }, 404: { description: 'No such attachment (or its ticket is not visible)' } },
+    responses: {
+      200: { description: 'The file, with the type detected at upload', mediaType: '*/*', rawSchema: { type: 'string', format: 'binary' }, headers: ['ETag', 'Content-Disposition'] },
+      404: { description: 'No such attachment (or its ticket is not visible), or its file is missing' },
+    },
     handler: async (ctx, { params }) => {
       const { attachment, file } = await attachmentFinder(commandContext(ctx, deps), params.id);
       const info = await stat(file).catch(() => null);
@@ -101,9 +108,10 @@ export function attachmentRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'delete',
     path: '/attachments/{id}',
+    operationId: 'deleteAttachment',
     summary: 'Delete a file (the uploader, a manager or an admin): the row, then the file',
     params: IdParams,
-    responses: { 204: { description: 'Deleted' }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 403: { description: 'Not yours' }, 404: { description: 'No such attachment' } },
+    responses: { 204: { description: 'Deleted' }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 403: { description: 'Not yours, or this API key may not write tickets' }, 404: { description: 'No such attachment' } },
     handler: async (ctx, { params }) => {
       const outcome = await attachmentDeleter(commandContext(ctx, deps), params.id);
       if (outcome === 'pending') {

@@ -35,13 +35,15 @@ export function authRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'post',
     path: '/auth/login',
+    operationId: 'login',
     summary: 'Sign in: access token in the body, refresh token in an httpOnly cookie',
     tags: ['auth'],
     body: AuthLoginSchema,
     responses: {
-      200: { description: 'Signed in', schema: TokenSchema },
+      200: { description: 'Signed in', schema: TokenSchema, headers: ['Set-Cookie'] },
       401: { description: 'Wrong credentials (never says which part)' },
       429: { description: 'Too many failed attempts for this username or address' },
+      503: { description: 'The database is unavailable: retry after `Retry-After` seconds' },
     },
     handler: async (ctx, { body }) => {
       const wait = await deps.limits.loginBlockedFor(body.username, ctx.ip);
@@ -67,9 +69,15 @@ export function authRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'post',
     path: '/auth/refresh',
+    operationId: 'refreshToken',
     summary: 'Exchange the refresh cookie for a new access token (the cookie rotates; reuse revokes the session)',
     tags: ['auth'],
-    responses: { 200: { description: 'Refreshed', schema: TokenSchema }, 401: { description: 'Missing, expired, revoked or reused refresh token' } },
+    security: [{ refreshCookie: [] }],
+    responses: {
+      200: { description: 'Refreshed', schema: TokenSchema, headers: ['Set-Cookie'] },
+      401: { description: 'Missing, expired, revoked or reused refresh token (the cookie is cleared)', headers: ['Set-Cookie'] },
+      503: { description: 'The database is unavailable: retry after `Retry-After` seconds' },
+    },
     handler: async (ctx) => {
       const plain = ctx.cookies.get(REFRESH_COOKIE);
       if (!plain) throw unauthorized('No refresh token: sign in with POST /api/v1/auth/login.');
@@ -89,9 +97,14 @@ export function authRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'post',
     path: '/auth/logout',
+    operationId: 'logout',
     summary: 'Sign out: revokes the refresh token (and its whole session) and clears the cookie',
     tags: ['auth'],
-    responses: { 204: { description: 'Signed out (also when already signed out)' } },
+    security: [{ refreshCookie: [] }, {}],
+    responses: {
+      204: { description: 'Signed out (also when already signed out)', headers: ['Set-Cookie'] },
+      503: { description: 'The database is unavailable: retry after `Retry-After` seconds' },
+    },
     handler: async (ctx) => {
       const plain = ctx.cookies.get(REFRESH_COOKIE);
       if (plain) await revokeByToken(deps.db, plain);
@@ -103,6 +116,7 @@ export function authRoutes(api: ApiRouter, deps: RouteDeps): void {
   api.route({
     method: 'get',
     path: '/auth/me',
+    operationId: 'getCurrentUser',
     summary: 'The signed-in user',
     tags: ['auth'],
     secured: true,

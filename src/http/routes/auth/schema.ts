@@ -1,12 +1,12 @@
 import { z } from 'zod';
+import { Timestamp } from '../common.js';
 
 export const AuthLoginSchema = z
   .object({
     username: z.string().trim().min(1).max(150),
     password: z.string().min(1).max(1024),
   })
-  .strict()
-  .openapi('LoginRequest');
+  .strict();
 export type AuthLogin = z.infer<typeof AuthLoginSchema>;
 
 export const TokenSchema = z
@@ -21,7 +21,7 @@ export const UserSchema = z
     full_name: z.string(),
     role: z.enum(['admin', 'manager', 'agent']),
     is_active: z.boolean(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('User');

@@ -61,6 +61,7 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/dashboard/summary',
+    operationId: 'getDashboardSummary',
     summary: 'Ticket counts by status and priority, and unresolved tickets by group (admin, manager)',
     responses: { 200: { description: 'Counts', schema: SummarySchema }, 403: { description: 'Agents may not' } },
     handler: async (ctx) => {
@@ -72,6 +73,7 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/dashboard/sla',
+    operationId: 'getDashboardSla',
     summary: 'MTTA, MTTR (paused time excluded) and breach rates, overall, by group and by priority (admin, manager)',
     query: SlaQuery,
     responses: { 200: { description: 'SLA figures', schema: SlaDashboardSchema }, 403: { description: 'Agents may not' } },
@@ -88,6 +90,7 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/dashboard/activity',
+    operationId: 'getDashboardActivity',
     summary: 'Recent audit entries across all tickets, newest first (admin, manager)',
     query: PaginationQuery.extend({ page_size: PaginationQuery.shape.page_size.default(50) }),
     responses: { 200: { description: 'A page of audit entries', schema: Paginated(AuditEntrySchema, 'ActivityPage') }, 403: { description: 'Agents may not' } },

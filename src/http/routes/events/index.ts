@@ -10,6 +10,8 @@ import { canReadTickets } from '../../../policies/tickets.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { Db } from '../../../db/index.js';
 import type { RouteDeps } from '../../context.js';
+import { csvEnum } from '../common.js';
+import { registerEventWebhooks } from './schema.js';
 
 export const EVENT_TYPES = [
   'ticket.created', 'ticket.updated', 'ticket.assigned', 'ticket.status_changed', 'ticket.paused', 'ticket.resumed',
@@ -22,10 +24,7 @@ const StreamQuery = z.object({
     .string()
     .regex(/^([0-9a-fA-F-]{36}|[Aa][Ss][Mm]-\d{4,})$/, 'must be a ticket UUID or number')
     .optional(),
-  types: z
-    .string()
-    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(EVENT_TYPES)).min(1))
+  types: csvEnum(EVENT_TYPES)
     .optional()
     .openapi({ description: 'comma-separated event types' }),
   last_event_id: z.string().max(100).optional().openapi({ description: 'as the Last-Event-ID header, for clients that cannot set it' }),
@@ -35,15 +34,25 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
   const bufferLimit = deps.tuning?.stream?.bufferLimitBytes ?? 1024 * 1024;
   const maxBacklog = deps.tuning?.stream?.maxBacklog ?? 1_000;
 
+  registerEventWebhooks(api.registry);
   api.route({
     method: 'get',
     path: '/events/stream',
+    operationId: 'streamEvents',
     summary: 'Live ticket events (Server-Sent Events): filters, Last-Event-ID resume, only tickets you may see',
     tags: ['events'],
     secured: true,
     before: deps.guard,
     query: StreamQuery,
-    responses: { 200: { description: 'text/event-stream: `id` = event id, `event` = type, `data` = the webhook envelope; `: keep-alive` comments every 15 s' } },
+    responses: {
+      200: {
+        description: 'Server-Sent Events: `id` = event id, `event` = type, `data` = the event envelope (see `webhooks`); `: keep-alive` comments every 15 s',
+        mediaType: 'text/event-stream',
+        rawSchema: { type: 'string' },
+      },
+      403: { description: 'This API key may not read tickets' },
+      404: { description: 'No such ticket (ticket_id), or not visible to you' },
+    },
     handler: async (ctx, { query }) => {
       const principal = ctx.state.principal!;
       if (!canReadTickets(principal)) throw forbidden('This API key may not read tickets.');
@@ -67,6 +76,7 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
       if (stream.ended) return unsubscribe(); // the client left meanwhile
 
       // From here on the response is ours: Koa must not write it.
+      ctx.status = 200; // what the access log and metrics record
       ctx.respond = false;
       ctx.req.socket.setTimeout(0);
       ctx.req.socket.setNoDelay(true);

@@ -13,9 +13,10 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/groups',
+    operationId: 'createGroup',
     summary: 'Create a group (admin, manager)',
     body: GroupCreateSchema,
-    responses: { 201: { description: 'Created', schema: GroupSchema }, 403: { description: 'Agents may not' }, 409: { description: 'Name taken' } },
+    responses: { 201: { description: 'Created', schema: GroupSchema, headers: ['Location'] }, 403: { description: 'Agents may not' }, 409: { description: 'Name taken' } },
     handler: async (ctx, { body }) => {
       const group = await groupCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -28,6 +29,7 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/groups',
+    operationId: 'listGroups',
     summary: 'List groups with member counts',
     query: PaginationQuery,
     responses: { 200: { description: 'A page of groups', schema: Paginated(GroupSchema, 'GroupPage') } },
@@ -41,6 +43,7 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/groups/{id}',
+    operationId: 'getGroup',
     summary: 'A group with its members',
     params: IdParams,
     responses: { 200: { description: 'The group', schema: GroupDetailSchema }, 404: { description: 'No such group' } },
@@ -54,10 +57,11 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'patch',
     path: '/groups/{id}',
+    operationId: 'updateGroup',
     summary: 'Rename or describe a group (admin, manager)',
     params: IdParams,
     body: GroupUpdateSchema,
-    responses: { 200: { description: 'Updated', schema: GroupSchema }, 404: { description: 'No such group' }, 409: { description: 'Name taken' } },
+    responses: { 200: { description: 'Updated', schema: GroupSchema }, 403: { description: 'Agents may not' }, 404: { description: 'No such group' }, 409: { description: 'Name taken' } },
     handler: async (ctx, { params, body }) => {
       ctx.body = presentGroup(await groupUpdater(commandContext(ctx, deps), params.id, body));
     },
@@ -67,10 +71,11 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/groups/{id}/members',
+    operationId: 'addGroupMember',
     summary: 'Add a member, optionally as lead (admin, manager)',
     params: IdParams,
     body: GroupMemberAddSchema,
-    responses: { 201: { description: 'Added', schema: GroupMemberSchema }, 404: { description: 'No such group' }, 409: { description: 'Already a member' } },
+    responses: { 201: { description: 'Added', schema: GroupMemberSchema }, 403: { description: 'Agents may not' }, 404: { description: 'No such group' }, 409: { description: 'Already a member' } },
     handler: async (ctx, { params, body }) => {
       ctx.status = 201;
       ctx.body = presentMember(await groupMemberAdder(commandContext(ctx, deps), params.id, body));
@@ -81,9 +86,10 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'delete',
     path: '/groups/{id}/members/{user_id}',
+    operationId: 'removeGroupMember',
     summary: 'Remove a member (admin, manager)',
     params: MemberParams,
-    responses: { 204: { description: 'Removed' }, 404: { description: 'No such group or membership' } },
+    responses: { 204: { description: 'Removed' }, 403: { description: 'Agents may not' }, 404: { description: 'No such group or membership' } },
     handler: async (ctx, { params }) => {
       await groupMemberRemover(commandContext(ctx, deps), params.id, params.user_id);
       ctx.status = 204;

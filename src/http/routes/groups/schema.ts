@@ -1,17 +1,16 @@
 import { z } from 'zod';
 import { UserSchema } from '../auth/schema.js';
-import { nonEmpty } from '../common.js';
+import { nonEmpty, Timestamp } from '../common.js';
 
 export const GroupCreateSchema = z
   .object({ name: z.string().trim().min(1).max(100), description: z.string().max(1000).default('') })
-  .strict()
-  .openapi('GroupCreate');
+  .strict();
 
 export const GroupUpdateSchema = nonEmpty(
   z.object({ name: z.string().trim().min(1).max(100).optional(), description: z.string().max(1000).optional() }).strict(),
-).openapi('GroupUpdate');
+);
 
-export const GroupMemberAddSchema = z.object({ user_id: z.uuid(), is_lead: z.boolean().default(false) }).strict().openapi('GroupMemberAdd');
+export const GroupMemberAddSchema = z.object({ user_id: z.uuid(), is_lead: z.boolean().default(false) }).strict();
 
 export const MemberParams = z.object({ id: z.uuid(), user_id: z.uuid() });
 
@@ -21,11 +20,11 @@ export const GroupSchema = z
     name: z.string(),
     description: z.string(),
     member_count: z.number().int().optional(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Group');
 
-export const GroupMemberSchema = z.object({ user: UserSchema, is_lead: z.boolean(), joined_at: z.string() }).openapi('GroupMember');
+export const GroupMemberSchema = z.object({ user: UserSchema, is_lead: z.boolean(), joined_at: Timestamp }).openapi('GroupMember');
 
 export const GroupDetailSchema = GroupSchema.extend({ member_count: z.number().int(), members: z.array(GroupMemberSchema) }).openapi('GroupDetail');

@@ -26,6 +26,7 @@ export function healthRoutes(api: ApiRouter, deps: AppDeps): void {
   api.route({
     method: 'get',
     path: '/health',
+    operationId: 'getHealth',
     summary: 'Liveness: the process answers',
     tags: ['operations'],
     responses: { 200: { description: 'Alive', schema: Health } },
@@ -37,6 +38,7 @@ export function healthRoutes(api: ApiRouter, deps: AppDeps): void {
   api.route({
     method: 'get',
     path: '/ready',
+    operationId: 'getReadiness',
     summary: 'Readiness: PostgreSQL and Temporal are reachable',
     tags: ['operations'],
     responses: {
@@ -66,9 +68,10 @@ export function metricsRoutes(api: ApiRouter, metrics: AppMetrics): void {
   api.route({
     method: 'get',
     path: '/metrics',
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics of this API process (text exposition format); not served through nginx',
     tags: ['operations'],
-    responses: { 200: { description: 'Metrics in the Prometheus text format' } },
+    responses: { 200: { description: 'Metrics in the Prometheus text format', mediaType: 'text/plain; version=0.0.4', rawSchema: { type: 'string' } } },
     handler: async (ctx) => {
       ctx.type = metrics.registry.contentType;
       ctx.body = await metrics.registry.metrics();

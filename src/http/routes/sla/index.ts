@@ -16,6 +16,7 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/sla-policies',
+    operationId: 'listSlaPolicies',
     summary: 'The SLA policy of each priority (targets in seconds)',
     responses: { 200: { description: 'All policies, most urgent first', schema: z.array(SlaPolicySchema) } },
     handler: async (ctx) => {
@@ -27,6 +28,7 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'put',
     path: '/sla-policies/{priority}',
+    operationId: 'putSlaPolicy',
     summary: "Set a priority's SLA policy (admin); applies to tickets created or re-prioritised from now on",
     params: SlaPolicyParams,
     body: SlaPolicyPutSchema,
@@ -40,6 +42,7 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/business-calendars',
+    operationId: 'listBusinessCalendars',
     summary: 'Business calendars (time zone, weekly hours, holidays)',
     responses: { 200: { description: 'All calendars', schema: z.array(CalendarSchema) } },
     handler: async (ctx) => {
@@ -51,9 +54,10 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/business-calendars',
+    operationId: 'createBusinessCalendar',
     summary: 'Create a business calendar (admin)',
     body: CalendarWriteSchema,
-    responses: { 201: { description: 'Created', schema: CalendarSchema }, 403: { description: 'Admins only' }, 409: { description: 'Name taken' } },
+    responses: { 201: { description: 'Created', schema: CalendarSchema, headers: ['Location'] }, 403: { description: 'Admins only' }, 409: { description: 'Name taken' } },
     handler: async (ctx, { body }) => {
       const calendar = await calendarCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -66,6 +70,7 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/business-calendars/{id}',
+    operationId: 'getBusinessCalendar',
     summary: 'A business calendar',
     params: IdParams,
     responses: { 200: { description: 'The calendar', schema: CalendarSchema }, 404: { description: 'No such calendar' } },
@@ -78,10 +83,11 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'put',
     path: '/business-calendars/{id}',
+    operationId: 'replaceBusinessCalendar',
     summary: 'Replace a business calendar (admin); running tickets keep the hours they started with',
     params: IdParams,
     body: CalendarWriteSchema,
-    responses: { 200: { description: 'The calendar', schema: CalendarSchema }, 404: { description: 'No such calendar' }, 409: { description: 'Name taken' } },
+    responses: { 200: { description: 'The calendar', schema: CalendarSchema }, 403: { description: 'Admins only' }, 404: { description: 'No such calendar' }, 409: { description: 'Name taken' } },
     handler: async (ctx, { params, body }) => {
       ctx.body = presentCalendar(await calendarWriter(commandContext(ctx, deps), params.id, body));
     },
@@ -91,9 +97,10 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'delete',
     path: '/business-calendars/{id}',
+    operationId: 'deleteBusinessCalendar',
     summary: 'Delete a business calendar no policy uses (admin)',
     params: IdParams,
-    responses: { 204: { description: 'Deleted' }, 404: { description: 'No such calendar' }, 409: { description: 'A policy still uses it' } },
+    responses: { 204: { description: 'Deleted' }, 403: { description: 'Admins only' }, 404: { description: 'No such calendar' }, 409: { description: 'A policy still uses it' } },
     handler: async (ctx, { params }) => {
       await calendarDeleter(commandContext(ctx, deps), params.id);
       ctx.status = 204;
@@ -105,6 +112,7 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     tags: ['tickets', 'sla'],
     method: 'get',
     path: '/tickets/{id}/sla',
+    operationId: 'getTicketSla',
     summary: "A ticket's live SLA: figures per metric and the timeline that explains them",
     params: TicketRefParams,
     responses: { 200: { description: 'The live SLA', schema: TicketSlaSchema }, 404: { description: 'No such ticket, or it has no SLA' } },

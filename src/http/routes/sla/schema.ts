@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Timestamp } from '../common.js';
 import { Priority, SlaMetricSchema } from '../tickets/schema.js';
 import { WEEKDAYS } from '../../../../workflows/sla/calendar.js';
 
@@ -14,8 +15,7 @@ export const SlaPolicyPutSchema = z
     at_risk_percent: z.number().int().min(1).max(99).default(80).describe('share of the target at which ticket.sla_at_risk fires'),
     calendar_id: z.uuid().nullable().default(null).describe('business calendar whose hours count; null = 24×7'),
   })
-  .strict()
-  .openapi('SlaPolicyPut');
+  .strict();
 
 export const SlaPolicySchema = z
   .object({
@@ -24,7 +24,7 @@ export const SlaPolicySchema = z
     resolve_target_seconds: z.number().int(),
     at_risk_percent: z.number().int(),
     calendar_id: z.uuid().nullable(),
-    updated_at: z.string(),
+    updated_at: Timestamp,
   })
   .openapi('SlaPolicy');
 
@@ -39,8 +39,7 @@ export const CalendarWriteSchema = z
       .describe('business hours per weekday, several ranges allowed: {"mon": [{"start": "09:00", "end": "17:00"}]}'),
     holidays: z.array(z.string()).max(1000).default([]).describe('dates (YYYY-MM-DD, in the calendar zone) that count as closed'),
   })
-  .strict()
-  .openapi('BusinessCalendarWrite');
+  .strict();
 
 export const CalendarSchema = z
   .object({
@@ -49,8 +48,8 @@ export const CalendarSchema = z
     timezone: z.string(),
     weekly_hours: z.record(z.string(), z.array(HoursRange)),
     holidays: z.array(z.string()),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('BusinessCalendar');
 
@@ -58,7 +57,7 @@ export const TicketSlaSchema = z
   .object({
     ticket_id: z.uuid(),
     ticket_number: z.string(),
-    computed_at: z.string(),
+    computed_at: Timestamp,
     source: z.enum(['workflow', 'database']).describe('database when no worker answered the live query in time (no timeline then)'),
     at_risk_percent: z.number().int(),
     calendar: z.object({ id: z.string(), name: z.string(), timezone: z.string() }).nullable(),
@@ -66,7 +65,7 @@ export const TicketSlaSchema = z
     resolve: SlaMetricSchema,
     timeline: z.array(
       z.object({
-        at: z.string(),
+        at: Timestamp,
         metric: z.enum(['assign', 'resolve']),
         kind: z.enum(['started', 'paused', 'resumed', 'target_changed', 'at_risk', 'breached', 'met', 'reopened']),
         elapsed_seconds: z.number().int(),

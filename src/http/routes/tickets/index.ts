@@ -67,12 +67,15 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/tickets',
+    operationId: 'createTicket',
     summary: 'Create a ticket (starts its workflow)',
     headers: IdempotencyHeaders,
     body: TicketCreateSchema,
     responses: {
-      201: { description: 'Created', schema: TicketSchema },
-      202: { description: 'Accepted; the workers are slow to answer and will write it shortly', schema: TicketAcceptedSchema },
+      201: { description: 'Created', schema: TicketSchema, headers: ['ETag', 'Location', 'Idempotent-Replayed'] },
+      202: { description: 'Accepted; the workers are slow to answer and will write it shortly', schema: TicketAcceptedSchema, headers: ['Location', 'Idempotent-Replayed'] },
+      403: { description: 'This API key may not write tickets' },
+      422: { description: 'Validation failed, a referenced group or user does not exist, or the Idempotency-Key was used with another body' },
     },
     handler: async (ctx, { body }) => {
       const claim = await idempotency(ctx, deps, '/tickets', body);
@@ -95,6 +98,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/tickets',
+    operationId: 'listTickets',
     summary: 'List tickets you may see: filters, full-text search, sort, pagination',
     query: TicketListQuerySchema,
     responses: { 200: { description: 'A page of tickets', schema: Paginated(TicketSchema, 'TicketPage') } },
@@ -109,9 +113,10 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/tickets/{id}',
+    operationId: 'getTicket',
     summary: 'A ticket by UUID or number',
     params: TicketRefParams,
-    responses: { 200: { description: 'The ticket', schema: TicketSchema }, 404: { description: 'No such ticket (or not visible to you)' } },
+    responses: { 200: { description: 'The ticket', schema: TicketSchema, headers: ['ETag'] }, 404: { description: 'No such ticket (or not visible to you)' } },
     handler: async (ctx, { params }) => {
       const ticket = await findVisibleTicket(deps.db, ctx.state.principal!, params.id);
       ctx.set('ETag', `"${ticket.version}"`);
@@ -123,13 +128,15 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'patch',
     path: '/tickets/{id}',
+    operationId: 'updateTicket',
     summary: 'Change fields, status (SPEC §4 transitions), priority, assignment, category, tags',
     params: TicketRefParams,
     headers: IfMatchHeaders.merge(IdempotencyHeaders),
     body: TicketPatchSchema,
     responses: {
-      200: { description: 'Updated', schema: TicketSchema },
-      202: { description: 'Accepted; will be applied shortly', schema: TicketAcceptedSchema },
+      200: { description: 'Updated', schema: TicketSchema, headers: ['ETag', 'Idempotent-Replayed'] },
+      202: { description: 'Accepted; will be applied shortly', schema: TicketAcceptedSchema, headers: ['Idempotent-Replayed'] },
+      403: { description: 'This API key may not write tickets' },
       404: { description: 'No such ticket' },
       409: { description: 'invalid_transition: details name the allowed statuses' },
       412: { description: 'If-Match is stale' },
@@ -151,10 +158,17 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'delete',
     path: '/tickets/{id}',
+    operationId: 'deleteTicket',
     summary: 'Soft-delete a ticket (admin, manager): its workflow completes',
     params: TicketRefParams,
     headers: IfMatchHeaders,
-    responses: { 204: { description: 'Deleted' }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 404: { description: 'No such ticket' }, 412: { description: 'If-Match is stale' } },
+    responses: {
+      204: { description: 'Deleted' },
+      202: { description: 'Accepted', schema: TicketAcceptedSchema },
+      403: { description: 'Admins and managers only' },
+      404: { description: 'No such ticket' },
+      412: { description: 'If-Match is stale' },
+    },
     handler: async (ctx, { params }) => {
       const outcome = await ticketDeleter(commandContext(ctx, deps), params.id, ifMatch(ctx));
       if (outcome === 'pending') return accepted(ctx, params.id, 'deletion');
@@ -166,11 +180,17 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/tickets/{id}/notes',
+    operationId: 'addTicketNote',
     summary: 'Add a note (internal or public; HTML is sanitised)',
     params: TicketRefParams,
     headers: IdempotencyHeaders,
     body: NoteCreateSchema,
-    responses: { 201: { description: 'Added', schema: NoteSchema }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 404: { description: 'No such ticket' } },
+    responses: {
+      201: { description: 'Added', schema: NoteSchema, headers: ['Idempotent-Replayed'] },
+      202: { description: 'Accepted', schema: TicketAcceptedSchema, headers: ['Idempotent-Replayed'] },
+      403: { description: 'This API key may not write tickets' },
+      404: { description: 'No such ticket' },
+    },
     handler: async (ctx, { params, body }) => {
       const claim = await idempotency(ctx, deps, `/tickets/${params.id}/notes`, body);
       if (replayed(ctx, claim)) return;
@@ -187,6 +207,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/tickets/{id}/notes',
+    operationId: 'listTicketNotes',
     summary: "A ticket's notes, oldest first",
     params: TicketRefParams,
     query: PaginationQuery,
@@ -201,11 +222,12 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'patch',
     path: '/tickets/{id}/notes/{note_id}',
+    operationId: 'editTicketNote',
     summary: 'Edit a note (its author, or an admin or manager); the edit time is kept',
     params: NoteParams,
     headers: IdempotencyHeaders,
     body: NoteUpdateSchema,
-    responses: { 200: { description: 'Edited', schema: NoteSchema }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 403: { description: 'Not your note' }, 404: { description: 'No such ticket or note' } },
+    responses: { 200: { description: 'Edited', schema: NoteSchema, headers: ['Idempotent-Replayed'] }, 202: { description: 'Accepted', schema: TicketAcceptedSchema, headers: ['Idempotent-Replayed'] }, 403: { description: 'Not your note, or this API key may not write tickets' }, 404: { description: 'No such ticket or note' } },
     handler: async (ctx, { params, body }) => {
       const claim = await idempotency(ctx, deps, `/tickets/${params.id}/notes/${params.note_id}`, body);
       if (replayed(ctx, claim)) return;
@@ -221,6 +243,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/tickets/{id}/audit-log',
+    operationId: 'getTicketAuditLog',
     summary: "A ticket's audit trail: every change with actor, old and new values",
     params: TicketRefParams,
     query: PaginationQuery.extend({ page_size: PaginationQuery.shape.page_size.default(100) }),

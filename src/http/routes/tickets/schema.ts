@@ -1,9 +1,12 @@
 import { z } from 'zod';
+import { csvEnum, Timestamp } from '../common.js';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
 import { PaginationQuery } from '../../pagination.js';
 
-export const Priority = z.enum(['critical', 'high', 'medium', 'low']);
-const Status = z.enum(['open', 'under_investigation', 'paused', 'resolved']);
+const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
+const STATUSES = ['open', 'under_investigation', 'paused', 'resolved'] as const;
+export const Priority = z.enum(PRIORITIES);
+const Status = z.enum(STATUSES);
 
 export const TicketCreateSchema = z
   .object({
@@ -19,19 +22,12 @@ export const TicketCreateSchema = z
     assigned_group_id: z.uuid().nullable().default(null),
     assigned_user_id: z.uuid().nullable().default(null),
   })
-  .strict()
-  .openapi('TicketCreate');
+  .strict();
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
-const csv = <T extends z.ZodType<unknown, string>>(item: T) =>
-  z
-    .string()
-    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(item).min(1));
-
 export const TicketListQuerySchema = PaginationQuery.extend({
-  status: csv(Status).optional().openapi({ description: 'one or more, comma-separated' }),
-  priority: csv(Priority).optional().openapi({ description: 'one or more, comma-separated' }),
+  status: csvEnum(STATUSES).optional().openapi({ description: 'one or more, comma-separated' }),
+  priority: csvEnum(PRIORITIES).optional().openapi({ description: 'one or more, comma-separated' }),
   assigned_group_id: z.uuid().optional(),
   assigned_user_id: z.uuid().optional(),
   created_by_id: z.uuid().optional(),
@@ -55,8 +51,7 @@ export const TicketPatchSchema = z
     assigned_user_id: z.uuid().nullable().optional(),
   })
   .strict()
-  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' })
-  .openapi('TicketPatch');
+  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' });
 
 export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
@@ -64,9 +59,8 @@ export const IfMatchHeaders = z.object({
 
 export const NoteCreateSchema = z
   .object({ content: z.string().min(1).max(50_000), is_internal: z.boolean().default(false) })
-  .strict()
-  .openapi('NoteCreate');
-export const NoteUpdateSchema = z.object({ content: z.string().min(1).max(50_000) }).strict().openapi('NoteUpdate');
+  .strict();
+export const NoteUpdateSchema = z.object({ content: z.string().min(1).max(50_000) }).strict();
 
 export const NoteSchema = z
   .object({
@@ -76,9 +70,9 @@ export const NoteSchema = z
     actor_type: z.enum(['user', 'api_key', 'system']),
     content: z.string(),
     is_internal: z.boolean(),
-    created_at: z.string(),
-    updated_at: z.string(),
-    edited_at: z.string().nullable(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
+    edited_at: Timestamp.nullable(),
   })
   .openapi('Note');
 
@@ -96,7 +90,7 @@ export const AuditEntrySchema = z
     old_value: z.unknown(),
     new_value: z.unknown(),
     metadata: z.record(z.string(), z.unknown()),
-    created_at: z.string(),
+    created_at: Timestamp,
   })
   .openapi('AuditEntry');
 
@@ -120,12 +114,12 @@ export const SlaMetricSchema = z.object({
   target_seconds: z.number().int().describe('the target in business seconds'),
   elapsed_seconds: z.number().int().describe('business seconds counted so far (paused time never counts)'),
   remaining_seconds: z.number().int(),
-  due_at: z.string().nullable().describe('the deadline while the clock runs; null while paused or met'),
-  at_risk_at: z.string().nullable(),
+  due_at: Timestamp.nullable().describe('the deadline while the clock runs; null while paused or met'),
+  at_risk_at: Timestamp.nullable(),
   state: z.enum(['running', 'paused', 'met', 'breached']),
   at_risk: z.boolean(),
-  breached_at: z.string().nullable(),
-  met_at: z.string().nullable(),
+  breached_at: Timestamp.nullable(),
+  met_at: Timestamp.nullable(),
   cycle: z.number().int().describe('1, then +1 for each reopen (signals fire once per cycle)'),
 });
 
@@ -144,14 +138,14 @@ export const TicketSchema = z
     created_by_id: z.uuid().nullable(),
     created_via: z.enum(['rest', 'mcp']),
     version: z.number().int(),
-    first_assigned_at: z.string().nullable(),
-    resolved_at: z.string().nullable(),
-    paused_at: z.string().nullable(),
+    first_assigned_at: Timestamp.nullable(),
+    resolved_at: Timestamp.nullable(),
+    paused_at: Timestamp.nullable(),
     total_paused_seconds: z.number().int(),
     sla_breached: z.boolean(),
     sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema }),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Ticket');
 

@@ -14,9 +14,10 @@ export function userRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/users',
+    operationId: 'createUser',
     summary: 'Create a user (admin)',
     body: UserCreateSchema,
-    responses: { 201: { description: 'Created', schema: UserSchema }, 403: { description: 'Not an admin' }, 409: { description: 'Username or e-mail taken' } },
+    responses: { 201: { description: 'Created', schema: UserSchema, headers: ['Location'] }, 403: { description: 'Not an admin' }, 409: { description: 'Username or e-mail taken' } },
     handler: async (ctx, { body }) => {
       const user = await userCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -29,6 +30,7 @@ export function userRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/users',
+    operationId: 'listUsers',
     summary: 'List users (filter by role, active flag, group; search name, username, e-mail)',
     query: UserListQuerySchema,
     responses: { 200: { description: 'A page of users', schema: Paginated(UserSchema, 'UserPage') } },
@@ -42,6 +44,7 @@ export function userRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/users/{id}',
+    operationId: 'getUser',
     summary: 'A user',
     params: IdParams,
     responses: { 200: { description: 'The user', schema: UserSchema }, 404: { description: 'No such user' } },
@@ -54,6 +57,7 @@ export function userRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'patch',
     path: '/users/{id}',
+    operationId: 'updateUser',
     summary: 'Update a user (admin): e-mail, name, role, active flag, password',
     params: IdParams,
     body: UserUpdateSchema,

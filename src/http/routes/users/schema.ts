@@ -15,12 +15,11 @@ export const UserCreateSchema = z
     password: Password,
     role: Role.default('agent'),
   })
-  .strict()
-  .openapi('UserCreate');
+  .strict();
 
 export const UserUpdateSchema = nonEmpty(
   z.object({ email: Email.optional(), full_name: FullName.optional(), role: Role.optional(), is_active: z.boolean().optional(), password: Password.optional() }).strict(),
-).openapi('UserUpdate');
+);
 
 export const UserListQuerySchema = PaginationQuery.extend({
   role: Role.optional(),

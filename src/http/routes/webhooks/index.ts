@@ -5,7 +5,7 @@ import { presentAttempt, presentDelivery, presentWebhook } from '../../../presen
 import type { ApiRouter, Ctx } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
-import { commandContext, IdParams, nonEmpty } from '../common.js';
+import { commandContext, IdParams, nonEmpty, Timestamp } from '../common.js';
 
 const EventTypes = z
   .array(z.enum(['*', ...WEBHOOK_EVENT_TYPES]))
@@ -22,9 +22,8 @@ const fields = {
 
 const WebhookCreateSchema = z
   .object({ url: fields.url, event_types: EventTypes.default(['*']), description: fields.description.default(''), is_active: fields.is_active.default(true) })
-  .strict()
-  .openapi('WebhookCreate');
-const WebhookUpdateSchema = nonEmpty(z.object({ url: fields.url.optional(), event_types: EventTypes.optional(), description: fields.description.optional(), is_active: fields.is_active.optional() }).strict()).openapi('WebhookUpdate');
+  .strict();
+const WebhookUpdateSchema = nonEmpty(z.object({ url: fields.url.optional(), event_types: EventTypes.optional(), description: fields.description.optional(), is_active: fields.is_active.optional() }).strict());
 
 const WebhookSchema = z
   .object({
@@ -34,12 +33,12 @@ const WebhookSchema = z
     description: z.string(),
     is_active: z.boolean(),
     disabled_reason: z.string().nullable(),
-    disabled_at: z.string().nullable(),
+    disabled_at: Timestamp.nullable(),
     failing_since: z.string().nullable().describe('start of the current run of failed attempts; null after any success'),
-    previous_secret_expires_at: z.string().nullable().describe('after a rotation: until when the previous secret still signs beside the new one'),
+    previous_secret_expires_at: Timestamp.nullable().describe('after a rotation: until when the previous secret still signs beside the new one'),
     created_by_id: z.uuid().nullable(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: Timestamp,
+    updated_at: Timestamp,
   })
   .openapi('Webhook');
 const RotateSchema = z
@@ -47,8 +46,7 @@ const RotateSchema = z
     keep_old_for_hours: z.number().int().min(0).max(168).default(DEFAULT_KEEP_OLD_SECRET_HOURS).describe('how long the old secret keeps signing beside the new one; 0 stops it at once (a leaked secret)'),
   })
   .strict()
-  .optional()
-  .openapi('WebhookRotateSecret');
+  .optional();
 
 const DeliverySchema = z
   .object({
@@ -58,19 +56,19 @@ const DeliverySchema = z
     event_type: z.string(),
     status: z.enum(['pending', 'succeeded', 'failed', 'cancelled']),
     attempt_count: z.number().int(),
-    next_attempt_at: z.string().nullable(),
+    next_attempt_at: Timestamp.nullable(),
     last_status_code: z.number().int().nullable(),
     last_latency_ms: z.number().int().nullable(),
     last_error: z.string().nullable(),
     generation: z.number().int().describe('0 for the first delivery of the event, +1 per redelivery'),
-    created_at: z.string(),
-    completed_at: z.string().nullable(),
+    created_at: Timestamp,
+    completed_at: Timestamp.nullable(),
   })
   .openapi('WebhookDelivery');
 const AttemptSchema = z
   .object({
     attempt_number: z.number().int(),
-    requested_at: z.string(),
+    requested_at: Timestamp,
     status_code: z.number().int().nullable().describe('null when no response came'),
     latency_ms: z.number().int().nullable(),
     response_body: z.string().nullable().describe('the first 1 KiB of the response'),
@@ -95,14 +93,16 @@ function queued(ctx: Ctx, delivery: DeliveryRow): void {
 
 export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
   const common = { tags: ['webhooks'], secured: true, before: deps.guard };
+  const forbidden = { 403: { description: 'Admins and managers only (API keys need the admin scope)' } };
 
   api.route({
     ...common,
     method: 'post',
     path: '/webhooks',
+    operationId: 'createWebhook',
     summary: 'Subscribe a URL to events (admin, manager); the signing secret is shown once',
     body: WebhookCreateSchema,
-    responses: { 201: { description: 'Created', schema: WebhookWithSecretSchema }, 403: { description: 'Agents may not' } },
+    responses: { ...forbidden, 201: { description: 'Created', schema: WebhookWithSecretSchema, headers: ['Location'] } },
     handler: async (ctx, { body }) => {
       const { webhook, secret } = await webhookCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -115,9 +115,10 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/webhooks',
+    operationId: 'listWebhooks',
     summary: 'Webhook subscriptions (admin, manager)',
     query: PaginationQuery,
-    responses: { 200: { description: 'A page of webhooks', schema: Paginated(WebhookSchema, 'WebhookPage') } },
+    responses: { ...forbidden, 200: { description: 'A page of webhooks', schema: Paginated(WebhookSchema, 'WebhookPage') } },
     handler: async (ctx, { query }) => {
       const { results, total } = await webhookLister(commandContext(ctx, deps), query);
       ctx.body = pageOf(results.map(presentWebhook), total, query.page, query.page_size);
@@ -128,9 +129,10 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/webhooks/{id}',
+    operationId: 'getWebhook',
     summary: 'A webhook subscription (admin, manager)',
     params: IdParams,
-    responses: { 200: { description: 'The webhook', schema: WebhookSchema }, 404: { description: 'No such webhook' } },
+    responses: { ...forbidden, 200: { description: 'The webhook', schema: WebhookSchema }, 404: { description: 'No such webhook' } },
     handler: async (ctx, { params }) => {
       ctx.body = presentWebhook(await webhookFinder(commandContext(ctx, deps), params.id));
     },
@@ -140,10 +142,11 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'patch',
     path: '/webhooks/{id}',
+    operationId: 'updateWebhook',
     summary: 'Change URL, event types, description or active flag (re-activating clears a disable reason)',
     params: IdParams,
     body: WebhookUpdateSchema,
-    responses: { 200: { description: 'Updated', schema: WebhookSchema }, 404: { description: 'No such webhook' } },
+    responses: { ...forbidden, 200: { description: 'Updated', schema: WebhookSchema }, 404: { description: 'No such webhook' } },
     handler: async (ctx, { params, body }) => {
       ctx.body = presentWebhook(await webhookUpdater(commandContext(ctx, deps), params.id, body));
     },
@@ -153,9 +156,10 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'delete',
     path: '/webhooks/{id}',
+    operationId: 'deleteWebhook',
     summary: 'Delete a subscription (admin, manager)',
     params: IdParams,
-    responses: { 204: { description: 'Deleted' }, 404: { description: 'No such webhook' } },
+    responses: { ...forbidden, 204: { description: 'Deleted' }, 404: { description: 'No such webhook' } },
     handler: async (ctx, { params }) => {
       await webhookDeleter(commandContext(ctx, deps), params.id);
       ctx.status = 204;
@@ -166,10 +170,11 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/webhooks/{id}/rotate-secret',
+    operationId: 'rotateWebhookSecret',
     summary: 'Replace the signing secret (shown once); the old one keeps signing beside it for keep_old_for_hours (default 24, 0 = stop now)',
     params: IdParams,
     body: RotateSchema,
-    responses: { 200: { description: 'The webhook with its new secret', schema: WebhookWithSecretSchema }, 404: { description: 'No such webhook' } },
+    responses: { ...forbidden, 200: { description: 'The webhook with its new secret', schema: WebhookWithSecretSchema }, 404: { description: 'No such webhook' } },
     handler: async (ctx, { params, body }) => {
       const { webhook, secret } = await webhookSecretRotator(commandContext(ctx, deps), params.id, body?.keep_old_for_hours);
       ctx.body = { ...presentWebhook(webhook), secret };
@@ -180,10 +185,12 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/webhooks/{id}/test',
+    operationId: 'testWebhook',
     summary: 'Send a webhook.test event to this endpoint (only); watch it under deliveries',
     params: IdParams,
     responses: {
-      202: { description: 'Queued: the delivery, attempted at once', schema: DeliverySchema },
+      ...forbidden,
+      202: { description: 'Queued: the delivery, attempted at once', schema: DeliverySchema, headers: ['Location'] },
       404: { description: 'No such webhook' },
       409: { description: 'The webhook is disabled' },
     },
@@ -196,10 +203,11 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/webhooks/{id}/deliveries',
+    operationId: 'listWebhookDeliveries',
     summary: "An endpoint's deliveries, newest first: status, attempts, next attempt, last result",
     params: IdParams,
     query: DeliveryQuery,
-    responses: { 200: { description: 'A page of deliveries', schema: Paginated(DeliverySchema, 'WebhookDeliveryPage') }, 404: { description: 'No such webhook' } },
+    responses: { ...forbidden, 200: { description: 'A page of deliveries', schema: Paginated(DeliverySchema, 'WebhookDeliveryPage') }, 404: { description: 'No such webhook' } },
     handler: async (ctx, { params, query }) => {
       const { results, total } = await deliveryLister(commandContext(ctx, deps), params.id, query);
       ctx.body = pageOf(results.map(presentDelivery), total, query.page, query.page_size);
@@ -210,9 +218,10 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'get',
     path: '/webhooks/{id}/deliveries/{delivery_id}',
+    operationId: 'getWebhookDelivery',
     summary: 'One delivery with every attempt (status code, latency, first 1 KiB of the response, error)',
     params: DeliveryParams,
-    responses: { 200: { description: 'The delivery', schema: DeliveryDetailSchema }, 404: { description: 'No such webhook or delivery' } },
+    responses: { ...forbidden, 200: { description: 'The delivery', schema: DeliveryDetailSchema }, 404: { description: 'No such webhook or delivery' } },
     handler: async (ctx, { params }) => {
       const { delivery, attempts } = await deliveryFinder(commandContext(ctx, deps), params.id, params.delivery_id);
       ctx.body = { ...presentDelivery(delivery), attempts: attempts.map(presentAttempt) };
@@ -223,10 +232,12 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     ...common,
     method: 'post',
     path: '/webhooks/{id}/deliveries/{delivery_id}/redeliver',
+    operationId: 'redeliverWebhookDelivery',
     summary: "Deliver a settled delivery's event again (same webhook-id, fresh schedule)",
     params: DeliveryParams,
     responses: {
-      202: { description: 'Queued: the new delivery', schema: DeliverySchema },
+      ...forbidden,
+      202: { description: 'Queued: the new delivery', schema: DeliverySchema, headers: ['Location'] },
       404: { description: 'No such webhook or delivery' },
       409: { description: 'The delivery is still pending, or the webhook is disabled' },
     },
