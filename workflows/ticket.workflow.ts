@@ -13,6 +13,7 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -160,6 +161,8 @@ class TicketEntity {
     this.snapshot = next;
     this.slaNext = next.sla && !next.deleted ? nextSlaInstant(next.sla) : null;
     this.upsertAttributes(next);
+    // what the Web UI shows as the workflow's current details (metadata only: no command, replay-safe)
+    setCurrentDetails(ticketDetails(next));
   }
 
   private upserted = new Map<string, unknown>();
@@ -287,6 +290,12 @@ class TicketEntity {
 function startTimeline(sla: TicketSla, s: TicketSnapshot): SlaTimelineEntry[] {
   const terms = { assignTargetSeconds: sla.assign.targetSeconds, resolveTargetSeconds: sla.resolve.targetSeconds, atRiskPercent: sla.atRiskPercent, calendar: sla.calendar };
   return startSla(terms, Date.parse(s.createdAt), s.firstAssignedAt !== null).timeline;
+}
+
+/** The ticket as an operator recognises it in the Web UI: number, status, priority, title (Markdown). */
+function ticketDetails(s: TicketSnapshot): string {
+  const state = s.deleted ? 'deleted' : s.status;
+  return `**${s.ticketNumber}** · ${state} · ${s.priority}\n\n${s.title}`;
 }
 
 function searchAttributes(s: TicketSnapshot): SearchAttributeUpdatePair[] {

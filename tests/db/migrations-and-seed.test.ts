@@ -37,7 +37,7 @@ describe('migrations', () => {
       [
         'api_keys', 'attachments', 'audit_log', 'business_calendars', 'events', 'group_memberships', 'groups',
         'idempotency_keys', 'refresh_tokens', 'sla_policies', 'ticket_notes', 'tickets', 'users',
-        'webhook_deliveries', 'webhook_delivery_attempts', 'webhooks',
+        'webhook_attempt_leases', 'webhook_deliveries', 'webhook_delivery_attempts', 'webhooks',
       ].sort(),
     );
     await db.migrate.rollback(undefined, true);

@@ -42,6 +42,9 @@ describe('replay', () => {
     const note = await call(h, 'POST', `/api/v1/tickets/${t.id}/notes`, { token, body: { content: 'hello' } });
     await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${note.body.id}`, { token, body: { content: 'hello again' } });
     expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { status: 'paused' }, headers: { 'if-match': '"1"' } })).status).toBe(412);
+    // the Web UI's current details name the ticket by number, state, priority and title
+    const meta = await h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id)).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    expect(meta.currentDetails).toBe(`**${t.ticket_number}** · open · critical\n\nReplay me`);
     expect((await call(h, 'DELETE', `/api/v1/tickets/${t.id}`, { token })).status).toBe(204);
     const handle = h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id));
     await handle.result();

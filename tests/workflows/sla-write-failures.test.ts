@@ -39,6 +39,9 @@ describe('an SLA signal write refused for good', () => {
     expect((await handle.describe()).status.name).toBe('RUNNING');
 
     await h.db.raw('alter table audit_log drop constraint test_refuse_sla');
+    // both signals are due before the next change (breach at created + 2 s), however fast we got here
+    const breachDue = Date.parse(created.body.created_at) + 2_000;
+    await eventually(async () => Date.now() > breachDue + 100, 5_000);
     const applied = await call(h, 'PATCH', `/api/v1/tickets/${created.body.id}`, { token, body: { tags: ['b'] } });
     expect(applied.status).toBe(200);
     expect(applied.body.tags).toEqual(['b']);

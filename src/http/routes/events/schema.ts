@@ -68,14 +68,14 @@ const DATA: Record<EventType, z.ZodObject<z.ZodRawShape>> = {
     ticket: z.null(),
     changes: Changes,
     actor: Actor,
-    webhook: z.object({ id: z.uuid(), url: z.string() }),
+    webhook: z.object({ id: z.uuid() }), // never the URL: it may carry a token
     message: z.string(),
   }),
   'webhook.disabled': z.object({
     ticket: z.null(),
     changes: Changes,
     actor: Actor,
-    webhook: z.object({ id: z.uuid(), url: z.string(), disabled_reason: z.string().nullable() }),
+    webhook: z.object({ id: z.uuid(), disabled_reason: z.string().nullable() }),
   }),
 };
 
