@@ -43,10 +43,16 @@ runMain(async () => {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       logger.info('DATABASE_URL unset: starting embedded PostgreSQL in .data/pg');
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, 'pg'), port: EMBEDDED_PG_PORT, database: 'servicemeow' });
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(DATA_DIR, 'pg'),
+        port: EMBEDDED_PG_PORT,
+        database: 'servicemeow',
+        log: (m) => logger.info(m),
+        serverLog: (m) => logger.debug(m),
+      });
       stops.push(pg.stop);
       databaseUrl = pg.url;
-      logger.info({ databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@') }, 'embedded PostgreSQL ready');
+      logger.info({ databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@'), dataDir: pg.dataDir }, 'embedded PostgreSQL ready');
     }
 
     let address = config.temporal.address;
