@@ -118,10 +118,10 @@ describe('seed with NODE_ENV=production', () => {
   it('creates exactly the admin (from DEFAULT_ADMIN_*), the SLA policies and the MCP key; no guessable password', async () => {
     const prod = await fresh();
     const result = await seedDemoData(prod, production, { ifEmpty: true });
-    expect(result).toMatchObject({ skipped: false, adminUsername: 'root-admin', demoUsers: false, retiredDemoUsers: [] });
-    expect(result.apiKey).toMatch(/^smk_/);
     const users = await User.query(prod);
     expect(users.map((u) => [u.username, u.role, u.isActive])).toEqual([['root-admin', 'admin', true]]);
+    expect(result).toMatchObject({ skipped: false, adminUsername: 'root-admin', demoUsers: false, retiredDemoUsers: [] });
+    expect(result.apiKey).toMatch(/^smk_/);
     expect(await verifyPassword(users[0]!.passwordHash, adminPassword)).toBe(true);
     for (const u of users) for (const p of guessable(u)) expect(await verifyPassword(u.passwordHash, p)).toBe(false);
     expect(await Group.query(prod).resultSize()).toBe(0);
@@ -144,11 +144,11 @@ describe('seed with NODE_ENV=production', () => {
     await issueRefreshToken(prod, jchen.id, 7, { userAgent: 'test', ip: '127.0.0.1' });
 
     const result = await seedDemoData(prod, production, { ifEmpty: true });
+    const active = await User.query(prod).where({ isActive: true }).orderBy('username');
+    expect(active.map((u) => u.username)).toEqual(['admin', 'akim']);
     expect(result.skipped).toBe(true);
     expect([...result.retiredDemoUsers].sort()).toEqual(['dthompson', 'jchen', 'lgarcia', 'mwilliams', 'nwright', 'spatel', 'troberts']);
     expect(seedBanner(result, production)).toContain('Deactivated demo accounts');
-    const active = await User.query(prod).where({ isActive: true }).orderBy('username');
-    expect(active.map((u) => u.username)).toEqual(['admin', 'akim']);
     for (const u of active) expect(await verifyPassword(u.passwordHash, DEMO_USER_PASSWORD)).toBe(false);
     expect(await RefreshToken.query(prod).where({ userId: jchen.id }).whereNull('revokedAt').resultSize()).toBe(0);
     // nothing left to retire on the next run
