@@ -2,7 +2,8 @@
  * `npm start` as root from a checkout the `postgres` user cannot enter (a clone in /root, mode
  * 0700): the embedded PostgreSQL must still start — binaries copied, cluster relocated under a
  * root-owned 0755 directory and linked from .data/pg — or stop with one line saying what to do.
- * Runs the real code from a copy of this checkout inside a 0700 directory (node_modules hard-linked).
+ * Runs the real code from a copy of this checkout inside a 0700 directory (node_modules hard-linked
+ * when the file system allows).
  */
 import { execFile, spawn } from 'node:child_process';
 import { chmod, cp, lstat, mkdir, mkdtemp, readlink, rm, writeFile } from 'node:fs/promises';
@@ -40,14 +41,16 @@ describe.skipIf(!isRoot)('embedded PostgreSQL as root from a directory the postg
   let runtimeRoot: string; // stands in for /var/lib/servicemeow
 
   beforeAll(async () => {
-    // Beside node_modules, so the copy can hard-link it (same file system) instead of copying 500 MB.
-    const scratch = path.join(repo, 'node_modules', '.cache');
-    await mkdir(scratch, { recursive: true });
-    closed = await mkdtemp(path.join(scratch, 'root-home-'));
+    closed = await mkdtemp(path.join(os.tmpdir(), 'servicemeow-root-home-'));
     await chmod(closed, 0o700);
     checkout = path.join(closed, 'servicemeow');
     await mkdir(checkout);
-    await promisify(execFile)('cp', ['-al', path.join(repo, 'node_modules'), path.join(checkout, 'node_modules')]);
+    const modules = [path.join(repo, 'node_modules'), path.join(checkout, 'node_modules')];
+    // hard links (a second) where the temp dir shares node_modules' file system, else a real copy
+    await promisify(execFile)('cp', ['-al', ...modules]).catch(async () => {
+      await rm(modules[1]!, { recursive: true, force: true });
+      await promisify(execFile)('cp', ['-a', ...modules]);
+    });
     for (const entry of ['src', 'workflows', 'activities', 'migrations', 'package.json', 'tsconfig.json']) {
       await cp(path.join(repo, entry), path.join(checkout, entry), { recursive: true });
     }
@@ -89,7 +92,7 @@ describe.skipIf(!isRoot)('embedded PostgreSQL as root from a directory the postg
       };
       child.stdout.on('data', onData);
       child.stderr.on('data', onData);
-      void exited.then((code) => reject(Object.assign(new Error(`exited ${code}`), { output, code })));
+      void exited.then((code) => reject(Object.assign(new Error(`exited ${code}:\n${output}`), { output, code })));
     });
   }
 
