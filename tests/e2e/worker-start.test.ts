@@ -1,7 +1,8 @@
 /**
  * Workers start from the workflow bundle built ahead (`npm run build` → dist/workflow-bundle.js)
  * instead of bundling with webpack at every start; a missing, stale or damaged bundle is never
- * used — the worker bundles from source, says why, and works the same.
+ * used — the worker bundles from source, says why, and works the same. And `/ready?workers=required`
+ * tells a deploy script when a worker polls (plain `/ready` is the API's own readiness).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -87,16 +88,32 @@ async function variant(name: string, change: (manifest: BundleManifest, code: st
 describe('the prebuilt workflow bundle', () => {
   it('a worker process loads the current prebuilt bundle (no bundling at start) and processes a ticket', async () => {
     expect(await prebuiltBundleStatus(built)).toMatchObject({ usable: true });
+    // nobody polls this file's task queue yet: ready for reads and 202s, not with workers required
+    expect((await call(h, 'GET', '/api/v1/ready')).status).toBe(200);
+    const early = await call(h, 'GET', '/api/v1/ready?workers=required');
+    expect(early.status).toBe(503);
+    expect(early.body.error.details.checks).toMatchObject({ database: 'ok', temporal: 'ok', workers: expect.stringMatching(/^unavailable: no worker polls/) });
     const worker = await startWorker(built);
     try {
       expect(logLine(worker, 'using the prebuilt workflow bundle')).toMatchObject({ bundle: built });
       expect(logLine(worker, 'workflow code bundled')).toBeUndefined();
       expect(logLine(worker, 'worker running')).toMatchObject({ prebuilt_bundle: true, startup_ms: expect.any(Number) });
+      const ready = await eventually(async () => {
+        const res = await call(h, 'GET', '/api/v1/ready?workers=required');
+        return res.status === 200 && res;
+      }, 30_000);
+      expect(ready.body).toEqual({ status: 'ready', checks: { database: 'ok', temporal: 'ok', workers: 'ok' } });
       await processesATicket('Served by a prebuilt bundle');
     } finally {
       await kill(worker.child);
     }
   }, 240_000);
+
+  it('rejects an unknown ?workers= value with a 422 naming it', async () => {
+    const res = await call(h, 'GET', '/api/v1/ready?workers=maybe');
+    expect(res.status).toBe(422);
+    expect(JSON.stringify(res.body.error.details)).toContain('workers');
+  });
 
   it('a stale bundle (workflow code changed since the build) is not used: the worker bundles from source, says why, and works', async () => {
     const stale = await variant('stale', (manifest, code) => ({ manifest: { ...manifest, inputs: { source: '0'.repeat(64) } }, code }));
