@@ -3,20 +3,16 @@
  * workflows and their writes) and the webhook worker (delivery workflows and attempts) on a task
  * queue of its own, with room for many slow endpoints at once. Both run the same workflow bundle.
  */
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type State, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import type { Db } from './db/index.js';
 import type { DeliverySettings } from './webhooks/deliveries.js';
 import { startDeliveries, webhookTaskQueue } from './webhooks/dispatch.js';
 import { pruneDeliveries, strandedDeliveries } from './webhooks/deliveries.js';
+import { DEFAULT_WORKFLOW_BUNDLE_PATH, loadWorkflowBundle } from './temporal/workflow-bundle.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-/** The workflow entry the worker bundles (source under tsx, compiled output in a build). */
-export const WORKFLOWS_PATH = path.resolve(here, `../workflows/index${ext}`);
+export { WORKFLOWS_PATH } from './temporal/workflow-bundle.js';
 
 export interface TicketWorkerOptions {
   address: string;
@@ -25,7 +21,7 @@ export interface TicketWorkerOptions {
   db: Db;
   /** config.webhooks (WEBHOOK_* settings) */
   webhooks: DeliverySettings;
-  /** a prebuilt bundle (tests bundle once and share it); bundled from source when omitted */
+  /** the workflow bundle (entries load it with loadWorkflowBundle; tests share one); when omitted, dist/workflow-bundle.js if current, else bundled now */
   workflowBundle?: { code: string };
   /** how often, and after how long, never-attempted deliveries are started again (default 60 s) */
   reconcileEveryMs?: number;
@@ -85,7 +81,10 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
     temporal,
     webhooks: { settings: opts.webhooks, taskQueue: deliveryQueue },
   });
-  const workflowBundle = opts.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: Runtime.instance().logger }));
+  const sdkLog = Runtime.instance().logger;
+  const workflowBundle =
+    opts.workflowBundle ??
+    (await loadWorkflowBundle(DEFAULT_WORKFLOW_BUNDLE_PATH, { info: (o, m) => sdkLog.info(m, o), warn: (o, m) => sdkLog.warn(m, o) }, sdkLog)).bundle;
   const common = {
     connection,
     namespace: opts.namespace,

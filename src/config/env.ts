@@ -78,6 +78,8 @@ const EnvSchema = z.object({
     .optional(),
   TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(2, 'must be at least 2').optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
+  // the prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); default that file
+  WORKFLOW_BUNDLE_PATH: z.string().optional(),
   JWT_SECRET: z.string().min(16, 'must be at least 16 characters').default(EXAMPLE_JWT_SECRET),
   JWT_ALGORITHM: z.enum(['HS256', 'HS384', 'HS512'], { message: 'must be HS256, HS384 or HS512' }).default('HS256'),
   JWT_ISSUER: z.string().min(1).default('servicemeow'),
@@ -121,7 +123,7 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined; maxCachedWorkflows: number | undefined; workerMetricsAddress: string | undefined };
+  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined; maxCachedWorkflows: number | undefined; workerMetricsAddress: string | undefined; workflowBundlePath: string | undefined };
   jwt: {
     secret: string;
     algorithm: 'HS256' | 'HS384' | 'HS512';
@@ -188,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cliPath: e.TEMPORAL_CLI_PATH,
       maxCachedWorkflows: e.TEMPORAL_MAX_CACHED_WORKFLOWS,
       workerMetricsAddress: e.WORKER_METRICS_ADDRESS,
+      workflowBundlePath: e.WORKFLOW_BUNDLE_PATH,
     },
     jwt: {
       secret: e.JWT_SECRET,

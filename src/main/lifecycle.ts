@@ -1,5 +1,6 @@
 /** Process plumbing shared by the entries: config errors, and ordered shutdown on SIGINT/SIGTERM. */
 import { ConfigError, loadConfig, loadDotEnv, type Config } from '../config/env.js';
+import { EmbeddedPostgresError } from '../dev/postgres-access.js';
 
 /** Load the config (after `.env`, if there is one) or exit with its problems listed, one per line. */
 export function loadConfigOrExit(): Config {
@@ -47,7 +48,7 @@ export function onShutdown(stop: () => Promise<void>, log: (msg: string) => void
 /** Run an async entry, printing a clean one-line error (no stack for expected failures). */
 export function runMain(main: () => Promise<void>): void {
   main().catch((err) => {
-    if (err instanceof ConfigError) console.error(err.message);
+    if (err instanceof ConfigError || err instanceof EmbeddedPostgresError) console.error(err.message);
     else console.error(err);
     process.exit(1);
   });

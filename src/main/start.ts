@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import { seedBanner, seedDemoData } from '../commands/seed.js';
 import { createDb, migrateLatest } from '../db/index.js';
 import { startEmbeddedPostgres } from '../dev/embedded-postgres.js';
@@ -19,6 +20,7 @@ import { connectTemporal } from '../temporal/client.js';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createTicketWorker } from '../worker.js';
 import { installTemporalRuntime } from '../temporal/runtime.js';
+import { DEFAULT_WORKFLOW_BUNDLE_PATH, loadWorkflowBundle } from '../temporal/workflow-bundle.js';
 import { loadConfigOrExit, onShutdown, runMain } from './lifecycle.js';
 
 const DATA_DIR = path.resolve('.data');
@@ -39,15 +41,24 @@ runMain(async () => {
     for (const stop of stops.reverse()) await stop().catch((err) => logger.error({ err }, 'stop failed'));
   };
   onShutdown(stopAll, (m) => logger.info(m));
+  // The prebuilt bundle when current (npm run build), else bundled while the servers start.
+  const loading = loadWorkflowBundle(config.temporal.workflowBundlePath ?? DEFAULT_WORKFLOW_BUNDLE_PATH, logger, Runtime.instance().logger);
+  loading.catch(() => undefined); // awaited below; a failure surfaces there
 
   try {
     let databaseUrl = config.databaseUrl;
     if (!databaseUrl) {
       logger.info('DATABASE_URL unset: starting embedded PostgreSQL in .data/pg');
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(DATA_DIR, 'pg'), port: EMBEDDED_PG_PORT, database: 'servicemeow' });
+      const pg = await startEmbeddedPostgres({
+        dataDir: path.join(DATA_DIR, 'pg'),
+        port: EMBEDDED_PG_PORT,
+        database: 'servicemeow',
+        log: (m) => logger.info(m),
+        serverLog: (m) => logger.debug(m),
+      });
       stops.push(pg.stop);
       databaseUrl = pg.url;
-      logger.info({ databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@') }, 'embedded PostgreSQL ready');
+      logger.info({ databaseUrl: databaseUrl.replace(/:[^:@/]+@/, ':***@'), dataDir: pg.dataDir }, 'embedded PostgreSQL ready');
     }
 
     let address = config.temporal.address;
@@ -94,7 +105,8 @@ runMain(async () => {
     const seeded = await seedDemoData(db, config, { ifEmpty: true });
     if (!seeded.skipped) console.log(seedBanner(seeded, config));
 
-    const { worker, connection } = await createTicketWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks, maxCachedWorkflows: config.temporal.maxCachedWorkflows });
+    const { bundle: workflowBundle } = await loading;
+    const { worker, connection } = await createTicketWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks, maxCachedWorkflows: config.temporal.maxCachedWorkflows, workflowBundle });
     const workerDone = worker.run();
     stops.push(async () => {
       worker.shutdown();

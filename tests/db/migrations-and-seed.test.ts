@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MCP_AGENT_KEY_NAME, seedBanner, seedDemoData } from '../../src/commands/seed.js';
+import { hashPassword, verifyPassword } from '../../src/auth/passwords.js';
+import { issueRefreshToken } from '../../src/auth/refresh-tokens.js';
+import { DEMO_USER_PASSWORD, MCP_AGENT_KEY_NAME, seedBanner, seedDemoData } from '../../src/commands/seed.js';
 import { loadConfig } from '../../src/config/env.js';
 import { createDb, migrateLatest, type Db } from '../../src/db/index.js';
 import { createDatabaseIfMissing } from '../../src/dev/embedded-postgres.js';
-import { ApiKey, Group, GroupMembership, SlaPolicy, User } from '../../src/models/index.js';
+import { ApiKey, Group, GroupMembership, RefreshToken, SlaPolicy, User } from '../../src/models/index.js';
 import { MIGRATIONS } from '../../migrations/index.js';
+import { scratchDatabase, type ScratchDatabase } from '../helpers/scratch.js';
 
 // A scratch database of its own: these tests migrate down and seed from empty.
 const name = `servicemeow_scratch_${randomBytes(4).toString('hex')}`;
@@ -87,3 +90,72 @@ describe('seed', () => {
     expect(await ApiKey.query(db).resultSize()).toBe(1);
   });
 });
+
+describe('seed with NODE_ENV=production', () => {
+  const adminPassword = randomBytes(12).toString('base64url');
+  const production = loadConfig({
+    NODE_ENV: 'production',
+    JWT_SECRET: randomBytes(32).toString('hex'),
+    DEFAULT_ADMIN_USERNAME: 'root-admin',
+    DEFAULT_ADMIN_PASSWORD: adminPassword,
+  });
+  // Passwords anyone can look up: the demo one, the example admin one, and the username itself.
+  const guessable = (u: User) => [DEMO_USER_PASSWORD, 'admin', u.username, ''];
+  const scratches: ScratchDatabase[] = [];
+  const dbs: Db[] = [];
+  const fresh = async () => {
+    const scratch = await scratchDatabase('seedprod');
+    scratches.push(scratch);
+    const d = createDb(scratch.url, { min: 0, max: 2 });
+    dbs.push(d);
+    return d;
+  };
+  afterAll(async () => {
+    for (const d of dbs) await d.destroy();
+    for (const s of scratches) await s.drop();
+  });
+
+  it('creates exactly the admin (from DEFAULT_ADMIN_*), the SLA policies and the MCP key; no guessable password', async () => {
+    const prod = await fresh();
+    const result = await seedDemoData(prod, production, { ifEmpty: true });
+    const users = await User.query(prod);
+    expect(users.map((u) => [u.username, u.role, u.isActive])).toEqual([['root-admin', 'admin', true]]);
+    expect(result).toMatchObject({ skipped: false, adminUsername: 'root-admin', demoUsers: false, retiredDemoUsers: [] });
+    expect(result.apiKey).toMatch(/^smk_/);
+    expect(await verifyPassword(users[0]!.passwordHash, adminPassword)).toBe(true);
+    for (const u of users) for (const p of guessable(u)) expect(await verifyPassword(u.passwordHash, p)).toBe(false);
+    expect(await Group.query(prod).resultSize()).toBe(0);
+    expect(await SlaPolicy.query(prod).resultSize()).toBe(4);
+    expect(await ApiKey.query(prod).where({ name: MCP_AGENT_KEY_NAME }).resultSize()).toBe(1);
+    const banner = seedBanner(result, production);
+    expect(banner).toContain(`MCP API Key: ${result.apiKey}`);
+    expect(banner).not.toContain(DEMO_USER_PASSWORD);
+    // a later run without --if-empty still adds no demo account
+    await seedDemoData(prod, production, { ifEmpty: false });
+    expect(await User.query(prod).resultSize()).toBe(1);
+  });
+
+  it('deactivates demo accounts an earlier seed left with the demo password, even when --if-empty skips', async () => {
+    const prod = await fresh();
+    await seedDemoData(prod, config(), { ifEmpty: true }); // what the old seed did in production
+    const kept = (await User.query(prod).findOne({ username: 'akim' }))!;
+    await User.query(prod).patchAndFetchById(kept.id, { passwordHash: await hashPassword('a real password of hers') } as Partial<User>);
+    const jchen = (await User.query(prod).findOne({ username: 'jchen' }))!;
+    await issueRefreshToken(prod, jchen.id, 7, { userAgent: 'test', ip: '127.0.0.1' });
+
+    const result = await seedDemoData(prod, production, { ifEmpty: true });
+    const active = await User.query(prod).where({ isActive: true }).orderBy('username');
+    expect(active.map((u) => u.username)).toEqual(['admin', 'akim']);
+    expect(result.skipped).toBe(true);
+    expect([...result.retiredDemoUsers].sort()).toEqual(['dthompson', 'jchen', 'lgarcia', 'mwilliams', 'nwright', 'spatel', 'troberts']);
+    expect(seedBanner(result, production)).toContain('Deactivated demo accounts');
+    for (const u of active) expect(await verifyPassword(u.passwordHash, DEMO_USER_PASSWORD)).toBe(false);
+    expect(await RefreshToken.query(prod).where({ userId: jchen.id }).whereNull('revokedAt').resultSize()).toBe(0);
+    // nothing left to retire on the next run
+    expect((await seedDemoData(prod, production, { ifEmpty: true })).retiredDemoUsers).toEqual([]);
+  });
+});
+
+function config() {
+  return loadConfig({ DEFAULT_ADMIN_PASSWORD: 'admin' });
+}

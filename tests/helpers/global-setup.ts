@@ -1,19 +1,19 @@
 /**
  * Provisions what the suite needs, never touching .data/: its own PostgreSQL database (on the
  * server at TEST_DATABASE_URL, or an embedded PostgreSQL in a temp dir), migrated once; its own
- * in-memory Temporal dev server on a free port; and one workflow bundle every test file shares.
+ * in-memory Temporal dev server on a free port; and one workflow bundle every test file shares
+ * (the one `npm run build` prebuilt when it is current, else bundled now — the worker's own rule).
  */
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { createDb, migrateLatest } from '../../src/db/index.js';
 import { createDatabaseIfMissing, startEmbeddedPostgres } from '../../src/dev/embedded-postgres.js';
 import { startDevServer } from '../../src/dev/temporal-dev-server.js';
-import { WORKFLOWS_PATH } from '../../src/worker.js';
+import { DEFAULT_WORKFLOW_BUNDLE_PATH, loadWorkflowBundle } from '../../src/temporal/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -61,7 +61,7 @@ async function provision(project: TestProject, tmp: string, cleanups: (() => Pro
 
   const [temporal, bundle] = await Promise.all([
     startDevServer({ readyTimeoutMs: 120_000 }),
-    bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger }),
+    loadWorkflowBundle(DEFAULT_WORKFLOW_BUNDLE_PATH, { info: noop, warn: noop }, quietLogger).then((loaded) => loaded.bundle),
   ]);
   cleanups.push(temporal.stop);
   const workflowBundlePath = path.join(tmp, 'workflow-bundle.js');

@@ -1,3 +1,4 @@
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import { z } from 'zod';
 import { ErrorEnvelope, type ApiRouter } from '../../api-router.js';
 import { serviceUnavailable } from '../../../errors/index.js';
@@ -6,6 +7,14 @@ import type { AppMetrics } from '../../../metrics.js';
 
 const Health = z.object({ status: z.literal('ok') }).openapi('Health');
 const Ready = z.object({ status: z.literal('ready'), checks: z.record(z.string(), z.string()) }).openapi('Ready');
+const ReadyQuery = z.object({
+  workers: z
+    .enum(['required'])
+    .optional()
+    .describe('`required`: also require a worker polling the ticket task queue (creates answer 202 until one does)'),
+});
+/** A worker long-polls (≤ 70 s per poll); one not seen for longer is gone. */
+const WORKER_SEEN_WITHIN_MS = 90_000;
 
 async function check(name: string, probe: () => Promise<unknown>, timeoutMs = 2_000): Promise<[string, string]> {
   let timer: NodeJS.Timeout | undefined;
@@ -39,19 +48,30 @@ export function healthRoutes(api: ApiRouter, deps: AppDeps): void {
     method: 'get',
     path: '/ready',
     operationId: 'getReadiness',
-    summary: 'Readiness: PostgreSQL and Temporal are reachable',
+    summary: 'Readiness: PostgreSQL and Temporal are reachable (with ?workers=required: and a worker polls)',
     tags: ['operations'],
+    query: ReadyQuery,
     responses: {
       200: { description: 'Ready', schema: Ready },
       503: { description: 'A dependency is unreachable', schema: ErrorEnvelope },
     },
-    handler: async (ctx) => {
+    handler: async (ctx, { query }) => {
+      const { namespace, taskQueue } = deps.config.temporal;
       const checks = Object.fromEntries(
         await Promise.all([
           check('database', () => deps.db.raw('select 1')),
-          check('temporal', () =>
-            deps.temporal.workflowService.describeNamespace({ namespace: deps.config.temporal.namespace }),
-          ),
+          check('temporal', () => deps.temporal.workflowService.describeNamespace({ namespace })),
+          // opt-in: the API serves reads and accepts creates (202) without workers, so a worker is
+          // not part of its own readiness; deploy scripts and tests wait on this before traffic
+          ...(query.workers === 'required'
+            ? [
+                check('workers', async () => {
+                  const { pollers } = await deps.temporal.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue } });
+                  const seen = (pollers ?? []).filter((p) => Date.now() - (optionalTsToMs(p.lastAccessTime) ?? 0) < WORKER_SEEN_WITHIN_MS);
+                  if (!seen.length) throw new Error(`no worker polls the task queue ${taskQueue}`);
+                }),
+              ]
+            : []),
         ]),
       );
       if (Object.values(checks).some((v) => v !== 'ok')) throw serviceUnavailable('not_ready', 'A dependency is unavailable.', { checks });
