@@ -11,7 +11,8 @@ import { writeOrFail } from './write-failures.js';
 
 export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps) {
   /** After the commit: the deliveries of the events just stored (a refused duplicate start is fine). */
-  const dispatch = (deliveries: Dispatch[]) => (deliveries.length ? startDeliveries(temporal, webhooks.taskQueue, deliveries) : Promise.resolve());
+  const dispatch = (deliveries: Dispatch[]) =>
+    deliveries.length ? startDeliveries(temporal, webhooks.taskQueue, deliveries) : Promise.resolve();
 
   return {
     /**
@@ -19,7 +20,9 @@ export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps)
      * Data the database refuses for good fails non-retryable (see write-failures.ts).
      */
     async createTicketRecord(input: TicketCreateInput): Promise<TicketSnapshot> {
-      const { ticket, deliveries } = await writeOrFail({ ticketId: input.id, requestId: input.requestId, version: 1 }, () => insertTicketRecord(db, input));
+      const { ticket, deliveries } = await writeOrFail({ ticketId: input.id, requestId: input.requestId, version: 1 }, () =>
+        insertTicketRecord(db, input),
+      );
       await dispatch(deliveries);
       return ticket;
     },
@@ -31,7 +34,10 @@ export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps)
 
     /** Applies one mutation of the given version exactly once (see persistTicketMutation). */
     async persistTicketMutation(m: TicketMutation): Promise<void> {
-      const { deliveries } = await writeOrFail({ ticketId: m.ticketId, requestId: m.requestId, updateId: m.updateId, version: m.version }, () => persistTicketMutation(db, m));
+      const { deliveries } = await writeOrFail(
+        { ticketId: m.ticketId, requestId: m.requestId, updateId: m.updateId, version: m.version },
+        () => persistTicketMutation(db, m),
+      );
       await dispatch(deliveries);
     },
   };

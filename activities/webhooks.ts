@@ -13,14 +13,19 @@ export function createWebhookActivities({ db, temporal, webhooks }: ActivityDeps
       // a webhook.disabled event this attempt stored goes out to the endpoints that want it; the
       // attempt itself is recorded, so a failure here must not repeat it: the reconciler starts them
       if (report.queued.length) {
-        await startDeliveries(temporal, webhooks.taskQueue, report.queued).catch((err: Error) => log.warn('could not start deliveries yet', { error: err.message }));
+        await startDeliveries(temporal, webhooks.taskQueue, report.queued).catch((err: Error) =>
+          log.warn('could not start deliveries yet', { error: err.message }),
+        );
       }
       if (report.status === 'deferred') {
         // no attempt was made (the endpoint's budget is full, or it asked to wait): the slot is
         // free again at once, and the delivery looks again after the wait
         throw ApplicationFailure.create({
           type: 'WebhookEndpointBusy',
-          message: report.deferredBy === 'retry_after' ? 'the endpoint asked to wait (Retry-After)' : "the endpoint's budget of attempts in flight is full",
+          message:
+            report.deferredBy === 'retry_after'
+              ? 'the endpoint asked to wait (Retry-After)'
+              : "the endpoint's budget of attempts in flight is full",
           nextRetryDelay: report.retryInMs,
           // an expected wait, not a fault: logged at debug level and kept out of failure metrics
           category: ApplicationFailureCategory.BENIGN,

@@ -71,7 +71,11 @@ export async function writeOrFail<T>(labels: WriteLabels, write: () => Promise<T
     const { kind, sqlstate } = failure.details![0] as WriteFailureDetails;
     log.error('ticket write failed for good: the ticket keeps its previous state', { ...labels, kind, sqlstate, error: failure.message });
     Context.current()
-      .metricMeter.createCounter('servicemeow_ticket_write_failures', 'failures', 'Ticket writes that failed for a reason no retry can fix, by kind')
+      .metricMeter.createCounter(
+        'servicemeow_ticket_write_failures',
+        'failures',
+        'Ticket writes that failed for a reason no retry can fix, by kind',
+      )
       .add(1, { kind });
     throw failure;
   }

@@ -19,7 +19,16 @@ const TIMERS = Number(process.env.BENCH_TIMERS ?? 200);
 const WINDOW_MS = 5_000;
 const LEAD_MS = Number(process.env.BENCH_TIMER_LEAD_S ?? 30) * 1000;
 
-Runtime.install({ logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => console.error(m) } });
+Runtime.install({
+  logger: {
+    log: () => undefined,
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: () => undefined,
+    error: (m: string) => console.error(m),
+  },
+});
 const scratch = await scratchDatabase();
 const startedAt = Date.now();
 const temporal = await startBenchTemporal(scratch);
@@ -28,13 +37,22 @@ const connection = await Connection.connect({ address: temporal.address });
 const client = new Client({ connection, namespace: 'default' });
 const taskQueue = `bench-timer-${randomUUID()}`;
 const workerConnection = await NativeConnection.connect({ address: temporal.address });
-const worker = await Worker.create({ connection: workerConnection, namespace: 'default', taskQueue, workflowsPath: path.join(import.meta.dirname, 'workflows/timer.ts') });
+const worker = await Worker.create({
+  connection: workerConnection,
+  namespace: 'default',
+  taskQueue,
+  workflowsPath: path.join(import.meta.dirname, 'workflows/timer.ts'),
+});
 const running = worker.run();
 
 try {
   report('engine_ready', { seconds: engineStartS, pid: temporal.pid, address: temporal.address, engine_choice: benchEngine() });
-  await load(50, 8, () => client.workflow.start('benchEmptyWorkflow', { workflowId: `warm-${randomUUID()}`, taskQueue: 'bench-no-worker' }));
-  const start = await load(N, 32, () => client.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }));
+  await load(50, 8, () =>
+    client.workflow.start('benchEmptyWorkflow', { workflowId: `warm-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
+  );
+  const start = await load(N, 32, () =>
+    client.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
+  );
   report('engine_workflow_start', { ...start });
 
   const windowStart = Date.now() + LEAD_MS;

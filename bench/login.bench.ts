@@ -24,7 +24,13 @@ async function timed(n: number, fn: () => Promise<unknown>): Promise<number[]> {
 
 function report(figure: string, samples: number[], extra: Record<string, unknown> = {}) {
   const mean = samples.reduce((a, b) => a + b, 0) / samples.length;
-  line(figure, { n: samples.length, p50_ms: round(percentile(samples, 50)), p99_ms: round(percentile(samples, 99)), mean_ms: round(mean), ...extra });
+  line(figure, {
+    n: samples.length,
+    p50_ms: round(percentile(samples, 50)),
+    p99_ms: round(percentile(samples, 99)),
+    mean_ms: round(mean),
+    ...extra,
+  });
 }
 
 const scratch = await scratchDatabase();
@@ -38,10 +44,21 @@ try {
   report('argon2id_hash', await timed(20, () => hashPassword('bench password')), { params: 'm=19456 KiB, t=2, p=1' });
   report('argon2id_verify', await timed(20, () => verifyPassword(stored, 'bench password')));
 
-  await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'agent', isActive: true, passwordHash: stored } as Partial<User>);
+  await User.query(db).insert({
+    username: 'bench',
+    email: 'bench@example.test',
+    fullName: 'Bench',
+    role: 'agent',
+    isActive: true,
+    passwordHash: stored,
+  } as Partial<User>);
   const base = `http://127.0.0.1:${http.port}/api/v1`;
   const login = () =>
-    fetch(`${base}/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench', password: 'bench password' }) }).then((r) => {
+    fetch(`${base}/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'bench', password: 'bench password' }),
+    }).then((r) => {
       if (r.status !== 200) throw new Error(`login ${r.status}`);
       return r.arrayBuffer();
     });

@@ -10,7 +10,9 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
 const dir = import.meta.dirname;
-const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const benches = readdirSync(dir)
   .filter((f) => f.endsWith('.bench.ts'))
   .filter((f) => !only || only.includes(f.replace(/\.bench\.ts$/, '')))
@@ -26,7 +28,10 @@ if (benches.length === 0) console.log(JSON.stringify({ benchmark: 'none', note: 
 let failed = 0;
 for (const engine of engines) {
   for (const file of benches) {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, file)], { stdio: 'inherit', env: { ...process.env, BENCH_ENGINE: engine } });
+    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(dir, file)], {
+      stdio: 'inherit',
+      env: { ...process.env, BENCH_ENGINE: engine },
+    });
     if (result.status !== 0) {
       failed++;
       console.log(JSON.stringify({ figure: 'bench_failed', engine, file, exit_code: result.status }));

@@ -25,10 +25,16 @@ const db = createDb(scratch.url, { min: 2, max: 20 });
 await migrateLatest(db);
 
 const newUser = (username: string, role: 'admin' | 'agent') =>
-  User.query(db).insert({ username, email: `${username}@example.test`, fullName: username, role, isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+  User.query(db)
+    .insert({ username, email: `${username}@example.test`, fullName: username, role, isActive: true, passwordHash: 'x' } as Partial<User>)
+    .returning('*');
 const admin = await newUser('bench-admin', 'admin');
 const agent = await newUser('bench-agent', 'agent');
-const groups: string[] = (await db('groups').insert(Array.from({ length: 10 }, (_, i) => ({ name: `Group ${i}` }))).returning('id')).map((r: { id: string }) => r.id);
+const groups: string[] = (
+  await db('groups')
+    .insert(Array.from({ length: 10 }, (_, i) => ({ name: `Group ${i}` })))
+    .returning('id')
+).map((r: { id: string }) => r.id);
 await db('group_memberships').insert({ groupId: groups[0], userId: agent.id });
 
 const seeded = Date.now();

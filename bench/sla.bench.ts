@@ -39,10 +39,27 @@ await migrateLatest(db);
 await ensureSlaPolicies(db, config);
 // at-risk at 50 %: already past when each ticket is created, so those signals fire during creation
 // and the window holds the breaches alone
-await SlaPolicy.query(db).patch({ assignTargetSeconds: TARGET_S, resolveTargetSeconds: 86_400, atRiskPercent: 50 } as Partial<SlaPolicy>).where({ priority: 'critical' });
-const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+await SlaPolicy.query(db)
+  .patch({ assignTargetSeconds: TARGET_S, resolveTargetSeconds: 86_400, atRiskPercent: 50 } as Partial<SlaPolicy>)
+  .where({ priority: 'critical' });
+const user = await User.query(db)
+  .insert({
+    username: 'bench',
+    email: 'bench@example.test',
+    fullName: 'Bench',
+    role: 'admin',
+    isActive: true,
+    passwordHash: 'x',
+  } as Partial<User>)
+  .returning('*');
 const temporal = await connectTemporal(temporalServer.address, 'default');
-const { worker, connection } = await createTicketWorker({ address: temporalServer.address, namespace: 'default', taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks });
+const { worker, connection } = await createTicketWorker({
+  address: temporalServer.address,
+  namespace: 'default',
+  taskQueue: config.temporal.taskQueue,
+  db,
+  webhooks: config.webhooks,
+});
 const running = worker.run();
 
 // Every committed event is announced with its seq; note when each announcement arrives.
@@ -104,8 +121,15 @@ const duplicates = [...perTicket.values()].reduce((sum, n) => sum + Math.max(0, 
 const missing = ids.filter((id) => !perTicket.has(id)).length;
 const dueAt = (e: Event) => Date.parse((e.payload.data.sla as { due_at: string }).due_at);
 const recorded = breaches.map((e) => e.createdAt.getTime() - dueAt(e)).sort((a, b) => a - b);
-const visible = breaches.filter((e) => arrivals.has(Number(e.seq))).map((e) => arrivals.get(Number(e.seq))! - dueAt(e)).sort((a, b) => a - b);
-const stats = (xs: number[]) => ({ p50_ms: round(percentile(xs, 50)), p99_ms: round(percentile(xs, 99)), max_ms: round(xs[xs.length - 1] ?? NaN) });
+const visible = breaches
+  .filter((e) => arrivals.has(Number(e.seq)))
+  .map((e) => arrivals.get(Number(e.seq))! - dueAt(e))
+  .sort((a, b) => a - b);
+const stats = (xs: number[]) => ({
+  p50_ms: round(percentile(xs, 50)),
+  p99_ms: round(percentile(xs, 99)),
+  max_ms: round(xs[xs.length - 1] ?? NaN),
+});
 
 report('sla_breach_lateness', {
   tickets: N,

@@ -28,14 +28,34 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 const scratch = await scratchDatabase();
 const temporal = await startBenchTemporal(scratch, { inMemory: true });
 const port = await freePort();
-const env = { DATABASE_URL: scratch.url, TEMPORAL_ADDRESS: temporal.address, PORT: String(port), LOG_LEVEL: 'info', RATE_LIMIT_PER_MINUTE: '100000000', JWT_SECRET: 'bench-secret-long-enough-123' };
+const env = {
+  DATABASE_URL: scratch.url,
+  TEMPORAL_ADDRESS: temporal.address,
+  PORT: String(port),
+  LOG_LEVEL: 'info',
+  RATE_LIMIT_PER_MINUTE: '100000000',
+  JWT_SECRET: 'bench-secret-long-enough-123',
+};
 const config = loadConfig(env);
 const db = createDb(scratch.url);
 await migrateLatest(db);
-const user = await User.query(db).insert({ username: 'bench', email: 'b@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+const user = await User.query(db)
+  .insert({
+    username: 'bench',
+    email: 'b@example.test',
+    fullName: 'Bench',
+    role: 'admin',
+    isActive: true,
+    passwordHash: 'x',
+  } as Partial<User>)
+  .returning('*');
 const token = signAccessToken(config, user).token;
 
-const api = spawn(process.execPath, ['--import', 'tsx', 'src/main/api.ts'], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+const api = spawn(process.execPath, ['--import', 'tsx', 'src/main/api.ts'], {
+  cwd: repo,
+  env: { ...process.env, ...env },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise<void>((resolve) => api.stdout!.on('data', (c: Buffer) => c.toString().includes('API listening') && resolve()));
 
 /** Latest receive time per event seq, over all subscribers. */
@@ -72,7 +92,12 @@ async function publishAndMeasure(label: string, extra: Record<string, unknown>):
   const base = Date.now();
   for (let i = 0; i < EVENTS; i++) {
     const seq = base + i;
-    const e = envelope('ticket.updated', { ticket: { id: randomUUID(), assigned_group_id: null, assigned_user_id: null, created_by_id: user.id }, changes: {}, actor: { type: 'system' }, bench_seq: seq });
+    const e = envelope('ticket.updated', {
+      ticket: { id: randomUUID(), assigned_group_id: null, assigned_user_id: null, created_by_id: user.id },
+      changes: {},
+      actor: { type: 'system' },
+      bench_seq: seq,
+    });
     published.set(seq, performance.now());
     await insertEvent(db, { id: e.id, type: e.type, payload: e });
     await new Promise((r) => setTimeout(r, 100));
@@ -80,7 +105,13 @@ async function publishAndMeasure(label: string, extra: Record<string, unknown>):
   await new Promise((r) => setTimeout(r, 3_000)); // let the last ones land
   const latencies = [...published].map(([seq, t]) => (lastArrival.get(seq) ?? Infinity) - t).sort((a, b) => a - b);
   const delivered = latencies.filter(Number.isFinite).length;
-  report(label, { events: EVENTS, delivered_to_all: delivered, p50_ms: round(percentile(latencies, 50)), p99_ms: round(percentile(latencies, 99)), ...extra });
+  report(label, {
+    events: EVENTS,
+    delivered_to_all: delivered,
+    p50_ms: round(percentile(latencies, 50)),
+    p99_ms: round(percentile(latencies, 99)),
+    ...extra,
+  });
 }
 
 const sockets: net.Socket[] = [];
@@ -88,14 +119,19 @@ try {
   const before = rssKb(api.pid!);
   sockets.push(await subscriber());
   await publishAndMeasure('sse_event_to_last_subscriber_baseline', { subscribers: 1 });
-  for (let opened = 1; opened < SUBSCRIBERS; ) {
+  for (let opened = 1; opened < SUBSCRIBERS;) {
     const batch = Math.min(500, SUBSCRIBERS - opened);
     sockets.push(...(await Promise.all(Array.from({ length: batch }, () => subscriber()))));
     opened += batch;
   }
   await new Promise((r) => setTimeout(r, 2_000));
   const after = rssKb(api.pid!);
-  report('sse_connection_memory', { subscribers: SUBSCRIBERS, api_rss_before_mb: round(before / 1024, 1), api_rss_after_mb: round(after / 1024, 1), kb_per_connection: round((after - before) / SUBSCRIBERS, 2) });
+  report('sse_connection_memory', {
+    subscribers: SUBSCRIBERS,
+    api_rss_before_mb: round(before / 1024, 1),
+    api_rss_after_mb: round(after / 1024, 1),
+    kb_per_connection: round((after - before) / SUBSCRIBERS, 2),
+  });
   await publishAndMeasure('sse_event_to_last_subscriber', { subscribers: SUBSCRIBERS });
 } finally {
   for (const s of sockets) s.destroy();

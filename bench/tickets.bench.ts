@@ -22,7 +22,13 @@ const body = { title: 'Printer on fire in room 4.12', description: 'Smoke and a 
 
 const stack = await benchStack();
 const { config, logger, db, user, token } = stack;
-const { worker, connection } = await createTicketWorker({ address: stack.temporalAddress, namespace: 'default', taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks });
+const { worker, connection } = await createTicketWorker({
+  address: stack.temporalAddress,
+  namespace: 'default',
+  taskQueue: config.temporal.taskQueue,
+  db,
+  webhooks: config.webhooks,
+});
 const running = worker.run();
 const api = await startHttpServer({ config, db, temporal: stack.temporal, logger }, 0, '127.0.0.1');
 const apiBase = `http://127.0.0.1:${api.port}/api/v1`;
@@ -44,16 +50,18 @@ const bareUrl = `http://127.0.0.1:${(bareServer.address() as AddressInfo).port}/
 
 /** POST and return the status (counted by load(); 202 = accepted, the workers were slow) and the id. */
 const post = (url: string, payload: unknown, headers: Record<string, string> = {}) =>
-  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) }).then(async (r) => {
-    const text = await r.text();
-    let id: string | undefined;
-    try {
-      id = (JSON.parse(text) as { id?: string }).id;
-    } catch {
-      // not JSON: no id
-    }
-    return { status: r.status, id };
-  });
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(payload) }).then(
+    async (r) => {
+      const text = await r.text();
+      let id: string | undefined;
+      try {
+        id = (JSON.parse(text) as { id?: string }).id;
+      } catch {
+        // not JSON: no id
+      }
+      return { status: r.status, id };
+    },
+  );
 const statusOf = async (p: Promise<{ status: number }>) => (await p).status;
 const auth = { authorization: `Bearer ${token}` };
 
@@ -80,7 +88,11 @@ try {
   let k = 0;
   const update = await load(N, CONCURRENCY, async () => {
     const id = ids[k++ % ids.length]!;
-    const r = await fetch(`${apiBase}/tickets/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify({ description: `step ${k}` }) });
+    const r = await fetch(`${apiBase}/tickets/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json', ...auth },
+      body: JSON.stringify({ description: `step ${k}` }),
+    });
     await r.arrayBuffer();
     return r.status;
   });

@@ -45,11 +45,24 @@ const config = loadConfig(env);
 const db = createDb(scratch.url);
 await migrateLatest(db);
 await ensureSlaPolicies(db, config);
-const user = await User.query(db).insert({ username: 'bench', email: 'b@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+const user = await User.query(db)
+  .insert({
+    username: 'bench',
+    email: 'b@example.test',
+    fullName: 'Bench',
+    role: 'admin',
+    isActive: true,
+    passwordHash: 'x',
+  } as Partial<User>)
+  .returning('*');
 const token = signAccessToken(config, user).token;
 
 const launch = (script: string, marker: string) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const ready = new Promise<void>((resolve) => child.stdout!.on('data', (c: Buffer) => c.toString().includes(marker) && resolve()));
   return { child, ready };
 };
@@ -76,12 +89,18 @@ const expectedSha = (() => {
 
 function upload(i: number): Promise<number> {
   const boundary = `bench${i}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="server-${i}.log"\r\nContent-Type: text/plain\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="server-${i}.log"\r\nContent-Type: text/plain\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return new Promise((resolve, reject) => {
     const req = http.request(`http://127.0.0.1:${port}/api/v1/tickets/${ticket.id}/attachments`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': String(head.length + SIZE + tail.length) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': `multipart/form-data; boundary=${boundary}`,
+        'content-length': String(head.length + SIZE + tail.length),
+      },
     });
     req.on('response', (res) => {
       let text = '';
@@ -122,7 +141,12 @@ report('upload_throughput', {
   mb_per_second: round((FILES * MB) / seconds, 1),
   baseline_disk_write_mb_per_second: round(diskMbPerSecond, 1),
 });
-report('upload_api_memory', { rss_at_rest_mb: round(restRss, 1), peak_rss_mb: round(peakRss, 1), growth_mb: round(peakRss - restRss, 1), uploaded_mb: FILES * MB });
+report('upload_api_memory', {
+  rss_at_rest_mb: round(restRss, 1),
+  peak_rss_mb: round(peakRss, 1),
+  growth_mb: round(peakRss - restRss, 1),
+  uploaded_mb: FILES * MB,
+});
 
 api.child.kill('SIGTERM');
 worker.child.kill('SIGTERM');

@@ -52,7 +52,11 @@ const receiver = http.createServer((req, res) => {
 await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
 const receiverBase = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
 await Webhook.query(db).insert(
-  Array.from({ length: ENDPOINTS }, (_, i) => ({ url: `${receiverBase}/ep/${i}`, eventTypes: ['ticket.created'], secret: generateSecret() })) as Partial<Webhook>[],
+  Array.from({ length: ENDPOINTS }, (_, i) => ({
+    url: `${receiverBase}/ep/${i}`,
+    eventTypes: ['ticket.created'],
+    secret: generateSecret(),
+  })) as Partial<Webhook>[],
 );
 
 const createTicket = async (): Promise<{ eventId: string; acceptedAt: number }> => {
@@ -73,7 +77,8 @@ const createTicket = async (): Promise<{ eventId: string; acceptedAt: number }> 
 };
 const allArrived = async (events: { eventId: string }[], timeoutMs: number) => {
   const deadline = Date.now() + timeoutMs;
-  const missing = () => events.flatMap((e) => Array.from({ length: ENDPOINTS }, (_, i) => `${e.eventId}|/ep/${i}`)).filter((k) => !arrivals.has(k));
+  const missing = () =>
+    events.flatMap((e) => Array.from({ length: ENDPOINTS }, (_, i) => `${e.eventId}|/ep/${i}`)).filter((k) => !arrivals.has(k));
   while (missing().length && Date.now() < deadline) await sleep(50);
   return missing().length;
 };
@@ -83,13 +88,20 @@ try {
   const secret = generateSecret();
   const body = JSON.stringify({ id: 'evt_baseline', type: 'ticket.created', timestamp: new Date().toISOString(), data: {} });
   const direct = await load(1000, ENDPOINTS, async (i) => {
-    const r = await sendAttempt(`${receiverBase}/baseline/${i % ENDPOINTS}`, { ...signedHeaders(secret, `evt_b${i}`, Date.now() / 1000, body) }, body, { allowPrivateNetworks: true });
+    const r = await sendAttempt(
+      `${receiverBase}/baseline/${i % ENDPOINTS}`,
+      { ...signedHeaders(secret, `evt_b${i}`, Date.now() / 1000, body) },
+      body,
+      { allowPrivateNetworks: true },
+    );
     if (r.status !== 204) throw new Error(`baseline POST ${r.status} ${r.error}`);
   });
   report('baseline_direct_signed_post', { ...direct });
 
   // Baseline 2: an empty workflow start on the same server.
-  const starts = await load(400, 32, () => stack.temporal.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }));
+  const starts = await load(400, 32, () =>
+    stack.temporal.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
+  );
   report('baseline_workflow_start', { ...starts });
 
   // Warm-up, then tickets at a steady pace: event → first attempt at each of the 20 endpoints.
@@ -105,7 +117,10 @@ try {
     await sleep(Math.max(0, PACE_MS - (Date.now() - t)));
   }
   const pacedMissing = await allArrived(paced, 60_000);
-  const lags = paced.flatMap((e) => Array.from({ length: ENDPOINTS }, (_, i) => arrivals.get(`${e.eventId}|/ep/${i}`)! - e.acceptedAt)).filter(Number.isFinite).sort((a, b) => a - b);
+  const lags = paced
+    .flatMap((e) => Array.from({ length: ENDPOINTS }, (_, i) => arrivals.get(`${e.eventId}|/ep/${i}`)! - e.acceptedAt))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   report('webhook_first_attempt', {
     endpoints: ENDPOINTS,
     tickets: PACED_TICKETS,
@@ -126,7 +141,10 @@ try {
   const burstMissing = await allArrived(burst, 300_000);
   const keys = burst.flatMap((e) => Array.from({ length: ENDPOINTS }, (_, i) => `${e.eventId}|/ep/${i}`));
   const lastArrival = Math.max(...keys.map((k) => arrivals.get(k) ?? 0));
-  const burstLags = burst.flatMap((e) => Array.from({ length: ENDPOINTS }, (_, i) => arrivals.get(`${e.eventId}|/ep/${i}`)! - e.acceptedAt)).filter(Number.isFinite).sort((a, b) => a - b);
+  const burstLags = burst
+    .flatMap((e) => Array.from({ length: ENDPOINTS }, (_, i) => arrivals.get(`${e.eventId}|/ep/${i}`)! - e.acceptedAt))
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   const seconds = (lastArrival - burstStarted) / 1000;
   const duplicates = received - arrivals.size;
   report('webhook_throughput', {

@@ -23,7 +23,11 @@ const stack = await benchStack();
 const { config, logger, db, token } = stack;
 const env = { ...stack.env, LOG_LEVEL: 'info' }; // the worker's readiness is read from its 'worker running' line
 
-const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], {
+  cwd: repo,
+  env: { ...process.env, ...env },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 await new Promise<void>((resolve) => worker.stdout!.on('data', (c: Buffer) => c.toString().includes('worker running') && resolve()));
 const api = await startHttpServer({ config, db, temporal: stack.temporal, logger }, 0, '127.0.0.1');
 

@@ -31,9 +31,16 @@ const api = await startHttpServer({ config: stack.config, db: stack.db, temporal
 const scratch = await mkdtemp(path.join(repo, 'node_modules', '.cache-servicemeow-bench-'));
 
 /** Spawn, wait for 'worker running', create one ticket, stop; times in ms. */
-async function startOnce(command: string[], bundlePath: string): Promise<{ ready_ms: number; startup_ms: number; first_ticket_ms: number; prebuilt: boolean }> {
+async function startOnce(
+  command: string[],
+  bundlePath: string,
+): Promise<{ ready_ms: number; startup_ms: number; first_ticket_ms: number; prebuilt: boolean }> {
   const started = performance.now();
-  const child = spawn(process.execPath, command, { cwd: repo, env: { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: bundlePath }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, command, {
+    cwd: repo,
+    env: { ...process.env, ...env, WORKFLOW_BUNDLE_PATH: bundlePath },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   const readyMs = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (c: Buffer) => {
@@ -55,7 +62,12 @@ async function startOnce(command: string[], bundlePath: string): Promise<{ ready
   child.kill('SIGTERM');
   await exited;
   const startupMs = Number(/"startup_ms":(\d+)/.exec(out)?.[1]);
-  return { ready_ms: Math.round(readyMs), startup_ms: startupMs, first_ticket_ms: Math.round(firstTicketMs), prebuilt: /"prebuilt_bundle":true/.test(out) };
+  return {
+    ready_ms: Math.round(readyMs),
+    startup_ms: startupMs,
+    first_ticket_ms: Math.round(firstTicketMs),
+    prebuilt: /"prebuilt_bundle":true/.test(out),
+  };
 }
 
 async function measure(way: string, command: string[], bundlePath: string, extra: Record<string, unknown> = {}): Promise<void> {
@@ -88,16 +100,27 @@ try {
 
   const dist = path.join(scratch, 'dist');
   t = performance.now();
-  await run(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist], { cwd: repo });
+  await run(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist], {
+    cwd: repo,
+  });
   const tscMs = performance.now() - t;
   t = performance.now();
   await run(process.execPath, [path.join(dist, 'src/main/bundle-workflows.js')], { cwd: repo }); // writes <dist>/workflow-bundle.js
   const buildBundleMs = performance.now() - t;
-  await measure('baseline: node, compiled, bundled at start (the image before)', [path.join(dist, 'src/main/worker.js')], path.join(scratch, 'absent', 'workflow-bundle.js'));
-  await measure('node, compiled, prebuilt bundle (Docker image)', [path.join(dist, 'src/main/worker.js')], path.join(dist, 'workflow-bundle.js'), {
-    build_tsc_ms: Math.round(tscMs),
-    build_bundle_ms: Math.round(buildBundleMs),
-  });
+  await measure(
+    'baseline: node, compiled, bundled at start (the image before)',
+    [path.join(dist, 'src/main/worker.js')],
+    path.join(scratch, 'absent', 'workflow-bundle.js'),
+  );
+  await measure(
+    'node, compiled, prebuilt bundle (Docker image)',
+    [path.join(dist, 'src/main/worker.js')],
+    path.join(dist, 'workflow-bundle.js'),
+    {
+      build_tsc_ms: Math.round(tscMs),
+      build_bundle_ms: Math.round(buildBundleMs),
+    },
+  );
 } finally {
   await api.close();
   await stack.stop();

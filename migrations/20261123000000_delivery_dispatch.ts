@@ -12,7 +12,9 @@ export async function up(knex: Knex): Promise<void> {
     t.text('dispatch_key').nullable();
     t.index(['dispatch_key']);
   });
-  await knex.raw(`CREATE INDEX webhook_deliveries_undispatched ON webhook_deliveries (created_at) WHERE status = 'pending' AND attempt_count = 0`);
+  await knex.raw(
+    `CREATE INDEX webhook_deliveries_undispatched ON webhook_deliveries (created_at) WHERE status = 'pending' AND attempt_count = 0`,
+  );
   // the pending ones are few among a month of settled logs: counted for /metrics and cancellations
   await knex.raw(`CREATE INDEX webhook_deliveries_pending ON webhook_deliveries (webhook_id) WHERE status = 'pending'`);
 }

@@ -7,7 +7,9 @@
 import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
-  await knex.raw(`CREATE INDEX tickets_urgency_idx ON tickets ((CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END), created_at DESC, id) WHERE deleted_at IS NULL`);
+  await knex.raw(
+    `CREATE INDEX tickets_urgency_idx ON tickets ((CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END), created_at DESC, id) WHERE deleted_at IS NULL`,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

@@ -73,7 +73,9 @@ export async function up(knex: Knex): Promise<void> {
       RETURN QUERY SELECT 'admitted'::text, 0::float8, 0::float8;
     END
     $$`);
-  await knex.raw(`UPDATE events SET payload = payload #- '{data,webhook,url}' WHERE type IN ('webhook.disabled', 'webhook.test') AND payload->'data'->'webhook'->>'url' IS NOT NULL`);
+  await knex.raw(
+    `UPDATE events SET payload = payload #- '{data,webhook,url}' WHERE type IN ('webhook.disabled', 'webhook.test') AND payload->'data'->'webhook'->>'url' IS NOT NULL`,
+  );
 }
 
 export async function down(knex: Knex): Promise<void> {

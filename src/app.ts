@@ -54,7 +54,10 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   dashboardRoutes(api, routeDeps);
   webhookRoutes(api, routeDeps);
   // Listens only once someone subscribes; the API's only long-lived database connection.
-  const hub = new EventHub(deps.db, deps.config.databaseUrl, deps.logger, { heartbeatMs: deps.tuning?.stream?.heartbeatMs, revalidateMs: deps.tuning?.stream?.revalidateMs });
+  const hub = new EventHub(deps.db, deps.config.databaseUrl, deps.logger, {
+    heartbeatMs: deps.tuning?.stream?.heartbeatMs,
+    revalidateMs: deps.tuning?.stream?.revalidateMs,
+  });
   eventRoutes(api, routeDeps, hub);
   const metrics = createMetrics(deps.db, hub);
   metricsRoutes(api, metrics);

@@ -17,7 +17,12 @@ export function createMetrics(db: Db, streams: { readonly size: number }, opts: 
   const registry = new Registry();
   if (opts.defaults !== false) collectDefaultMetrics({ register: registry });
 
-  const requests = new Counter({ name: 'servicemeow_http_requests_total', help: 'HTTP requests by method, route template and status', labelNames: ['method', 'route', 'status'], registers: [registry] });
+  const requests = new Counter({
+    name: 'servicemeow_http_requests_total',
+    help: 'HTTP requests by method, route template and status',
+    labelNames: ['method', 'route', 'status'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'servicemeow_http_request_duration_seconds',
     help: 'HTTP request duration by method and route template',
@@ -40,9 +45,14 @@ export function createMetrics(db: Db, streams: { readonly size: number }, opts: 
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const rows: { status: string; n: string }[] = await db('tickets').whereNull('deletedAt').groupBy('status').select('status').count('* as n');
+      const rows: { status: string; n: string }[] = await db('tickets')
+        .whereNull('deletedAt')
+        .groupBy('status')
+        .select('status')
+        .count('* as n');
       this.reset();
-      for (const status of ['open', 'under_investigation', 'paused', 'resolved']) this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
+      for (const status of ['open', 'under_investigation', 'paused', 'resolved'])
+        this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
     },
   });
   new Gauge({

@@ -36,7 +36,12 @@ export interface RunningHttpServer {
  * `sweepUploads`: the product's API processes remove orphaned upload files hourly. Off by default,
  * so a test's app never sweeps a directory whose rows live in another database.
  */
-export async function startHttpServer(deps: AppDeps, port: number, host = '0.0.0.0', opts: { sweepUploads?: boolean } = {}): Promise<RunningHttpServer> {
+export async function startHttpServer(
+  deps: AppDeps,
+  port: number,
+  host = '0.0.0.0',
+  opts: { sweepUploads?: boolean } = {},
+): Promise<RunningHttpServer> {
   const app = createApp(deps);
   const handle = app.callback();
   const responses = new Set<http.ServerResponse>(); // whose handler still runs

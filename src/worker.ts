@@ -84,7 +84,13 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
   const sdkLog = Runtime.instance().logger;
   const workflowBundle =
     opts.workflowBundle ??
-    (await loadWorkflowBundle(DEFAULT_WORKFLOW_BUNDLE_PATH, { info: (o, m) => sdkLog.info(m, o), warn: (o, m) => sdkLog.warn(m, o) }, sdkLog)).bundle;
+    (
+      await loadWorkflowBundle(
+        DEFAULT_WORKFLOW_BUNDLE_PATH,
+        { info: (o, m) => sdkLog.info(m, o), warn: (o, m) => sdkLog.warn(m, o) },
+        sdkLog,
+      )
+    ).bundle;
   const common = {
     connection,
     namespace: opts.namespace,

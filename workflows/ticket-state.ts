@@ -4,7 +4,18 @@
  * produces. Deterministic and free of I/O: the workflow and the unit tests both import it.
  */
 import type { TicketPriority, TicketStatus } from './definitions.js';
-import { meet, pauseSla, reopenSla, resolveSla, resumeSla, retargetSla, type SlaStep, type SlaTerms, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
+import {
+  meet,
+  pauseSla,
+  reopenSla,
+  resolveSla,
+  resumeSla,
+  retargetSla,
+  type SlaStep,
+  type SlaTerms,
+  type SlaTimelineEntry,
+  type TicketSla,
+} from './sla/clock.js';
 
 export interface TicketSnapshot {
   id: string;
@@ -114,7 +125,13 @@ const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse
  * SLA policy of the new priority when the priority changes; `retargetMetResolve` lets them reach
  * a met resolve clock too (see retargetSla).
  */
-export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: string, terms?: SlaTerms, retargetMetResolve = false): AppliedChange {
+export function applyChange(
+  s: TicketSnapshot,
+  changes: TicketChanges,
+  at: string,
+  terms?: SlaTerms,
+  retargetMetResolve = false,
+): AppliedChange {
   const fields: FieldChange[] = [];
   const next: TicketSnapshot = { ...s, tags: [...s.tags] };
   for (const key of Object.keys(FIELD_NAMES) as (keyof TicketChanges)[]) {
@@ -161,7 +178,14 @@ export function applyChange(s: TicketSnapshot, changes: TicketChanges, at: strin
 }
 
 /** The clocks follow the change: targets first (elapsed kept), then pause/resume/resolve/reopen, then first assignment. */
-function slaAfterChange(prev: TicketSnapshot, next: TicketSnapshot, sla: TicketSla, at: number, terms: SlaTerms | undefined, retargetMetResolve: boolean): SlaStep {
+function slaAfterChange(
+  prev: TicketSnapshot,
+  next: TicketSnapshot,
+  sla: TicketSla,
+  at: number,
+  terms: SlaTerms | undefined,
+  retargetMetResolve: boolean,
+): SlaStep {
   const steps: SlaStep[] = [];
   let current = sla;
   const apply = (step: SlaStep) => {

@@ -47,10 +47,24 @@ import {
   type Actor,
 } from './definitions.js';
 import { applyChange, rejectChange, type Rejection, type TicketSnapshot } from './ticket-state.js';
-import { dueSignals, fireSignal, isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
+import {
+  dueSignals,
+  fireSignal,
+  isBreached,
+  nextSlaInstant,
+  SLA_METRICS,
+  startSla,
+  type SlaTimelineEntry,
+  type TicketSla,
+} from './sla/clock.js';
 
 // A database outage must not lose an accepted change: retry, backing off to 30 s, until it is back.
-const WRITE_RETRY: RetryPolicy = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['InvalidReference'] };
+const WRITE_RETRY: RetryPolicy = {
+  initialInterval: '1 second',
+  backoffCoefficient: 2,
+  maximumInterval: '30 seconds',
+  nonRetryableErrorTypes: ['InvalidReference'],
+};
 
 const remoteRecords = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: WRITE_RETRY });
 /**
@@ -124,7 +138,8 @@ function permanentWriteFailure(err: unknown): ApplicationFailure | null {
 const origin = (req: { requestId: string; apiRequestId?: string }) => ({ updateId: req.requestId, requestId: req.apiRequestId });
 
 /** The answer for a change whose write failed for good: the same type and details, non-retryable. */
-const refusedWrite = (f: ApplicationFailure) => ApplicationFailure.create({ type: f.type ?? undefined, message: f.message, details: f.details ?? undefined, nonRetryable: true });
+const refusedWrite = (f: ApplicationFailure) =>
+  ApplicationFailure.create({ type: f.type ?? undefined, message: f.message, details: f.details ?? undefined, nonRetryable: true });
 
 /** Runs mutations one at a time: each sees the version the previous one produced. */
 class Serial {
@@ -210,7 +225,11 @@ class TicketEntity {
    * signals already due are recorded first, so a change never overtakes a deadline that passed
    * (e.g. a resolve arriving with the timer of a deadline that fell while no worker ran).
    */
-  mutate(requestId: string, check: (s: TicketSnapshot) => Rejection | null, apply: (s: TicketSnapshot) => Promise<TicketSnapshot | null>): Promise<MutationResult> {
+  mutate(
+    requestId: string,
+    check: (s: TicketSnapshot) => Rejection | null,
+    apply: (s: TicketSnapshot) => Promise<TicketSnapshot | null>,
+  ): Promise<MutationResult> {
     return this.serial.run(async () => {
       const prior = this.recent.get(requestId);
       if (prior) return prior;
@@ -266,11 +285,18 @@ class TicketEntity {
         s,
         SYSTEM,
         {
-          audit: due.map((d) => ({ action: `sla_${d.signal}`, field: `sla.${metric}`, old: null, new: { due_at: new Date(d.at).toISOString(), cycle } })),
+          audit: due.map((d) => ({
+            action: `sla_${d.signal}`,
+            field: `sla.${metric}`,
+            old: null,
+            new: { due_at: new Date(d.at).toISOString(), cycle },
+          })),
           events: due.map((d) => ({
             type: `ticket.sla_${d.signal}`,
             changes: {},
-            data: { sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds } },
+            data: {
+              sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds },
+            },
           })),
         },
         { ...s, version: s.version + 1, sla },
@@ -288,7 +314,12 @@ class TicketEntity {
 
 /** The timeline's first lines, rebuilt from the clocks the creation activity started. */
 function startTimeline(sla: TicketSla, s: TicketSnapshot): SlaTimelineEntry[] {
-  const terms = { assignTargetSeconds: sla.assign.targetSeconds, resolveTargetSeconds: sla.resolve.targetSeconds, atRiskPercent: sla.atRiskPercent, calendar: sla.calendar };
+  const terms = {
+    assignTargetSeconds: sla.assign.targetSeconds,
+    resolveTargetSeconds: sla.resolve.targetSeconds,
+    atRiskPercent: sla.atRiskPercent,
+    calendar: sla.calendar,
+  };
   return startSla(terms, Date.parse(s.createdAt), s.firstAssignedAt !== null).timeline;
 }
 
@@ -352,7 +383,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
           const next = await writeVersion(
             s,
             req.actor,
-            { ...origin(req), audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })), events: applied.events.map((type) => ({ type, changes })) },
+            {
+              ...origin(req),
+              audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })),
+              events: applied.events.map((type) => ({ type, changes })),
+            },
             applied.next,
             at,
           );
@@ -374,9 +409,19 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
           audit: [
             op === 'add'
               ? { action: 'note_added', field: null, old: null, new: { note_id: req.noteId, is_internal: req.isInternal } }
-              : { action: 'note_edited', field: null, old: { note_id: req.noteId, content: req.previousContent ?? null }, new: { note_id: req.noteId, content: req.content } },
+              : {
+                  action: 'note_edited',
+                  field: null,
+                  old: { note_id: req.noteId, content: req.previousContent ?? null },
+                  new: { note_id: req.noteId, content: req.content },
+                },
           ],
-          events: [{ type: op === 'add' ? 'ticket.note_added' : 'ticket.updated', changes: op === 'add' ? {} : { note: { old: req.previousContent ?? null, new: req.content } } }],
+          events: [
+            {
+              type: op === 'add' ? 'ticket.note_added' : 'ticket.updated',
+              changes: op === 'add' ? {} : { note: { old: req.previousContent ?? null, new: req.content } },
+            },
+          ],
         }),
     );
   for (const [def, op] of [
@@ -393,7 +438,14 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
         req.requestId,
         (s) => rejectChange(s, {}, null),
         async (s) => {
-          const summary = req.attachments.map((a) => ({ id: a.id, filename: a.originalFilename, content_type: a.contentType, size_bytes: a.sizeBytes, sha256: a.sha256, note_id: a.noteId }));
+          const summary = req.attachments.map((a) => ({
+            id: a.id,
+            filename: a.originalFilename,
+            content_type: a.contentType,
+            size_bytes: a.sizeBytes,
+            sha256: a.sha256,
+            note_id: a.noteId,
+          }));
           return writeVersion(s, req.actor, {
             ...origin(req),
             attachments: { op: req.op, items: req.attachments },
@@ -423,7 +475,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
           writeVersion(
             s,
             req.actor,
-            { ...origin(req), audit: [{ action: 'deleted', field: null, old: null, new: null }], events: [{ type: 'ticket.deleted', changes: {} }] },
+            {
+              ...origin(req),
+              audit: [{ action: 'deleted', field: null, old: null, new: null }],
+              events: [{ type: 'ticket.deleted', changes: {} }],
+            },
             { ...s, version: s.version + 1, deleted: true },
           ),
       ),
@@ -440,7 +496,9 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       const failure = permanentWriteFailure(err);
       const message = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : String(err);
       ticket.creationFailure =
-        failure && patched('permanent-write-failures') ? failure : ApplicationFailure.create({ type: INVALID_REFERENCE, message, nonRetryable: true });
+        failure && patched('permanent-write-failures')
+          ? failure
+          : ApplicationFailure.create({ type: INVALID_REFERENCE, message, nonRetryable: true });
       await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
       return;
     }
@@ -460,7 +518,10 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       // re-armed whenever a change moves the instant (pause, resume, priority, assignment)
       const moved = () => leaving() || ticket.slaNext !== next;
       // the Web UI names what the timer waits for (histories from before the patch replay as they ran)
-      if (patched('sla-timer-summary')) await condition(moved, Math.ceil(next - Date.now()), { summary: `SLA: next at-risk/breach signal due ${new Date(next).toISOString()}` });
+      if (patched('sla-timer-summary'))
+        await condition(moved, Math.ceil(next - Date.now()), {
+          summary: `SLA: next at-risk/breach signal due ${new Date(next).toISOString()}`,
+        });
       else await condition(moved, Math.ceil(next - Date.now()));
     }
     if (leaving()) break;

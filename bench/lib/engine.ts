@@ -19,7 +19,10 @@ export interface BenchTemporal {
   stop(): Promise<void>;
 }
 
-export async function startBenchTemporal(scratch: Pick<ScratchDatabase, 'adminUrl' | 'tmp'>, opts: { inMemory?: boolean } = {}): Promise<BenchTemporal> {
+export async function startBenchTemporal(
+  scratch: Pick<ScratchDatabase, 'adminUrl' | 'tmp'>,
+  opts: { inMemory?: boolean } = {},
+): Promise<BenchTemporal> {
   const engine = benchEngine();
   if (engine === 'dev') {
     const server = await startDevServer(opts.inMemory ? {} : { dbFilename: path.join(scratch.tmp, 'temporal.db') });

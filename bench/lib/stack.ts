@@ -45,7 +45,16 @@ export async function benchStack(extraEnv: Record<string, string> = {}): Promise
   const db = createDb(scratch.url, { min: 2, max: 20 });
   await migrateLatest(db);
   await ensureSlaPolicies(db, config);
-  const user = await User.query(db).insert({ username: 'bench', email: 'bench@example.test', fullName: 'Bench', role: 'admin', isActive: true, passwordHash: 'x' } as Partial<User>).returning('*');
+  const user = await User.query(db)
+    .insert({
+      username: 'bench',
+      email: 'bench@example.test',
+      fullName: 'Bench',
+      role: 'admin',
+      isActive: true,
+      passwordHash: 'x',
+    } as Partial<User>)
+    .returning('*');
   const temporal = await connectTemporal(temporalServer.address, 'default');
   return {
     env,

@@ -50,9 +50,13 @@ class Inspector extends Transform {
 const payloadTooLarge = (limitMb: number, name: string) =>
   new AppError(413, 'payload_too_large', `"${name}" is larger than the ${limitMb} MB limit per file; nothing was stored.`);
 
-export async function receiveUpload(req: IncomingMessage, opts: { dir: string; ticketId: string; maxFileBytes: number; maxSizeMb: number }): Promise<ReceivedUpload> {
+export async function receiveUpload(
+  req: IncomingMessage,
+  opts: { dir: string; ticketId: string; maxFileBytes: number; maxSizeMb: number },
+): Promise<ReceivedUpload> {
   const contentType = req.headers['content-type'] ?? '';
-  if (!/^multipart\/form-data/i.test(contentType)) throw unsupportedMediaType('Send files as multipart/form-data (one or more "file" parts).');
+  if (!/^multipart\/form-data/i.test(contentType))
+    throw unsupportedMediaType('Send files as multipart/form-data (one or more "file" parts).');
   const folder = path.join(opts.dir, opts.ticketId);
   await mkdir(folder, { recursive: true });
 
@@ -67,7 +71,16 @@ export async function receiveUpload(req: IncomingMessage, opts: { dir: string; t
 
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: req.headers, limits: { fileSize: opts.maxFileBytes + 1, files: MAX_FILES_PER_REQUEST, fields: 10, fieldSize: 1024, parts: MAX_FILES_PER_REQUEST + 10 } });
+    parser = busboy({
+      headers: req.headers,
+      limits: {
+        fileSize: opts.maxFileBytes + 1,
+        files: MAX_FILES_PER_REQUEST,
+        fields: 10,
+        fieldSize: 1024,
+        parts: MAX_FILES_PER_REQUEST + 10,
+      },
+    });
   } catch {
     throw badRequest('The multipart body is malformed (missing boundary?).');
   }
@@ -77,7 +90,9 @@ export async function receiveUpload(req: IncomingMessage, opts: { dir: string; t
     if (unstorable.length) return fail(invalidText(unstorable));
     fields[name] = value;
   });
-  parser.on('filesLimit', () => fail(validationFailed([{ in: 'body', path: 'file', message: `At most ${MAX_FILES_PER_REQUEST} files per request.` }])));
+  parser.on('filesLimit', () =>
+    fail(validationFailed([{ in: 'body', path: 'file', message: `At most ${MAX_FILES_PER_REQUEST} files per request.` }])),
+  );
   parser.on('file', (_field, stream, info) => {
     const id = randomUUID();
     const name = displayName(info.filename);
@@ -101,7 +116,14 @@ export async function receiveUpload(req: IncomingMessage, opts: { dir: string; t
           const finalPath = path.join(folder, id);
           await rename(incoming, finalPath);
           written.push(finalPath);
-          files.push({ id, storedName: `${opts.ticketId}/${id}`, originalFilename: name, contentType: type.contentType, sizeBytes: inspector.size, sha256: inspector.hash.digest('hex') });
+          files.push({
+            id,
+            storedName: `${opts.ticketId}/${id}`,
+            originalFilename: name,
+            contentType: type.contentType,
+            sizeBytes: inspector.size,
+            sha256: inspector.hash.digest('hex'),
+          });
         })
         .catch(() => fail(failure ?? badRequest('The upload was interrupted.'))),
     );

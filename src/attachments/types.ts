@@ -45,9 +45,12 @@ function looksLikeText(head: Buffer): boolean {
 export async function detectType(head: Buffer, displayName: string): Promise<Detected> {
   const sniffed = await fileTypeFromBuffer(head);
   if (sniffed) {
-    return ALLOWED_BINARY.has(sniffed.mime) ? { ok: true, contentType: sniffed.mime } : { ok: false, reason: `its content is ${sniffed.mime}, which is not allowed` };
+    return ALLOWED_BINARY.has(sniffed.mime)
+      ? { ok: true, contentType: sniffed.mime }
+      : { ok: false, reason: `its content is ${sniffed.mime}, which is not allowed` };
   }
-  if (looksLikeText(head)) return { ok: true, contentType: /\.csv$/i.test(displayName) ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8' };
+  if (looksLikeText(head))
+    return { ok: true, contentType: /\.csv$/i.test(displayName) ? 'text/csv; charset=utf-8' : 'text/plain; charset=utf-8' };
   return { ok: false, reason: 'its content is not a recognised allowed type (images, PDF, office documents, text, zip/gzip)' };
 }
 
@@ -61,7 +64,10 @@ const MAX_NAME = 200;
 export function displayName(raw: string | undefined): string {
   let name = (raw ?? '').normalize('NFC');
   name = name.split(/[/\\]/).pop() ?? '';
-  name = name.replace(/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, '').replace(/\s+/g, ' ').trim();
+  name = name
+    .replace(/[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   name = name.replace(/^\.+/, '').trim();
   if (!name) return 'file';
   const chars = [...name];

@@ -42,20 +42,30 @@ export async function issueRefreshToken(
 export async function rotateRefreshToken(db: Knex, plain: string, days: number, meta: ClientMeta): Promise<{ user: User; plain: string }> {
   const outcome = await db.transaction(async (trx) => {
     // Row lock: of two concurrent uses of one token, the second sees it rotated (= reuse).
-    const current = await RefreshToken.query(trx).findOne({ tokenHash: hash(plain) }).forUpdate();
+    const current = await RefreshToken.query(trx)
+      .findOne({ tokenHash: hash(plain) })
+      .forUpdate();
     if (!current) return { error: invalid('invalid_refresh_token', 'The refresh token is not valid; sign in again.') };
     if (current.revokedAt) {
       await revokeFamily(trx, current.familyId);
-      return { error: invalid('refresh_token_reused', 'This refresh token was already used; every session from that sign-in is now revoked. Sign in again.') };
+      return {
+        error: invalid(
+          'refresh_token_reused',
+          'This refresh token was already used; every session from that sign-in is now revoked. Sign in again.',
+        ),
+      };
     }
-    if (current.expiresAt <= new Date()) return { error: invalid('refresh_token_expired', 'The refresh token has expired; sign in again.') };
+    if (current.expiresAt <= new Date())
+      return { error: invalid('refresh_token_expired', 'The refresh token has expired; sign in again.') };
     const user = await User.query(trx).findById(current.userId);
     if (!user?.isActive) {
       await revokeFamily(trx, current.familyId);
       return { error: invalid('invalid_refresh_token', 'The refresh token is not valid; sign in again.') };
     }
     const next = await issueRefreshToken(trx, user.id, days, meta, current.familyId);
-    await RefreshToken.query(trx).patch({ revokedAt: new Date(), replacedById: next.row.id } as Partial<RefreshToken>).where('id', current.id);
+    await RefreshToken.query(trx)
+      .patch({ revokedAt: new Date(), replacedById: next.row.id } as Partial<RefreshToken>)
+      .where('id', current.id);
     return { user, plain: next.plain };
   });
   // Thrown after the transaction so a reuse's family revocation is committed, not rolled back.
@@ -70,10 +80,16 @@ export async function revokeByToken(db: Knex, plain: string): Promise<void> {
 }
 
 export async function revokeFamily(db: Knex, familyId: string): Promise<void> {
-  await RefreshToken.query(db).patch({ revokedAt: new Date() } as Partial<RefreshToken>).where({ familyId }).whereNull('revoked_at');
+  await RefreshToken.query(db)
+    .patch({ revokedAt: new Date() } as Partial<RefreshToken>)
+    .where({ familyId })
+    .whereNull('revoked_at');
 }
 
 /** Every live token of a user (deactivation, password change). */
 export async function revokeAllForUser(db: Knex, userId: string): Promise<void> {
-  await RefreshToken.query(db).patch({ revokedAt: new Date() } as Partial<RefreshToken>).where({ userId }).whereNull('revoked_at');
+  await RefreshToken.query(db)
+    .patch({ revokedAt: new Date() } as Partial<RefreshToken>)
+    .where({ userId })
+    .whereNull('revoked_at');
 }

@@ -19,14 +19,16 @@ export async function apiKeyCreator(
     throw validationFailed([{ in: 'body', path: 'scopes', message: `Your role may not grant: ${refused.join(', ')}.` }]);
   }
   const generated = generateApiKey();
-  const key = await ApiKey.query(ctx.db).insert({
-    userId: ctx.principal.user.id,
-    name: input.name,
-    keyPrefix: generated.prefix,
-    keyHash: generated.hash,
-    scopes: input.scopes,
-    expiresAt: input.expires_at,
-  } as Partial<ApiKey>).returning('*');
+  const key = await ApiKey.query(ctx.db)
+    .insert({
+      userId: ctx.principal.user.id,
+      name: input.name,
+      keyPrefix: generated.prefix,
+      keyHash: generated.hash,
+      scopes: input.scopes,
+      expiresAt: input.expires_at,
+    } as Partial<ApiKey>)
+    .returning('*');
   return { key, plain: generated.plain };
 }
 
@@ -45,7 +47,9 @@ export async function apiKeyRevoker(ctx: Ctx, id: string): Promise<void> {
   if (!key || (key.userId !== ctx.principal.user.id && !can(ctx.principal, 'apiKeys.manageAll'))) throw notFound('API key');
   if (key.revokedAt) return;
   await ctx.db.transaction(async (trx) => {
-    await ApiKey.query(trx).patch({ revokedAt: new Date() } as Partial<ApiKey>).where('id', id);
+    await ApiKey.query(trx)
+      .patch({ revokedAt: new Date() } as Partial<ApiKey>)
+      .where('id', id);
     await announcePrincipalChange(trx, { apiKeyId: id });
   });
 }

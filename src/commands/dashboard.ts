@@ -11,7 +11,8 @@ export async function dashboardSummary(ctx: Ctx) {
   const [byStatus, byPriority, byGroup, total] = await Promise.all([
     live().select('status').count('* as count').groupBy('status'),
     live().select('priority').count('* as count').groupBy('priority'),
-    ctx.db('tickets')
+    ctx
+      .db('tickets')
       .leftJoin('groups', 'groups.id', 'tickets.assigned_group_id')
       .whereNull('tickets.deleted_at')
       .whereNot('tickets.status', 'resolved')
@@ -77,7 +78,8 @@ interface SlaRow {
  */
 export async function dashboardSla(ctx: Ctx, f: SlaDashboardFilters) {
   authorize(ctx.principal, 'dashboards.read');
-  const query = ctx.db('tickets as t')
+  const query = ctx
+    .db('tickets as t')
     .leftJoin('groups as g', 'g.id', 't.assigned_group_id')
     .whereNull('t.deleted_at')
     .select(
@@ -92,7 +94,9 @@ export async function dashboardSla(ctx: Ctx, f: SlaDashboardFilters) {
       ctx.db.raw('count(t.sla_assign_breached_at) as "assignBreached"'),
       ctx.db.raw('count(t.sla_resolve_breached_at) as "resolveBreached"'),
       ctx.db.raw('avg(extract(epoch from t.first_assigned_at - t.created_at)) as "mttaSeconds"'),
-      ctx.db.raw(`avg(extract(epoch from t.resolved_at - t.created_at) - t.total_paused_seconds) filter (where t.status = 'resolved') as "mttrSeconds"`),
+      ctx.db.raw(
+        `avg(extract(epoch from t.resolved_at - t.created_at) - t.total_paused_seconds) filter (where t.status = 'resolved') as "mttrSeconds"`,
+      ),
     )
     .groupByRaw('grouping sets ((), (t.assigned_group_id), (t.priority))');
   if (f.group_id) query.where('t.assigned_group_id', f.group_id);

@@ -13,7 +13,9 @@ export interface GroupWithCount extends Group {
 export async function groupCreator(ctx: Ctx, input: { name: string; description: string }): Promise<Group> {
   authorize(ctx.principal, 'groups.create');
   await assertNameFree(ctx, input.name, null);
-  return Group.query(ctx.db).insert(input as Partial<Group>).returning('*');
+  return Group.query(ctx.db)
+    .insert(input as Partial<Group>)
+    .returning('*');
 }
 
 export async function groupUpdater(ctx: Ctx, id: string, input: { name?: string; description?: string }): Promise<Group> {

@@ -18,7 +18,9 @@ export interface IdempotencyClaim {
 }
 
 export function hashRequest(body: unknown): string {
-  return createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(body ?? null))
+    .digest('hex');
 }
 
 export async function claimIdempotencyKey(
@@ -52,7 +54,9 @@ export async function claimIdempotencyKey(
     resourceId: row.resourceId!,
     replay: row.responseStatus ? { status: row.responseStatus, body: row.responseBody } : null,
     complete: async (status, body) => {
-      await IdempotencyKey.query(db).patch({ responseStatus: status, responseBody: body } as Partial<IdempotencyKey>).where('id', row.id);
+      await IdempotencyKey.query(db)
+        .patch({ responseStatus: status, responseBody: body } as Partial<IdempotencyKey>)
+        .where('id', row.id);
     },
   };
 }

@@ -74,7 +74,13 @@ export async function seedDemoData(db: Knex, config: Config, opts: { ifEmpty: bo
     let apiKey: string | null = null;
     if (!(await ApiKey.query(trx).findOne({ userId: admin.id, name: MCP_AGENT_KEY_NAME }))) {
       const key = generateApiKey();
-      await ApiKey.query(trx).insert({ userId: admin.id, name: MCP_AGENT_KEY_NAME, keyPrefix: key.prefix, keyHash: key.hash, scopes: [] } as Partial<ApiKey>);
+      await ApiKey.query(trx).insert({
+        userId: admin.id,
+        name: MCP_AGENT_KEY_NAME,
+        keyPrefix: key.prefix,
+        keyHash: key.hash,
+        scopes: [],
+      } as Partial<ApiKey>);
       apiKey = key.plain;
     }
     return { skipped: false, adminUsername, apiKey, demoUsers, retiredDemoUsers };
@@ -116,7 +122,9 @@ async function retireDemoAccounts(db: Knex): Promise<string[]> {
   for (const user of candidates) {
     if (!(await verifyPassword(user.passwordHash, DEMO_USER_PASSWORD))) continue;
     await db.transaction(async (trx) => {
-      await User.query(trx).patch({ isActive: false } as Partial<User>).where({ id: user.id, isActive: true });
+      await User.query(trx)
+        .patch({ isActive: false } as Partial<User>)
+        .where({ id: user.id, isActive: true });
       await revokeAllForUser(trx, user.id);
     });
     retired.push(user.username);
@@ -128,7 +136,12 @@ async function retireDemoAccounts(db: Knex): Promise<string[]> {
 export async function ensureSlaPolicies(db: Knex, config: Config): Promise<void> {
   for (const [priority, targets] of Object.entries(config.slaDefaults) as [Priority, Config['slaDefaults'][Priority]][]) {
     await SlaPolicy.query(db)
-      .insert({ priority, assignTargetSeconds: targets.assignSeconds, resolveTargetSeconds: targets.resolveSeconds, atRiskPercent: 80 } as Partial<SlaPolicy>)
+      .insert({
+        priority,
+        assignTargetSeconds: targets.assignSeconds,
+        resolveTargetSeconds: targets.resolveSeconds,
+        atRiskPercent: 80,
+      } as Partial<SlaPolicy>)
       .onConflict('priority')
       .ignore();
   }
@@ -150,7 +163,8 @@ export function seedBanner(result: SeedResult, config: Config): string {
   if (result.skipped) return ['Database already seeded; nothing to do.', ...retired].join('\n');
   const lines = ['='.repeat(60), 'Seed data ready.', `Admin user: ${result.adminUsername}`];
   if (config.defaultAdmin.password === 'admin') lines.push('Admin password: admin (the default; change it)');
-  if (result.demoUsers) lines.push(`Demo users (not in production): ${USERS.map((u) => u.username).join(', ')}, password ${DEMO_USER_PASSWORD}`);
+  if (result.demoUsers)
+    lines.push(`Demo users (not in production): ${USERS.map((u) => u.username).join(', ')}, password ${DEMO_USER_PASSWORD}`);
   lines.push(...retired);
   if (result.apiKey) lines.push(`MCP API Key: ${result.apiKey}`);
   lines.push('='.repeat(60));

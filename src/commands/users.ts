@@ -21,14 +21,16 @@ export async function userCreator(ctx: Ctx, input: UserCreateInput): Promise<Use
   authorize(ctx.principal, 'users.create');
   await assertUnique(ctx, input.username, input.email);
   const passwordHash = await hashPassword(input.password);
-  return User.query(ctx.db).insert({
-    username: input.username,
-    email: input.email,
-    fullName: input.full_name,
-    role: input.role,
-    isActive: true,
-    passwordHash,
-  } as Partial<User>).returning('*');
+  return User.query(ctx.db)
+    .insert({
+      username: input.username,
+      email: input.email,
+      fullName: input.full_name,
+      role: input.role,
+      isActive: true,
+      passwordHash,
+    } as Partial<User>)
+    .returning('*');
 }
 
 export interface UserUpdateInput {
@@ -65,7 +67,8 @@ export async function userUpdater(ctx: Ctx, id: string, input: UserUpdateInput):
     const updated = await User.query(trx).patchAndFetchById(id, patch);
     if (input.is_active === false || passwordHash) await revokeAllForUser(trx, id);
     // open event streams of this user end (or narrow) at commit, as its next request would
-    if (input.is_active === false || (input.role !== undefined && input.role !== user.role)) await announcePrincipalChange(trx, { userId: id });
+    if (input.is_active === false || (input.role !== undefined && input.role !== user.role))
+      await announcePrincipalChange(trx, { userId: id });
     return updated;
   });
 }

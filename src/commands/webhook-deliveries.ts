@@ -19,7 +19,9 @@ type Ctx = Pick<CommandContext, 'principal' | 'db' | 'config' | 'temporal'>;
 export type DeliveryRow = WebhookDelivery & { eventType: string };
 
 const withEventType = (ctx: Ctx) =>
-  WebhookDelivery.query(ctx.db).join('events', 'events.id', 'webhook_deliveries.event_id').select('webhook_deliveries.*', 'events.type as eventType');
+  WebhookDelivery.query(ctx.db)
+    .join('events', 'events.id', 'webhook_deliveries.event_id')
+    .select('webhook_deliveries.*', 'events.type as eventType');
 
 export async function deliveryLister(
   ctx: Ctx,
@@ -30,13 +32,18 @@ export async function deliveryLister(
   const query = withEventType(ctx).where('webhook_deliveries.webhook_id', webhookId);
   if (q.status) query.where('webhook_deliveries.status', q.status);
   if (q.event_type) query.where('events.type', q.event_type);
-  const page = await query.orderBy('webhook_deliveries.created_at', 'desc').orderBy('webhook_deliveries.id', 'desc').page(q.page - 1, q.page_size);
+  const page = await query
+    .orderBy('webhook_deliveries.created_at', 'desc')
+    .orderBy('webhook_deliveries.id', 'desc')
+    .page(q.page - 1, q.page_size);
   return page as unknown as { results: DeliveryRow[]; total: number };
 }
 
 export async function deliveryFinder(ctx: Ctx, webhookId: string, deliveryId: string) {
   await webhookFinder(ctx, webhookId);
-  const delivery = (await withEventType(ctx).where({ 'webhook_deliveries.id': deliveryId, 'webhook_deliveries.webhook_id': webhookId }).first()) as DeliveryRow | undefined;
+  const delivery = (await withEventType(ctx)
+    .where({ 'webhook_deliveries.id': deliveryId, 'webhook_deliveries.webhook_id': webhookId })
+    .first()) as DeliveryRow | undefined;
   if (!delivery) throw notFound('Delivery');
   const attempts = await WebhookDeliveryAttempt.query(ctx.db).where({ deliveryId }).orderBy('attempt_number');
   return { delivery, attempts };
@@ -50,7 +57,10 @@ async function dispatch(ctx: Ctx, queued: Dispatch): Promise<DeliveryRow> {
 
 function requireActive(webhook: { isActive: boolean; disabledReason: string | null }): void {
   if (!webhook.isActive) {
-    throw conflict('webhook_disabled', `The webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}; set is_active to true first.`);
+    throw conflict(
+      'webhook_disabled',
+      `The webhook is disabled${webhook.disabledReason ? ` (${webhook.disabledReason})` : ''}; set is_active to true first.`,
+    );
   }
 }
 
@@ -79,11 +89,18 @@ export async function webhookTester(ctx: Ctx, webhookId: string): Promise<Delive
 export async function redeliverer(ctx: Ctx, webhookId: string, deliveryId: string): Promise<DeliveryRow> {
   const { delivery } = await deliveryFinder(ctx, webhookId, deliveryId);
   requireActive(await webhookFinder(ctx, webhookId));
-  if (delivery.status === 'pending') throw conflict('delivery_pending', 'This delivery is still being attempted; redeliver it once it has succeeded, failed or been cancelled.');
+  if (delivery.status === 'pending')
+    throw conflict(
+      'delivery_pending',
+      'This delivery is still being attempted; redeliver it once it has succeeded, failed or been cancelled.',
+    );
   const queued = await ctx.db.transaction(async (trx) => {
     // serialises redeliveries of one event to one endpoint: generations stay gapless and unique
     await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', [`${webhookId}:${delivery.eventId}`]);
-    const { max } = (await trx('webhook_deliveries').where({ webhook_id: webhookId, event_id: delivery.eventId }).max('generation as max').first()) as { max: number };
+    const { max } = (await trx('webhook_deliveries')
+      .where({ webhook_id: webhookId, event_id: delivery.eventId })
+      .max('generation as max')
+      .first()) as { max: number };
     return queueDeliveryTo(trx, webhookId, delivery.eventId, max + 1);
   });
   return dispatch(ctx, queued);

@@ -43,7 +43,10 @@ async function checkUrl(ctx: Ctx, url: string): Promise<void> {
   if (!check.ok) throw validationFailed([{ in: 'body', path: 'url', message: `This URL cannot receive webhooks: ${check.reason}.` }]);
 }
 
-export async function webhookCreator(ctx: Ctx, input: Required<Pick<WebhookInput, 'url'>> & WebhookInput): Promise<{ webhook: Webhook; secret: string }> {
+export async function webhookCreator(
+  ctx: Ctx,
+  input: Required<Pick<WebhookInput, 'url'>> & WebhookInput,
+): Promise<{ webhook: Webhook; secret: string }> {
   authorize(ctx.principal, 'webhooks.manage');
   await checkUrl(ctx, input.url);
   const secret = generateSecret();
@@ -62,7 +65,10 @@ export async function webhookCreator(ctx: Ctx, input: Required<Pick<WebhookInput
 
 export async function webhookLister(ctx: Ctx, q: { page: number; page_size: number }) {
   authorize(ctx.principal, 'webhooks.manage');
-  return Webhook.query(ctx.db).orderBy('created_at').orderBy('id').page(q.page - 1, q.page_size);
+  return Webhook.query(ctx.db)
+    .orderBy('created_at')
+    .orderBy('id')
+    .page(q.page - 1, q.page_size);
 }
 
 export async function webhookFinder(ctx: Ctx, id: string): Promise<Webhook> {
@@ -107,7 +113,11 @@ export const DEFAULT_KEEP_OLD_SECRET_HOURS = 24;
  * `keepOldForHours` (default 24; 0 ends it at once, e.g. after a leak), so a receiver can switch
  * without rejecting anything; a second rotation replaces whatever was still honoured.
  */
-export async function webhookSecretRotator(ctx: Ctx, id: string, keepOldForHours = DEFAULT_KEEP_OLD_SECRET_HOURS): Promise<{ webhook: Webhook; secret: string }> {
+export async function webhookSecretRotator(
+  ctx: Ctx,
+  id: string,
+  keepOldForHours = DEFAULT_KEEP_OLD_SECRET_HOURS,
+): Promise<{ webhook: Webhook; secret: string }> {
   const current = await webhookFinder(ctx, id);
   const secret = generateSecret();
   const webhook = await Webhook.query(ctx.db).patchAndFetchById(id, {

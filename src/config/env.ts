@@ -48,9 +48,7 @@ const duration = (fallback: string) =>
       }
     });
 
-const postgresUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
+const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
 
 const slaShape = Object.fromEntries(
   PRIORITIES.flatMap((p) => [
@@ -76,7 +74,11 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
     .optional(),
-  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce.number({ message: 'must be a number' }).int('must be a whole number').min(2, 'must be at least 2').optional(),
+  TEMPORAL_MAX_CACHED_WORKFLOWS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(2, 'must be at least 2')
+    .optional(),
   TEMPORAL_CLI_PATH: z.string().optional(),
   // the prebuilt workflow bundle (`npm run build` writes dist/workflow-bundle.js); default that file
   WORKFLOW_BUNDLE_PATH: z.string().optional(),
@@ -123,7 +125,15 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
   databaseUrl: string | undefined;
-  temporal: { address: string | undefined; namespace: string; taskQueue: string; cliPath: string | undefined; maxCachedWorkflows: number | undefined; workerMetricsAddress: string | undefined; workflowBundlePath: string | undefined };
+  temporal: {
+    address: string | undefined;
+    namespace: string;
+    taskQueue: string;
+    cliPath: string | undefined;
+    maxCachedWorkflows: number | undefined;
+    workerMetricsAddress: string | undefined;
+    workflowBundlePath: string | undefined;
+  };
   jwt: {
     secret: string;
     algorithm: 'HS256' | 'HS384' | 'HS512';

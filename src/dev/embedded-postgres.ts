@@ -67,7 +67,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPgOptions): Promise
       await ensureRuntimeRoot(runtimeRoot, account);
       binDir = path.join(await copyBinaries(native.dir, native.version, runtimeRoot, log), 'bin');
       if (!(await canExecute(path.join(binDir, 'postgres'), account))) {
-        throw new EmbeddedPostgresError(`The postgres user cannot run ${binDir}/postgres even from a copy: check the mount flags of ${runtimeRoot} (noexec?), or set DATABASE_URL.`);
+        throw new EmbeddedPostgresError(
+          `The postgres user cannot run ${binDir}/postgres even from a copy: check the mount flags of ${runtimeRoot} (noexec?), or set DATABASE_URL.`,
+        );
       }
     }
     if (await blockedAt(dataDir, account)) {
@@ -108,7 +110,9 @@ function platformBinaries(): { dir: string; version: string } {
     const version = (require(path.resolve(path.dirname(entry), '..', 'package.json')) as { version: string }).version;
     return { dir, version };
   } catch {
-    throw new EmbeddedPostgresError(`No embedded PostgreSQL build for ${process.platform}-${process.arch} (${name} is not installed): set DATABASE_URL to a PostgreSQL server.`);
+    throw new EmbeddedPostgresError(
+      `No embedded PostgreSQL build for ${process.platform}-${process.arch} (${name} is not installed): set DATABASE_URL to a PostgreSQL server.`,
+    );
   }
 }
 
@@ -165,7 +169,8 @@ async function launch(
   const deadline = Date.now() + readyTimeoutMs;
   let failed: Error | undefined;
   void exited.then(
-    (code) => (failed ??= new EmbeddedPostgresError(`PostgreSQL exited (code ${code}) while starting on ${dataDir}: ${lastLines(stderrTail)}`)),
+    (code) =>
+      (failed ??= new EmbeddedPostgresError(`PostgreSQL exited (code ${code}) while starting on ${dataDir}: ${lastLines(stderrTail)}`)),
     (err: Error) => (failed ??= err),
   );
   for (;;) {
@@ -179,7 +184,9 @@ async function launch(
     if (ready) break;
     if (!failed && Date.now() > deadline) {
       child.kill('SIGQUIT');
-      failed = new EmbeddedPostgresError(`PostgreSQL did not accept connections within ${readyTimeoutMs} ms on ${dataDir}: ${lastLines(stderrTail)}`);
+      failed = new EmbeddedPostgresError(
+        `PostgreSQL did not accept connections within ${readyTimeoutMs} ms on ${dataDir}: ${lastLines(stderrTail)}`,
+      );
     }
     if (failed) {
       process.removeListener('exit', stopOnExit);

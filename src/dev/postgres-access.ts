@@ -123,7 +123,12 @@ export async function copyBinaries(nativeDir: string, version: string, runtimeRo
  * without that link is the cluster of a `.data/` someone deleted: it is removed, so the next start
  * begins empty, as it does without relocation (and as the dev server's `.data/temporal.db` does).
  */
-export async function relocatedDataDir(dataDir: string, runtimeRoot: string, account: Account, log: (msg: string) => void): Promise<string> {
+export async function relocatedDataDir(
+  dataDir: string,
+  runtimeRoot: string,
+  account: Account,
+  log: (msg: string) => void,
+): Promise<string> {
   const home = path.join(runtimeRoot, 'clusters', clusterKey(dataDir));
   const target = path.join(home, 'pg');
   const existing = await lstat(dataDir).catch(() => null);
@@ -132,7 +137,9 @@ export async function relocatedDataDir(dataDir: string, runtimeRoot: string, acc
     if (linked === target) return target;
     const blocked = await blockedAt(linked, account);
     if (!blocked) return linked; // a link the operator made to a reachable place: use it
-    throw new EmbeddedPostgresError(`${dataDir} links to ${linked}, which the postgres user cannot reach (${blocked} is closed to it): point it elsewhere, remove it, or set DATABASE_URL.`);
+    throw new EmbeddedPostgresError(
+      `${dataDir} links to ${linked}, which the postgres user cannot reach (${blocked} is closed to it): point it elsewhere, remove it, or set DATABASE_URL.`,
+    );
   }
   if (existing) {
     if (!existing.isDirectory() || !(await isEmptyDir(dataDir))) {
@@ -157,7 +164,11 @@ export async function relocatedDataDir(dataDir: string, runtimeRoot: string, acc
 /** A stable, readable directory name for a checkout's data directory. */
 export function clusterKey(dataDir: string): string {
   const resolved = path.resolve(dataDir);
-  const project = path.basename(path.dirname(path.dirname(resolved))).replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 40) || 'root';
+  const project =
+    path
+      .basename(path.dirname(path.dirname(resolved)))
+      .replace(/[^A-Za-z0-9_.-]/g, '_')
+      .slice(0, 40) || 'root';
   return `${project}-${createHash('sha256').update(resolved).digest('hex').slice(0, 12)}`;
 }
 

@@ -84,12 +84,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<Ru
   };
 }
 
-async function waitUntilServing(
-  address: string,
-  namespace: string,
-  timeoutMs: number,
-  exited: Promise<number | null>,
-): Promise<void> {
+async function waitUntilServing(address: string, namespace: string, timeoutMs: number, exited: Promise<number | null>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exitCode: number | null | undefined;
   void exited.then((code) => (exitCode = code));
@@ -121,11 +116,7 @@ async function stopChild(child: ChildProcess, exited: Promise<number | null>): P
 }
 
 /** Last resort for machines with neither the CLI nor Go: the SDK downloads a dev server. */
-async function startWithSdkDownload(
-  options: DevServerOptions,
-  namespace: string,
-  log: (msg: string) => void,
-): Promise<RunningDevServer> {
+async function startWithSdkDownload(options: DevServerOptions, namespace: string, log: (msg: string) => void): Promise<RunningDevServer> {
   log('Neither the temporal CLI nor Go is available; asking @temporalio/testing to download a dev server…');
   const { TestWorkflowEnvironment } = await import('@temporalio/testing');
   const { TICKET_SEARCH_ATTRIBUTES } = await import('../../workflows/definitions.js');

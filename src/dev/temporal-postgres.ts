@@ -110,7 +110,10 @@ export interface EngineBinaries {
  * TEMPORAL_SQL_TOOL_PATH, then `temporal-server` / `temporal-sql-tool` on PATH, then `server` /
  * `sql` in Go's bin directory (where `go install` puts them). The server must report the version.
  */
-export async function findEngineBinaries(explicit: Partial<EngineBinaries> = {}, version = pinnedTemporalVersion()): Promise<EngineBinaries | undefined> {
+export async function findEngineBinaries(
+  explicit: Partial<EngineBinaries> = {},
+  version = pinnedTemporalVersion(),
+): Promise<EngineBinaries | undefined> {
   const mods = serverModules(version);
   const bin = await goBinDir();
   const pick = async (kind: 'server' | 'sqlTool', explicitPath: string | undefined) => {
@@ -173,7 +176,9 @@ async function hasSchemaVersion(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rowCount } = await client.query(`SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'schema_version'`);
+    const { rowCount } = await client.query(
+      `SELECT 1 FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'schema_version'`,
+    );
     return Boolean(rowCount);
   } finally {
     await client.end();
@@ -187,7 +192,12 @@ function dbUrl(adminUrl: string, database: string): string {
 }
 
 /** Creates the two databases if missing and brings both schemas to the binary's latest version. */
-export async function setupEngineSchema(sqlTool: string, adminUrl: string, databases: EngineDatabases, log: (msg: string) => void = () => undefined): Promise<void> {
+export async function setupEngineSchema(
+  sqlTool: string,
+  adminUrl: string,
+  databases: EngineDatabases,
+  log: (msg: string) => void = () => undefined,
+): Promise<void> {
   const url = new URL(adminUrl);
   const env = {
     ...process.env,
@@ -223,7 +233,8 @@ export async function dropEngineDatabases(adminUrl: string, databases: EngineDat
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
-    for (const db of [databases.main, databases.visibility]) await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
+    for (const db of [databases.main, databases.visibility])
+      await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(db)} WITH (FORCE)`);
   } finally {
     await client.end();
   }
@@ -266,12 +277,25 @@ export interface EnginePorts {
   workerMembership: number;
 }
 
-const PORT_NAMES: (keyof EnginePorts)[] = ['frontend', 'frontendHttp', 'frontendMembership', 'history', 'historyMembership', 'matching', 'matchingMembership', 'worker', 'workerMembership'];
+const PORT_NAMES: (keyof EnginePorts)[] = [
+  'frontend',
+  'frontendHttp',
+  'frontendMembership',
+  'history',
+  'historyMembership',
+  'matching',
+  'matchingMembership',
+  'worker',
+  'workerMembership',
+];
 
 /** Ports for the engine: the frontend's gRPC port as given (if any), the rest free ones. */
 export async function allocateEnginePorts(frontend?: number): Promise<EnginePorts> {
   if (frontend !== undefined && (frontend < 1 || frontend > 65_535)) throw new Error(`frontend port ${frontend} is out of range`);
-  const free = await freeEnginePorts(frontend === undefined ? PORT_NAMES.length : PORT_NAMES.length - 1, new Set(frontend ? [frontend] : []));
+  const free = await freeEnginePorts(
+    frontend === undefined ? PORT_NAMES.length : PORT_NAMES.length - 1,
+    new Set(frontend ? [frontend] : []),
+  );
   const all = frontend === undefined ? free : [frontend, ...free];
   return Object.fromEntries(PORT_NAMES.map((name, i) => [name, all[i]!])) as unknown as EnginePorts;
 }
@@ -473,7 +497,13 @@ interface ServerProcess {
   stop(): Promise<void>;
 }
 
-async function launchServer(binary: string, workDir: string, logFile: string, address: string, readyTimeoutMs: number): Promise<ServerProcess> {
+async function launchServer(
+  binary: string,
+  workDir: string,
+  logFile: string,
+  address: string,
+  readyTimeoutMs: number,
+): Promise<ServerProcess> {
   const out = createWriteStream(logFile, { flags: 'a' });
   await new Promise((r) => out.once('open', r));
   // Its own process group: a terminal's Ctrl-C must not stop it before the worker has drained.

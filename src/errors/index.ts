@@ -24,8 +24,7 @@ export const unauthorized = (message = 'Authentication is required.', headers: R
 export const forbidden = (message = 'You do not have permission to do this.') => new AppError(403, 'forbidden', message);
 export const notFound = (what = 'Resource') => new AppError(404, 'not_found', `${what} not found.`);
 export const conflict = (code: string, message: string, details?: unknown) => new AppError(409, code, message, details);
-export const preconditionFailed = (message: string, details?: unknown) =>
-  new AppError(412, 'precondition_failed', message, details);
+export const preconditionFailed = (message: string, details?: unknown) => new AppError(412, 'precondition_failed', message, details);
 export const unsupportedMediaType = (message: string) => new AppError(415, 'unsupported_media_type', message);
 export const tooManyRequests = (retryAfterSeconds: number, message = 'Too many requests; slow down.') =>
   new AppError(429, 'rate_limited', message, { retry_after_seconds: retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });
@@ -90,14 +89,22 @@ export function translateOutage(err: unknown): unknown {
     if (isDatabaseUnavailable(e)) return databaseUnavailable();
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code)) {
-      return new AppError(503, 'temporal_unavailable', 'The workflow engine is unreachable; nothing was changed. Retry shortly (with the same Idempotency-Key).', null, { 'Retry-After': '5' });
+      return new AppError(
+        503,
+        'temporal_unavailable',
+        'The workflow engine is unreachable; nothing was changed. Retry shortly (with the same Idempotency-Key).',
+        null,
+        { 'Retry-After': '5' },
+      );
     }
   }
   return err;
 }
 
 const databaseUnavailable = () =>
-  new AppError(503, 'database_unavailable', 'The database is unreachable; retry shortly (with the same Idempotency-Key).', null, { 'Retry-After': '5' });
+  new AppError(503, 'database_unavailable', 'The database is unreachable; retry shortly (with the same Idempotency-Key).', null, {
+    'Retry-After': '5',
+  });
 
 /** 422 for text PostgreSQL cannot store; `details` names each field (`body.title`, `query.search`). */
 export const invalidText = (details: { field: string }[]) =>
@@ -123,7 +130,11 @@ export function translateDbError(err: unknown): unknown {
       return validationFailed({ constraint: pgErr.constraint ?? pgErr.column }, 'A value is out of range or missing.');
     case '22021': // character not in repertoire (NUL)
     case '22P05': // untranslatable character (e.g. \u0000 in jsonb)
-      return new AppError(422, 'invalid_text', 'A value contains a character that cannot be stored (NUL or an unpaired surrogate); nothing was changed.');
+      return new AppError(
+        422,
+        'invalid_text',
+        'A value contains a character that cannot be stored (NUL or an unpaired surrogate); nothing was changed.',
+      );
     case '22003': // numeric value out of range
     case '54000': // program limit exceeded (e.g. a value too large for its index)
       return validationFailed({ constraint: pgErr.constraint ?? pgErr.column }, 'A value is too large.');

@@ -196,7 +196,10 @@ export class EventHub {
   private async recheck(subs: HubSubscriber[], announcement: number | null = null): Promise<void> {
     if (!subs.length || this.closed) return;
     try {
-      const verdicts = await recheckCredentials(this.db, subs.map((s) => s.credential));
+      const verdicts = await recheckCredentials(
+        this.db,
+        subs.map((s) => s.credential),
+      );
       subs.forEach((sub, i) => {
         const verdict = verdicts[i]!;
         if (!verdict.ok) {

@@ -13,7 +13,10 @@ import { ApiKey, GroupMembership, User } from '../models/index.js';
 export const PRINCIPALS_CHANNEL = 'servicemeow_principals';
 
 /** Announce (at commit) that a user's or an API key's standing changed. */
-export async function announcePrincipalChange(trx: Knex | Knex.Transaction, change: { userId: string } | { apiKeyId: string }): Promise<void> {
+export async function announcePrincipalChange(
+  trx: Knex | Knex.Transaction,
+  change: { userId: string } | { apiKeyId: string },
+): Promise<void> {
   const payload = 'userId' in change ? `user:${change.userId}` : `api_key:${change.apiKeyId}`;
   await trx.raw('SELECT pg_notify(?, ?)', [PRINCIPALS_CHANNEL, payload]);
 }
@@ -33,8 +36,7 @@ export interface StreamCredential {
 }
 
 export type CredentialVerdict =
-  | { ok: true; groupIds: string[] }
-  | { ok: false; code: 'unauthorized' | 'principal_changed'; message: string };
+  { ok: true; groupIds: string[] } | { ok: false; code: 'unauthorized' | 'principal_changed'; message: string };
 
 /**
  * Re-check many credentials with three queries, whatever their number: the user still active with
@@ -57,7 +59,8 @@ export async function recheckCredentials(db: Knex, creds: StreamCredential[], no
   return creds.map(({ principal, expiresAt }): CredentialVerdict => {
     const user = userById.get(principal.user.id);
     if (!user || !user.isActive) return { ok: false, code: 'unauthorized', message: 'This user is deactivated.' };
-    if (expiresAt !== null && expiresAt <= now) return { ok: false, code: 'unauthorized', message: 'The access token expired: reconnect with a fresh one.' };
+    if (expiresAt !== null && expiresAt <= now)
+      return { ok: false, code: 'unauthorized', message: 'The access token expired: reconnect with a fresh one.' };
     if (principal.apiKeyId) {
       const key = keyById.get(principal.apiKeyId);
       if (!key || key.revokedAt || (key.expiresAt && key.expiresAt.getTime() <= now)) {

@@ -71,7 +71,10 @@ export async function readSettled(
 ): Promise<SettledEvents> {
   const after = [from.txid.toString(), from.seq];
   const q = Event.query(db)
-    .select('events.*', db.raw(`EXISTS (SELECT 1 FROM events w WHERE (w.txid, w.seq) > (?::xid8, ?) AND w.txid >= ${HORIZON}) AS held`, after))
+    .select(
+      'events.*',
+      db.raw(`EXISTS (SELECT 1 FROM events w WHERE (w.txid, w.seq) > (?::xid8, ?) AND w.txid >= ${HORIZON}) AS held`, after),
+    )
     .whereRaw('(txid, seq) > (?::xid8, ?)', after)
     .whereRaw(`txid < ${HORIZON}`)
     .orderBy([{ column: 'txid' }, { column: 'seq' }])
@@ -83,7 +86,10 @@ export async function readSettled(
   for (const row of rows) delete row.held;
   if (!rows.length) {
     // Nothing settled: is anything after `from` at all (held then, or settled since)?
-    const { rows: probe } = await db.raw<{ rows: { pending: boolean }[] }>('SELECT EXISTS (SELECT 1 FROM events WHERE (txid, seq) > (?::xid8, ?)) AS pending', after);
+    const { rows: probe } = await db.raw<{ rows: { pending: boolean }[] }>(
+      'SELECT EXISTS (SELECT 1 FROM events WHERE (txid, seq) > (?::xid8, ?)) AS pending',
+      after,
+    );
     held = probe[0]!.pending;
   }
   return { events: rows, held, more: rows.length === limit };

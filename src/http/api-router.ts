@@ -20,7 +20,10 @@ export type Ctx = RouterContext<AppState>;
 
 /** Response headers the document describes once (components.headers) and routes name. */
 const HEADERS = {
-  'X-Request-Id': { description: 'The request id (a caller\'s safe X-Request-Id is kept); also in every log line and error body', schema: { type: 'string' } },
+  'X-Request-Id': {
+    description: "The request id (a caller's safe X-Request-Id is kept); also in every log line and error body",
+    schema: { type: 'string' },
+  },
   'RateLimit-Limit': { description: 'Requests allowed per window for this principal', schema: { type: 'integer' } },
   'RateLimit-Remaining': { description: 'Requests left in the current window', schema: { type: 'integer' } },
   'RateLimit-Reset': { description: 'Seconds until the window resets', schema: { type: 'integer' } },
@@ -29,9 +32,16 @@ const HEADERS = {
   'WWW-Authenticate': { description: 'The scheme to authenticate with (`Bearer`)', schema: { type: 'string' } },
   ETag: { description: 'The version of the resource (`"3"`): send it back as If-Match', schema: { type: 'string' } },
   Location: { description: 'The URL of the created (or queued) resource', schema: { type: 'string', format: 'uri-reference' } },
-  'Set-Cookie': { description: 'The refresh token: `servicemeow_refresh`, httpOnly, Secure, SameSite=Strict, path /api/v1/auth (cleared on sign-out and on a refused refresh)', schema: { type: 'string' } },
+  'Set-Cookie': {
+    description:
+      'The refresh token: `servicemeow_refresh`, httpOnly, Secure, SameSite=Strict, path /api/v1/auth (cleared on sign-out and on a refused refresh)',
+    schema: { type: 'string' },
+  },
   'Content-Disposition': { description: '`attachment` with an ASCII `filename=` and a UTF-8 `filename*=`', schema: { type: 'string' } },
-  'Idempotent-Replayed': { description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key', schema: { type: 'string' } },
+  'Idempotent-Replayed': {
+    description: '`true` when this is the stored answer to an earlier request with the same Idempotency-Key',
+    schema: { type: 'string' },
+  },
 } as const;
 export type HeaderName = keyof typeof HEADERS;
 
@@ -125,9 +135,24 @@ export class ApiRouter {
 
   constructor(readonly prefix: string) {
     this.router = new Router<AppState>({ prefix });
-    this.registry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /auth/login, or an API key `smk_…`' });
-    this.registry.registerComponent('securitySchemes', 'apiKey', { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'An API key `smk_…`' });
-    this.registry.registerComponent('securitySchemes', 'refreshCookie', { type: 'apiKey', in: 'cookie', name: 'servicemeow_refresh', description: 'The refresh token cookie set by POST /auth/login (httpOnly: browsers send it, scripts cannot read it)' });
+    this.registry.registerComponent('securitySchemes', 'bearer', {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: 'An access token from POST /auth/login, or an API key `smk_…`',
+    });
+    this.registry.registerComponent('securitySchemes', 'apiKey', {
+      type: 'apiKey',
+      in: 'header',
+      name: 'X-API-Key',
+      description: 'An API key `smk_…`',
+    });
+    this.registry.registerComponent('securitySchemes', 'refreshCookie', {
+      type: 'apiKey',
+      in: 'cookie',
+      name: 'servicemeow_refresh',
+      description: 'The refresh token cookie set by POST /auth/login (httpOnly: browsers send it, scripts cannot read it)',
+    });
     for (const [name, header] of Object.entries(HEADERS)) this.registry.registerComponent('headers', name, header);
   }
 
@@ -137,14 +162,18 @@ export class ApiRouter {
   ): void {
     if (this.operationIds.has(spec.operationId)) throw new Error(`duplicate operationId ${spec.operationId}`);
     this.operationIds.add(spec.operationId);
-    const declared: Record<number, ResponseSpec | string> = { ...standardErrors(spec as unknown as RouteSpec<AnyObject, AnyObject, z.ZodType>), ...spec.responses };
+    const declared: Record<number, ResponseSpec | string> = {
+      ...standardErrors(spec as unknown as RouteSpec<AnyObject, AnyObject, z.ZodType>),
+      ...spec.responses,
+    };
     const responses = Object.fromEntries(
       Object.entries(declared).map(([code, r]) => {
         const status = Number(code);
         const entry: ResponseSpec = typeof r === 'string' ? { description: r } : r;
         const schema = entry.schema ?? (status >= 400 ? ErrorEnvelope : undefined);
         const headers: HeaderName[] = ['X-Request-Id', ...(entry.headers ?? [])];
-        if (spec.secured && status !== 401 && status !== 503) headers.push('RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy');
+        if (spec.secured && status !== 401 && status !== 503)
+          headers.push('RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset', 'RateLimit-Policy');
         if (status === 401) headers.push('WWW-Authenticate');
         if (status === 429 || status === 503) headers.push('Retry-After');
         const content = entry.rawSchema
@@ -173,7 +202,9 @@ export class ApiRouter {
         ...(spec.params ? { params: spec.params } : {}),
         ...(spec.query ? { query: spec.query } : {}),
         ...(spec.headers ? { headers: spec.headers } : {}),
-        ...(spec.body ? { body: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: spec.body } } } } : {}),
+        ...(spec.body
+          ? { body: { required: !spec.body.safeParse(undefined).success, content: { 'application/json': { schema: spec.body } } } }
+          : {}),
         ...(spec.multipart ? { body: { required: true, content: { 'multipart/form-data': { schema: spec.multipart } } } } : {}),
       },
       responses,

@@ -13,7 +13,9 @@ runMain(async () => {
   const db = createDb(config.databaseUrl, undefined, logger);
   const temporal = await connectTemporal(config.temporal.address, config.temporal.namespace);
   const redis = connectRedis(config.redisUrl, logger);
-  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port, '0.0.0.0', { sweepUploads: true });
+  const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis }, config.port, '0.0.0.0', {
+    sweepUploads: true,
+  });
   logger.info({ port: http.port }, 'API listening');
   // Drain first (src/server.ts: no handler runs after it), then close what handlers use.
   onShutdown(async () => {

@@ -106,7 +106,15 @@ runMain(async () => {
     if (!seeded.skipped) console.log(seedBanner(seeded, config));
 
     const { bundle: workflowBundle } = await loading;
-    const { worker, connection } = await createTicketWorker({ address, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db, webhooks: config.webhooks, maxCachedWorkflows: config.temporal.maxCachedWorkflows, workflowBundle });
+    const { worker, connection } = await createTicketWorker({
+      address,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      db,
+      webhooks: config.webhooks,
+      maxCachedWorkflows: config.temporal.maxCachedWorkflows,
+      workflowBundle,
+    });
     const workerDone = worker.run();
     stops.push(async () => {
       worker.shutdown();
@@ -126,7 +134,9 @@ runMain(async () => {
     const effective = { ...config, databaseUrl, temporal: { ...config.temporal, address } };
     const redis = connectRedis(config.redisUrl, logger);
     stops.push(() => closeRedis(redis));
-    const http = await startHttpServer({ config: effective, db, temporal: temporal.client, logger, redis }, config.port, '0.0.0.0', { sweepUploads: true });
+    const http = await startHttpServer({ config: effective, db, temporal: temporal.client, logger, redis }, config.port, '0.0.0.0', {
+      sweepUploads: true,
+    });
     stops.push(http.close);
     logger.info(
       { api: `http://127.0.0.1:${http.port}/api/v1`, docs: `http://127.0.0.1:${http.port}/docs`, startup_ms: Date.now() - started },

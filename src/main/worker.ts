@@ -26,7 +26,15 @@ runMain(async () => {
 
   const db = createDb(config.databaseUrl, undefined, logger);
   const { bundle: workflowBundle, prebuilt } = await loading;
-  const { worker, connection } = await createTicketWorker({ address, namespace, taskQueue, db, webhooks: config.webhooks, maxCachedWorkflows: config.temporal.maxCachedWorkflows, workflowBundle });
+  const { worker, connection } = await createTicketWorker({
+    address,
+    namespace,
+    taskQueue,
+    db,
+    webhooks: config.webhooks,
+    maxCachedWorkflows: config.temporal.maxCachedWorkflows,
+    workflowBundle,
+  });
   // Draining, then closing: the shutdown handler waits for all of it before the process exits.
   const finished = (async () => {
     await worker.run();

@@ -16,7 +16,13 @@ import { createMcpServer } from './server.js';
 export const MCP_PATH = '/mcp';
 
 // JSON-RPC: -32700 parse error, -32600 invalid request; -32000…-32099 are the server's own.
-function reply(ctx: Parameters<Middleware<AppState>>[0], status: number, code: number, message: string, headers: Record<string, string> = {}) {
+function reply(
+  ctx: Parameters<Middleware<AppState>>[0],
+  status: number,
+  code: number,
+  message: string,
+  headers: Record<string, string> = {},
+) {
   ctx.status = status;
   for (const [k, v] of Object.entries(headers)) ctx.set(k, v);
   ctx.body = { jsonrpc: '2.0', error: { code, message }, id: null };
@@ -34,12 +40,24 @@ export function mcpEndpoint(deps: RouteDeps): Middleware<AppState> {
     }
     try {
       const apiKey = ctx.get('X-API-Key') || /^Bearer\s+(\S+)$/i.exec(ctx.get('Authorization'))?.[1];
-      if (!apiKey) return reply(ctx, 401, -32001, 'Authentication required: send an API key as X-API-Key or Authorization: Bearer.', { 'WWW-Authenticate': CHALLENGE });
+      if (!apiKey)
+        return reply(ctx, 401, -32001, 'Authentication required: send an API key as X-API-Key or Authorization: Bearer.', {
+          'WWW-Authenticate': CHALLENGE,
+        });
       if (!looksLikeApiKey(apiKey)) {
-        return reply(ctx, 401, -32001, 'The MCP server accepts API keys (smk_…), not access tokens; create one with POST /api/v1/api-keys.', { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` });
+        return reply(
+          ctx,
+          401,
+          -32001,
+          'The MCP server accepts API keys (smk_…), not access tokens; create one with POST /api/v1/api-keys.',
+          { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` },
+        );
       }
       const principal = await principalFromApiKey(deps.db, apiKey);
-      if (!principal) return reply(ctx, 401, -32001, 'The API key is invalid, expired or revoked.', { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` });
+      if (!principal)
+        return reply(ctx, 401, -32001, 'The API key is invalid, expired or revoked.', {
+          'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"`,
+        });
 
       const decision = await deps.limits.request(principal.key);
       ctx.set('RateLimit-Limit', String(decision.limit));
@@ -47,14 +65,25 @@ export function mcpEndpoint(deps: RouteDeps): Middleware<AppState> {
       ctx.set('RateLimit-Reset', String(decision.resetSeconds));
       ctx.set('RateLimit-Policy', `${decision.limit};w=60`);
       if (!decision.allowed) {
-        return reply(ctx, 429, -32002, `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`, { 'Retry-After': String(decision.resetSeconds) });
+        return reply(
+          ctx,
+          429,
+          -32002,
+          `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`,
+          { 'Retry-After': String(decision.resetSeconds) },
+        );
       }
 
       try {
         await parseJson(ctx, async () => undefined);
       } catch (err) {
         const status = (err as { status?: number }).status === 413 ? 413 : 400;
-        return reply(ctx, status, status === 413 ? -32600 : -32700, status === 413 ? 'The request body is larger than 1 MB.' : 'The body is not valid JSON.');
+        return reply(
+          ctx,
+          status,
+          status === 413 ? -32600 : -32700,
+          status === 413 ? 'The request body is larger than 1 MB.' : 'The body is not valid JSON.',
+        );
       }
 
       const server = createMcpServer({ principal, requestId: ctx.state.requestId, deps, logger: ctx.state.log ?? deps.logger });

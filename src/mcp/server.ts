@@ -43,7 +43,10 @@ export function createMcpServer(session: McpSession): McpServer {
   const writes = canWriteTickets(session.principal);
 
   const tool: ToolRegistrar = (spec) => {
-    const fail = (err: unknown) => errorResult(err, session).content.map((c) => (c.type === 'text' ? c.text : '')).join(' ');
+    const fail = (err: unknown) =>
+      errorResult(err, session)
+        .content.map((c) => (c.type === 'text' ? c.text : ''))
+        .join(' ');
     server.registerTool(
       spec.name,
       {
@@ -82,9 +85,17 @@ export function createMcpServer(session: McpSession): McpServer {
     'ticket',
     new ResourceTemplate('servicemeow://tickets/{number}', {
       list: async () => {
-        const { results } = await ticketLister({ principal: session.principal, db: session.deps.db }, { page: 1, page_size: 25, sort_by: 'updated_at', sort_order: 'desc' });
+        const { results } = await ticketLister(
+          { principal: session.principal, db: session.deps.db },
+          { page: 1, page_size: 25, sort_by: 'updated_at', sort_order: 'desc' },
+        );
         return {
-          resources: results.map((t) => ({ uri: `servicemeow://tickets/${t.ticketNumber}`, name: t.ticketNumber, title: t.title, mimeType: 'application/json' })),
+          resources: results.map((t) => ({
+            uri: `servicemeow://tickets/${t.ticketNumber}`,
+            name: t.ticketNumber,
+            title: t.title,
+            mimeType: 'application/json',
+          })),
         };
       },
     }),

@@ -34,7 +34,3 @@ export class User extends BaseModel {
     };
   }
 }
-
-
-
-

@@ -85,7 +85,8 @@ export function can(p: Principal, action: Action): boolean {
 
 /** Throws 403 unless the principal may perform the action. */
 export function authorize(p: Principal, action: Action): void {
-  if (!can(p, action)) throw forbidden(`Your role (${p.role}${p.scopes?.length ? `, key scopes ${p.scopes.join(', ')}` : ''}) may not do this.`);
+  if (!can(p, action))
+    throw forbidden(`Your role (${p.role}${p.scopes?.length ? `, key scopes ${p.scopes.join(', ')}` : ''}) may not do this.`);
 }
 
 /** Scopes a user of this role may give their keys: only admins may hand out `admin`. */

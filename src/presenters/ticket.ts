@@ -5,7 +5,18 @@ import { slaFigures, type SlaFigures, type SlaMetric } from '../../workflows/sla
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 /** A ticket created before any SLA policy existed has no clock. */
-const NO_SLA: SlaFigures = { target_seconds: 0, elapsed_seconds: 0, remaining_seconds: 0, due_at: null, at_risk_at: null, state: 'met', at_risk: false, breached_at: null, met_at: null, cycle: 1 };
+const NO_SLA: SlaFigures = {
+  target_seconds: 0,
+  elapsed_seconds: 0,
+  remaining_seconds: 0,
+  due_at: null,
+  at_risk_at: null,
+  state: 'met',
+  at_risk: false,
+  breached_at: null,
+  met_at: null,
+  cycle: 1,
+};
 
 /** SLA figures at `now`, from the clocks the workflow wrote with the row (same pure code as the workflow's timers). */
 export function presentSla(t: Ticket, metric: SlaMetric, now: Date): SlaFigures {

@@ -13,7 +13,8 @@ export function presentWebhook(w: Webhook) {
     disabled_reason: w.disabledReason,
     disabled_at: iso(w.disabledAt),
     failing_since: iso(w.failingSince),
-    previous_secret_expires_at: w.previousSecret && w.previousSecretExpiresAt && w.previousSecretExpiresAt > new Date() ? iso(w.previousSecretExpiresAt) : null,
+    previous_secret_expires_at:
+      w.previousSecret && w.previousSecretExpiresAt && w.previousSecretExpiresAt > new Date() ? iso(w.previousSecretExpiresAt) : null,
     created_by_id: w.createdById,
     created_at: w.createdAt.toISOString(),
     updated_at: w.updatedAt.toISOString(),

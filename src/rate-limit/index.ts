@@ -72,8 +72,16 @@ export class RateLimits {
   constructor(opts: { perMinute: number; redis?: Redis; login?: LoginThrottleOptions }) {
     const login = opts.login ?? DEFAULT_LOGIN_THROTTLE;
     this.perPrincipal = limiter(opts.redis, { points: opts.perMinute, durationSeconds: 60, keyPrefix: 'sm:rl:principal' });
-    this.loginByUsername = limiter(opts.redis, { points: login.failuresPerUsername, durationSeconds: login.windowSeconds, keyPrefix: 'sm:rl:login-user' });
-    this.loginByIp = limiter(opts.redis, { points: login.failuresPerIp, durationSeconds: login.windowSeconds, keyPrefix: 'sm:rl:login-ip' });
+    this.loginByUsername = limiter(opts.redis, {
+      points: login.failuresPerUsername,
+      durationSeconds: login.windowSeconds,
+      keyPrefix: 'sm:rl:login-user',
+    });
+    this.loginByIp = limiter(opts.redis, {
+      points: login.failuresPerIp,
+      durationSeconds: login.windowSeconds,
+      keyPrefix: 'sm:rl:login-ip',
+    });
   }
 
   /** One request by a principal. */

@@ -49,13 +49,15 @@ export function installTemporalRuntime(logger: Logger, opts: { metricsAddress?: 
     // The SDK's INFO chatter (worker state changes, bundle sizes) is debug detail for us.
     logger: new PinoTemporalLogger(logger.child({ component: 'temporal-sdk' }, { level: logger.level === 'info' ? 'warn' : logger.level })),
     shutdownSignals: [],
-    ...(opts.metricsAddress ? {
+    ...(opts.metricsAddress
+      ? {
           telemetryOptions: {
             metrics: {
               // Prometheus conventions: counters end in _total, durations are in seconds and say so
               prometheus: { bindAddress: opts.metricsAddress, countersTotalSuffix: true, useSecondsForDurations: true, unitSuffix: true },
             },
           },
-        } : {}),
+        }
+      : {}),
   });
 }

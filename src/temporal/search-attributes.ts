@@ -28,5 +28,8 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
 
 /** CLI flags that register the attributes when a dev server creates its namespace. */
 export function searchAttributeFlags(): string[] {
-  return TICKET_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${k.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword'}`]);
+  return TICKET_SEARCH_ATTRIBUTES.flatMap((k) => [
+    '--search-attribute',
+    `${k.name}=${k.type === SearchAttributeType.BOOL ? 'Bool' : 'Keyword'}`,
+  ]);
 }

@@ -22,7 +22,10 @@ type BundleMode = 'source' | 'compiled';
 export const WORKFLOWS_PATH = path.resolve(here, `../../workflows/index${mode === 'source' ? '.ts' : '.js'}`);
 const WORKFLOWS_DIR = path.dirname(WORKFLOWS_PATH);
 /** `dist/workflow-bundle.js`: beside the compiled code in a build, under `dist/` of the checkout under tsx. */
-export const DEFAULT_WORKFLOW_BUNDLE_PATH = path.resolve(here, mode === 'source' ? '../../dist/workflow-bundle.js' : '../../workflow-bundle.js');
+export const DEFAULT_WORKFLOW_BUNDLE_PATH = path.resolve(
+  here,
+  mode === 'source' ? '../../dist/workflow-bundle.js' : '../../workflow-bundle.js',
+);
 
 /** What `buildWorkflowBundle` writes beside the bundle (`<bundle>.json`). */
 export interface BundleManifest {
@@ -79,20 +82,26 @@ export async function prebuiltBundleStatus(bundlePath: string): Promise<BundleSt
     manifest = JSON.parse(await readFile(manifestPath(bundlePath), 'utf8')) as BundleManifest;
   } catch (err) {
     const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-    return { usable: false, reason: missing ? `${manifestPath(bundlePath)} does not exist` : `unreadable manifest: ${(err as Error).message}` };
+    return {
+      usable: false,
+      reason: missing ? `${manifestPath(bundlePath)} does not exist` : `unreadable manifest: ${(err as Error).message}`,
+    };
   }
   if (manifest.format !== 1) return { usable: false, reason: `unknown manifest format ${String(manifest.format)}` };
   const built = manifest.inputs?.[mode];
-  if (!built) return { usable: false, reason: `not built from the ${mode === 'source' ? 'TypeScript sources' : 'compiled code'} this process runs` };
+  if (!built)
+    return { usable: false, reason: `not built from the ${mode === 'source' ? 'TypeScript sources' : 'compiled code'} this process runs` };
   const current = await inputsFingerprint(WORKFLOWS_DIR);
-  if (built !== current) return { usable: false, reason: `stale: ${WORKFLOWS_DIR} or the SDK changed since it was built (${manifest.builtAt})` };
+  if (built !== current)
+    return { usable: false, reason: `stale: ${WORKFLOWS_DIR} or the SDK changed since it was built (${manifest.builtAt})` };
   let code: string;
   try {
     code = await readFile(bundlePath, 'utf8');
   } catch (err) {
     return { usable: false, reason: `unreadable bundle: ${(err as Error).message}` };
   }
-  if (sha256(code) !== manifest.codeSha256) return { usable: false, reason: 'the bundle file does not match its manifest (truncated or replaced)' };
+  if (sha256(code) !== manifest.codeSha256)
+    return { usable: false, reason: 'the bundle file does not match its manifest (truncated or replaced)' };
   return { usable: true, code };
 }
 
@@ -102,7 +111,10 @@ export async function prebuiltBundleStatus(bundlePath: string): Promise<BundleSt
  * sources, so the manifest also vouches for them when both trees are there: then the TypeScript
  * entries (`npm start`) use the bundle too, until a workflow file changes.
  */
-export async function buildWorkflowBundle(bundlePath: string = DEFAULT_WORKFLOW_BUNDLE_PATH, sdkLogger?: TemporalLogger): Promise<BundleManifest> {
+export async function buildWorkflowBundle(
+  bundlePath: string = DEFAULT_WORKFLOW_BUNDLE_PATH,
+  sdkLogger?: TemporalLogger,
+): Promise<BundleManifest> {
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: sdkLogger ?? quiet });
   const inputs: BundleManifest['inputs'] = { [mode]: await inputsFingerprint(WORKFLOWS_DIR) };
   if (mode === 'compiled') {

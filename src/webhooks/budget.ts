@@ -27,9 +27,7 @@ export interface EndpointBudget {
 export const DEFAULT_ENDPOINT_BUDGET: EndpointBudget = { perEndpoint: 4, slowLane: 50, slowAfterMs: 15_000 };
 
 export type Admission =
-  | { admitted: true }
-  | { admitted: false; reason: 'retry_after' | 'busy'; waitMs: number }
-  | { admitted: false; reason: 'missing' };
+  { admitted: true } | { admitted: false; reason: 'retry_after' | 'busy'; waitMs: number } | { admitted: false; reason: 'missing' };
 
 /** A lease outlives its attempt's budget by this much (time to record the attempt). */
 export const LEASE_MARGIN_MS = 10_000;

@@ -23,7 +23,6 @@ export interface DeliverySettings {
   endpointBudget?: EndpointBudget;
 }
 
-
 export class AttemptInterruptedError extends Error {
   override name = 'AttemptInterruptedError';
 }
@@ -78,8 +77,13 @@ export async function queueDeliveryTo(trx: Knex | Knex.Transaction, webhookId: s
 /** Every row of the dispatches that have a row matching `where` (a workflow runs all of its rows). */
 async function dispatchesWhere(db: Knex, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<Dispatch[]> {
   // a delivery its workflow has deferred (next_attempt_at set) is running, not stranded
-  const keys = where(db('webhook_deliveries as d').where({ 'd.status': 'pending', 'd.attemptCount': 0 }).whereNull('d.nextAttemptAt')).distinct('d.dispatchKey');
-  const rows: { id: string; dispatchKey: string }[] = await db('webhook_deliveries').whereIn('dispatchKey', keys).orderBy('id').select('id', 'dispatchKey');
+  const keys = where(
+    db('webhook_deliveries as d').where({ 'd.status': 'pending', 'd.attemptCount': 0 }).whereNull('d.nextAttemptAt'),
+  ).distinct('d.dispatchKey');
+  const rows: { id: string; dispatchKey: string }[] = await db('webhook_deliveries')
+    .whereIn('dispatchKey', keys)
+    .orderBy('id')
+    .select('id', 'dispatchKey');
   return groupByKey(rows);
 }
 
@@ -103,7 +107,11 @@ export const DELIVERY_LOG_RETENTION_MS = 30 * 24 * 3600e3;
 /** Delete settled deliveries (with their attempts) finished longer ago than the retention, a batch at a time. */
 export async function pruneDeliveries(db: Knex, retentionMs = DELIVERY_LOG_RETENTION_MS, batch = 1000): Promise<number> {
   await dropExpiredLeases(db);
-  const old = db('webhook_deliveries').whereNot({ status: 'pending' }).where('completedAt', '<', new Date(Date.now() - retentionMs)).limit(batch).select('id');
+  const old = db('webhook_deliveries')
+    .whereNot({ status: 'pending' })
+    .where('completedAt', '<', new Date(Date.now() - retentionMs))
+    .limit(batch)
+    .select('id');
   return db('webhook_deliveries').whereIn('id', old).delete();
 }
 
@@ -171,7 +179,18 @@ export async function attemptDelivery(
     .join('webhooks as w', 'w.id', 'd.webhook_id')
     .join('events as e', 'e.id', 'd.event_id')
     .where('d.id', deliveryId)
-    .first('d.status', 'd.attemptCount', 'd.webhookId', 'w.url', 'w.secret', 'w.previousSecret', 'w.previousSecretExpiresAt', 'w.isActive', 'e.id as eventId', 'e.payload');
+    .first(
+      'd.status',
+      'd.attemptCount',
+      'd.webhookId',
+      'w.url',
+      'w.secret',
+      'w.previousSecret',
+      'w.previousSecretExpiresAt',
+      'w.isActive',
+      'e.id as eventId',
+      'e.payload',
+    );
   if (!row) return { status: 'missing', queued: [] };
   if (row.status !== 'pending') return { status: row.status, queued: [] };
   if (!row.isActive) {
@@ -181,11 +200,20 @@ export async function attemptDelivery(
 
   const attemptBudgetMs = settings.attemptTimeoutMs ?? ATTEMPT_TIMEOUT_MS;
   const deferrals = Math.max(0, (opts.tries ?? 1) - 1 - row.attemptCount);
-  const admission = await admitAttempt(db, settings.endpointBudget ?? DEFAULT_ENDPOINT_BUDGET, row.webhookId, deliveryId, attemptBudgetMs, deferrals);
+  const admission = await admitAttempt(
+    db,
+    settings.endpointBudget ?? DEFAULT_ENDPOINT_BUDGET,
+    row.webhookId,
+    deliveryId,
+    attemptBudgetMs,
+    deferrals,
+  );
   if (!admission.admitted) {
     if (admission.reason === 'missing') return { status: 'missing', queued: [] };
     // when it looks again: for operators, and so the reconciler sees its workflow is running
-    await db('webhook_deliveries').where({ id: deliveryId, status: 'pending' }).update({ nextAttemptAt: new Date(Date.now() + admission.waitMs) });
+    await db('webhook_deliveries')
+      .where({ id: deliveryId, status: 'pending' })
+      .update({ nextAttemptAt: new Date(Date.now() + admission.waitMs) });
     return { status: 'deferred', retryInMs: admission.waitMs, deferredBy: admission.reason, queued: [] };
   }
   try {
@@ -198,12 +226,23 @@ export async function attemptDelivery(
 }
 
 /** The attempt itself, once admitted; records it and returns the lease in one transaction. */
-async function attemptAdmitted(db: Knex, settings: DeliverySettings, row: DeliveryRow, deliveryId: string, signal: AbortSignal | undefined): Promise<AttemptReport> {
+async function attemptAdmitted(
+  db: Knex,
+  settings: DeliverySettings,
+  row: DeliveryRow,
+  deliveryId: string,
+  signal: AbortSignal | undefined,
+): Promise<AttemptReport> {
   const body = bodyOf(row.payload);
   const requestedAt = new Date();
-  const stillHonoured = row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > requestedAt ? [row.previousSecret] : [];
+  const stillHonoured =
+    row.previousSecret && row.previousSecretExpiresAt && row.previousSecretExpiresAt > requestedAt ? [row.previousSecret] : [];
   const headers = signedHeaders(row.secret, row.eventId, requestedAt.getTime() / 1000, body, stillHonoured);
-  const result = await sendAttempt(row.url, { ...headers }, body, { allowPrivateNetworks: settings.allowPrivateNetworks, timeoutMs: settings.attemptTimeoutMs, signal });
+  const result = await sendAttempt(row.url, { ...headers }, body, {
+    allowPrivateNetworks: settings.allowPrivateNetworks,
+    timeoutMs: settings.attemptTimeoutMs,
+    signal,
+  });
   // cut off by our own shutdown: not the endpoint's failure, so not an attempt; Temporal retries it
   if (signal?.aborted) throw new AttemptInterruptedError(`attempt ${row.attemptCount + 1} interrupted: the worker is shutting down`);
 
@@ -264,10 +303,19 @@ async function attemptAdmitted(db: Knex, settings: DeliverySettings, row: Delive
 }
 
 /** Move a pending delivery on from `seenAttempts` (a no-op if another attempt got there first). */
-async function settle(db: Knex | Knex.Transaction, id: string, seenAttempts: number, patch: Record<string, unknown> & { status: DeliveryStatus }): Promise<void> {
+async function settle(
+  db: Knex | Knex.Transaction,
+  id: string,
+  seenAttempts: number,
+  patch: Record<string, unknown> & { status: DeliveryStatus },
+): Promise<void> {
   await db('webhook_deliveries')
     .where({ id, attempt_count: seenAttempts, status: 'pending' })
-    .update({ ...patch, ...(patch.status === 'pending' ? {} : { completed_at: db.fn.now(), next_attempt_at: null }), updated_at: db.fn.now() });
+    .update({
+      ...patch,
+      ...(patch.status === 'pending' ? {} : { completed_at: db.fn.now(), next_attempt_at: null }),
+      updated_at: db.fn.now(),
+    });
 }
 
 /**
@@ -303,14 +351,25 @@ async function recordHealth(
 }
 
 /** Cancel an endpoint's pending deliveries (but `except`, whose attempt is settling it). */
-export async function cancelPendingDeliveries(trx: Knex | Knex.Transaction, webhookId: string, reason: string, except?: string): Promise<number> {
+export async function cancelPendingDeliveries(
+  trx: Knex | Knex.Transaction,
+  webhookId: string,
+  reason: string,
+  except?: string,
+): Promise<number> {
   const q = trx('webhook_deliveries').where({ webhookId, status: 'pending' });
   if (except) q.whereNot({ id: except });
   return q.update({ status: 'cancelled', nextAttemptAt: null, completedAt: trx.fn.now(), lastError: reason, updatedAt: trx.fn.now() });
 }
 
 /** Disable the endpoint and cancel its pending deliveries but `current` (which its attempt settles). */
-async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: string, at: Date, current: string): Promise<{ disabled: boolean; queued: Dispatch[] }> {
+async function disableWebhook(
+  trx: Knex.Transaction,
+  webhookId: string,
+  reason: string,
+  at: Date,
+  current: string,
+): Promise<{ disabled: boolean; queued: Dispatch[] }> {
   const [hook] = await trx('webhooks')
     .where({ id: webhookId, is_active: true })
     .update({ is_active: false, disabled_reason: reason, disabled_at: at, updated_at: at })
@@ -321,7 +380,12 @@ async function disableWebhook(trx: Knex.Transaction, webhookId: string, reason: 
   // event goes to every `*` subscriber (who can look the endpoint up if allowed to)
   const event = envelope(
     'webhook.disabled',
-    { ticket: null, changes: { is_active: { old: true, new: false } }, actor: { type: 'system', user_id: null, api_key_id: null }, webhook: { id: webhookId, disabled_reason: reason } },
+    {
+      ticket: null,
+      changes: { is_active: { old: true, new: false } },
+      actor: { type: 'system', user_id: null, api_key_id: null },
+      webhook: { id: webhookId, disabled_reason: reason },
+    },
     at,
   );
   await insertEvent(trx, { id: event.id, type: event.type, ticketId: null, payload: event, createdAt: at });

@@ -32,7 +32,11 @@ export class ForbiddenTargetError extends Error {
 }
 
 /** What a name resolves to: every address, as `dns.lookup(name, { all: true })` gives them. */
-export type Resolver = (hostname: string, options: { family?: number; hints?: number }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type Resolver = (
+  hostname: string,
+  options: { family?: number; hints?: number },
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 const systemResolver: Resolver = (hostname, options, callback) => dnsLookup(hostname, { ...options, all: true }, callback);
 
@@ -42,7 +46,12 @@ export function guardedLookup(resolve: Resolver = systemResolver): LookupFunctio
     resolve(hostname, { family: typeof options.family === 'number' ? options.family : undefined, hints: options.hints }, (err, list) => {
       if (err) return callback(err, '', 0);
       const bad = list.find((a) => isForbiddenAddress(a.address));
-      if (bad) return callback(new ForbiddenTargetError(`${hostname} resolves to ${bad.address}, a private, loopback or link-local address`), '', 0);
+      if (bad)
+        return callback(
+          new ForbiddenTargetError(`${hostname} resolves to ${bad.address}, a private, loopback or link-local address`),
+          '',
+          0,
+        );
       if (!list.length) return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '', 0);
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, list);
       callback(null, list[0]!.address, list[0]!.family);
@@ -77,14 +86,25 @@ export function sendAttempt(
     // a literal IP never goes through lookup: check it here
     const host = target.hostname.replace(/^\[|\]$/g, '');
     if (!opts.allowPrivateNetworks && isIP(host) && isForbiddenAddress(host)) {
-      return finish({ status: null, body: null, retryAfter: null, error: `${host} is a private, loopback or link-local address`, forbidden: true });
+      return finish({
+        status: null,
+        body: null,
+        retryAfter: null,
+        error: `${host} is a private, loopback or link-local address`,
+        forbidden: true,
+      });
     }
     const client = target.protocol === 'https:' ? https : http;
     const req = client.request(
       target,
       {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'user-agent': 'ServiceMeow-Webhooks/1', 'content-length': Buffer.byteLength(body), ...headers },
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'ServiceMeow-Webhooks/1',
+          'content-length': Buffer.byteLength(body),
+          ...headers,
+        },
         ...(opts.allowPrivateNetworks ? {} : { lookup: guardedLookup(opts.resolve) }),
         ...(opts.signal ? { signal: opts.signal } : {}),
       },
@@ -122,7 +142,15 @@ export function sendAttempt(
       timer.connect = setTimeout(() => req.destroy(new Error(`no connection within ${connectMs / 1000} s`)), connectMs);
       socket.once('connect', () => clearTimeout(timer.connect));
     });
-    req.on('error', (err) => finish({ status: null, body: null, retryAfter: null, error: err.message, ...(err instanceof ForbiddenTargetError ? { forbidden: true } : {}) }));
+    req.on('error', (err) =>
+      finish({
+        status: null,
+        body: null,
+        retryAfter: null,
+        error: err.message,
+        ...(err instanceof ForbiddenTargetError ? { forbidden: true } : {}),
+      }),
+    );
     req.end(body);
   });
 }

@@ -31,7 +31,13 @@ export interface SignedHeaders {
  * (a receiver accepts the message if any signature verifies): used while a rotated-out secret is
  * still honoured. `X-ServiceMeow-Signature` carries the current secret's only.
  */
-export function signedHeaders(secret: string, id: string, timestampSeconds: number, body: string, alsoSignWith: readonly string[] = []): SignedHeaders {
+export function signedHeaders(
+  secret: string,
+  id: string,
+  timestampSeconds: number,
+  body: string,
+  alsoSignWith: readonly string[] = [],
+): SignedHeaders {
   const timestamp = String(Math.floor(timestampSeconds));
   const sign = (s: string) => `v1,${createHmac('sha256', keyOf(s)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
   return {

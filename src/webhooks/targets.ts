@@ -65,7 +65,8 @@ export async function checkTarget(raw: string, allowPrivate: boolean): Promise<T
     return { ok: false, reason: 'not a URL' };
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return { ok: false, reason: 'only http and https URLs are allowed' };
-  if (url.username || url.password) return { ok: false, reason: 'credentials in the URL are not allowed (use the signature to authenticate)' };
+  if (url.username || url.password)
+    return { ok: false, reason: 'credentials in the URL are not allowed (use the signature to authenticate)' };
   if (allowPrivate) return { ok: true };
   const host = url.hostname.replace(/^\[|\]$/g, '');
   let addresses: string[];

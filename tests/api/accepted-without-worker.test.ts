@@ -22,9 +22,15 @@ const row = (id: string): Promise<Ticket> => eventually(async () => Ticket.query
 
 describe('accepted while no worker runs', () => {
   it('a create answered 202 runs under the SLA policy in force when it was accepted', async () => {
-    const accepted = await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Accepted under the old policy', priority: 'high' } });
+    const accepted = await call(h, 'POST', '/api/v1/tickets', {
+      token,
+      body: { title: 'Accepted under the old policy', priority: 'high' },
+    });
     expect(accepted.status).toBe(202);
-    const put = await call(h, 'PUT', '/api/v1/sla-policies/high', { token, body: { assign_target_seconds: 60, resolve_target_seconds: 120, at_risk_percent: 50 } });
+    const put = await call(h, 'PUT', '/api/v1/sla-policies/high', {
+      token,
+      body: { assign_target_seconds: 60, resolve_target_seconds: 120, at_risk_percent: 50 },
+    });
     expect(put.status).toBe(200);
 
     await h.startWorker();

@@ -12,10 +12,19 @@ afterAll(() => h.stop());
 describe('API keys', () => {
   it('shows the key once, then only its prefix and metadata; it authenticates until revoked', async () => {
     const me = await signedIn(h, 'agent');
-    const created = await call(h, 'POST', '/api/v1/api-keys', { token: me.token, body: { name: 'CI bot', scopes: ['tickets:read', 'tickets:read'] } });
+    const created = await call(h, 'POST', '/api/v1/api-keys', {
+      token: me.token,
+      body: { name: 'CI bot', scopes: ['tickets:read', 'tickets:read'] },
+    });
     expect(created.status).toBe(201);
     expect(created.headers.get('cache-control')).toBe('no-store');
-    expect(created.body).toMatchObject({ name: 'CI bot', scopes: ['tickets:read'], user_id: me.user.id, revoked_at: null, key: expect.stringMatching(/^smk_/) });
+    expect(created.body).toMatchObject({
+      name: 'CI bot',
+      scopes: ['tickets:read'],
+      user_id: me.user.id,
+      revoked_at: null,
+      key: expect.stringMatching(/^smk_/),
+    });
     expect(created.body.key.startsWith(`smk_${created.body.key_prefix}_`)).toBe(true);
 
     const list = await call(h, 'GET', '/api/v1/api-keys', { token: me.token });
@@ -35,7 +44,12 @@ describe('API keys', () => {
 
   it('validates: scopes the role may not grant, unknown scopes, past expiry, empty name', async () => {
     const agent = await signedIn(h, 'agent');
-    for (const body of [{ name: 'x', scopes: ['admin'] }, { name: 'x', scopes: ['root'] }, { name: 'x', expires_at: '2000-01-01T00:00:00Z' }, { name: '' }]) {
+    for (const body of [
+      { name: 'x', scopes: ['admin'] },
+      { name: 'x', scopes: ['root'] },
+      { name: 'x', expires_at: '2000-01-01T00:00:00Z' },
+      { name: '' },
+    ]) {
       const res = await call(h, 'POST', '/api/v1/api-keys', { token: agent.token, body });
       expect(res.status, JSON.stringify(body)).toBe(422);
     }
@@ -48,16 +62,21 @@ describe('API keys', () => {
     const bob = await signedIn(h, 'agent');
     const admin = await signedIn(h, 'admin');
     const key = (await call(h, 'POST', '/api/v1/api-keys', { token: alice.token, body: { name: 'alice' } })).body;
-    expect((await call(h, 'GET', '/api/v1/api-keys', { token: bob.token })).body.items.map((k: { id: string }) => k.id)).not.toContain(key.id);
+    expect((await call(h, 'GET', '/api/v1/api-keys', { token: bob.token })).body.items.map((k: { id: string }) => k.id)).not.toContain(
+      key.id,
+    );
     expect((await call(h, 'DELETE', `/api/v1/api-keys/${key.id}`, { token: bob.token })).status).toBe(404);
-    expect((await call(h, 'GET', '/api/v1/api-keys?page_size=100', { token: admin.token })).body.items.map((k: { id: string }) => k.id)).toContain(key.id);
+    expect(
+      (await call(h, 'GET', '/api/v1/api-keys?page_size=100', { token: admin.token })).body.items.map((k: { id: string }) => k.id),
+    ).toContain(key.id);
     expect((await call(h, 'DELETE', `/api/v1/api-keys/${key.id}`, { token: admin.token })).status).toBe(204);
     expect((await call(h, 'GET', '/api/v1/auth/me', { apiKey: key.key })).status).toBe(401);
   });
 
   it('a key cannot mint keys unless it carries admin (or no) scopes', async () => {
     const admin = await signedIn(h, 'admin');
-    const reader = (await call(h, 'POST', '/api/v1/api-keys', { token: admin.token, body: { name: 'reader', scopes: ['tickets:read'] } })).body;
+    const reader = (await call(h, 'POST', '/api/v1/api-keys', { token: admin.token, body: { name: 'reader', scopes: ['tickets:read'] } }))
+      .body;
     expect((await call(h, 'POST', '/api/v1/api-keys', { apiKey: reader.key, body: { name: 'escalate' } })).status).toBe(403);
   });
 });
@@ -127,14 +146,18 @@ describe('refresh tokens', () => {
   it('refuse expired tokens, missing cookies, garbage, and users deactivated since', async () => {
     const user = await createUser(h.db);
     const { cookie } = await loginWithCookie(user.username);
-    await RefreshToken.query(h.db).patch({ expiresAt: new Date(Date.now() - 1000) } as Partial<RefreshToken>).where({ userId: user.id });
+    await RefreshToken.query(h.db)
+      .patch({ expiresAt: new Date(Date.now() - 1000) } as Partial<RefreshToken>)
+      .where({ userId: user.id });
     expect((await refresh(cookie.value)).body.error.code).toBe('refresh_token_expired');
     expect((await call(h, 'POST', '/api/v1/auth/refresh')).status).toBe(401);
     expect((await refresh('garbage')).status).toBe(401);
 
     const other = await createUser(h.db);
     const session = await loginWithCookie(other.username);
-    await User.query(h.db).patch({ isActive: false } as Partial<User>).where('id', other.id);
+    await User.query(h.db)
+      .patch({ isActive: false } as Partial<User>)
+      .where('id', other.id);
     expect((await refresh(session.cookie.value)).status).toBe(401);
   });
 });

@@ -35,7 +35,14 @@ afterAll(async () => {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const PNG = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489', 'hex'), Buffer.alloc(64, 7)]);
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
-const EXE = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(58), Buffer.from([0x80, 0, 0, 0]), Buffer.alloc(64), Buffer.from('PE\0\0'), Buffer.alloc(200, 1)]);
+const EXE = Buffer.concat([
+  Buffer.from('MZ'),
+  Buffer.alloc(58),
+  Buffer.from([0x80, 0, 0, 0]),
+  Buffer.alloc(64),
+  Buffer.from('PE\0\0'),
+  Buffer.alloc(200, 1),
+]);
 
 /** A multipart body built by hand, so file names reach the server exactly as written (CRLF, NUL…). */
 function multipart(parts: { name?: string; filename?: string; encodedFilename?: string; content: Buffer | string; type?: string }[]) {
@@ -43,12 +50,18 @@ function multipart(parts: { name?: string; filename?: string; encodedFilename?: 
   const chunks: Buffer[] = [];
   for (const p of parts) {
     const isFile = p.filename !== undefined || p.encodedFilename !== undefined;
-    const disposition = p.encodedFilename !== undefined
-      ? `form-data; name="file"; filename*=UTF-8''${p.encodedFilename}` // RFC 5987: any byte, percent-encoded
-      : isFile
-        ? `form-data; name="${p.name ?? 'file'}"; filename="${p.filename}"`
-        : `form-data; name="${p.name}"`;
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${isFile ? `Content-Type: ${p.type ?? 'application/octet-stream'}\r\n` : ''}\r\n`, 'binary'));
+    const disposition =
+      p.encodedFilename !== undefined
+        ? `form-data; name="file"; filename*=UTF-8''${p.encodedFilename}` // RFC 5987: any byte, percent-encoded
+        : isFile
+          ? `form-data; name="${p.name ?? 'file'}"; filename="${p.filename}"`
+          : `form-data; name="${p.name}"`;
+    chunks.push(
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: ${disposition}\r\n${isFile ? `Content-Type: ${p.type ?? 'application/octet-stream'}\r\n` : ''}\r\n`,
+        'binary',
+      ),
+    );
     chunks.push(Buffer.isBuffer(p.content) ? p.content : Buffer.from(p.content));
     chunks.push(Buffer.from('\r\n'));
   }
@@ -56,7 +69,11 @@ function multipart(parts: { name?: string; filename?: string; encodedFilename?: 
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }
 
-async function upload(ticket: string, parts: Parameters<typeof multipart>[0], auth: { token?: string; apiKey?: string } = { token: admin }) {
+async function upload(
+  ticket: string,
+  parts: Parameters<typeof multipart>[0],
+  auth: { token?: string; apiKey?: string } = { token: admin },
+) {
   const { body, contentType } = multipart(parts);
   return call(h, 'POST', `/api/v1/tickets/${ticket}/attachments`, { ...auth, rawBody: body, headers: { 'content-type': contentType } });
 }
@@ -90,7 +107,11 @@ describe('uploads', () => {
       ['manual.pdf', 'application/pdf'],
       ['screenshot.png', 'image/png'],
     ]);
-    for (const [name, bytes] of [['screenshot.png', PNG], ['manual.pdf', PDF], ['inventory.csv', csv]] as const) {
+    for (const [name, bytes] of [
+      ['screenshot.png', PNG],
+      ['manual.pdf', PDF],
+      ['inventory.csv', csv],
+    ] as const) {
       const a = res.body.find((x: { filename: string }) => x.filename === name);
       expect(a).toMatchObject({ size_bytes: bytes.length, sha256: sha(bytes) });
       const { res: d, bytes: got } = await download(a.id);
@@ -117,8 +138,14 @@ describe('uploads', () => {
 
   it('judges the type from the bytes: a disguised executable is refused and nothing is kept', async () => {
     const t = await newTicket();
-    for (const [filename, content] of [['invoice.pdf', EXE], ['photo.png', Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01'), Buffer.alloc(100)])]] as const) {
-      const res = await upload(t.id, [{ filename: 'fine.txt', content: 'fine' }, { filename, content, type: 'application/pdf' }]);
+    for (const [filename, content] of [
+      ['invoice.pdf', EXE],
+      ['photo.png', Buffer.concat([Buffer.from('\x7fELF\x02\x01\x01'), Buffer.alloc(100)])],
+    ] as const) {
+      const res = await upload(t.id, [
+        { filename: 'fine.txt', content: 'fine' },
+        { filename, content, type: 'application/pdf' },
+      ]);
       expect(res.status).toBe(415);
       expect(res.body.error.message).toContain(filename);
     }
@@ -134,7 +161,10 @@ describe('uploads', () => {
     const ok = await upload(t.id, [{ filename: 'exact.log', content: exact }]);
     expect(ok.status).toBe(201);
     expect(ok.body[0]).toMatchObject({ size_bytes: LIMIT, sha256: sha(exact) });
-    const over = await upload(t.id, [{ filename: 'small.txt', content: 'ok' }, { filename: 'over.log', content: Buffer.alloc(LIMIT + 1, 'a') }]);
+    const over = await upload(t.id, [
+      { filename: 'small.txt', content: 'ok' },
+      { filename: 'over.log', content: Buffer.alloc(LIMIT + 1, 'a') },
+    ]);
     expect(over.status).toBe(413);
     expect(over.body.error.message).toContain('over.log');
     expect(await filesOf(t.id)).toEqual([ok.body[0].id]);
@@ -176,11 +206,17 @@ describe('uploads', () => {
   it('links to a note of the ticket, and refuses a note of another ticket (files removed)', async () => {
     const t = await newTicket();
     const note = await call(h, 'POST', `/api/v1/tickets/${t.id}/notes`, { token: admin, body: { content: 'see attached' } });
-    const res = await upload(t.id, [{ name: 'note_id', content: note.body.id }, { filename: 'log.txt', content: 'trace' }]);
+    const res = await upload(t.id, [
+      { name: 'note_id', content: note.body.id },
+      { filename: 'log.txt', content: 'trace' },
+    ]);
     expect(res.status).toBe(201);
     expect(res.body[0].note_id).toBe(note.body.id);
     const other = await newTicket();
-    const bad = await upload(other.id, [{ name: 'note_id', content: note.body.id }, { filename: 'log.txt', content: 'trace' }]);
+    const bad = await upload(other.id, [
+      { name: 'note_id', content: note.body.id },
+      { filename: 'log.txt', content: 'trace' },
+    ]);
     expect(bad.status).toBe(422);
     expect(await filesOf(other.id)).toEqual([]);
   });
@@ -206,7 +242,9 @@ describe('uploads', () => {
 
   it('handles concurrent uploads to one ticket: each recorded once, in its own version', async () => {
     const t = await newTicket();
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => upload(t.id, [{ filename: `part-${i}.txt`, content: `content ${i}` }])));
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => upload(t.id, [{ filename: `part-${i}.txt`, content: `content ${i}` }])),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(6).fill(201));
     expect(await Attachment.query(h.db).where({ ticketId: t.id })).toHaveLength(6);
     const versions = (await AuditLog.query(h.db).where({ ticketId: t.id, action: 'file_uploaded' })).map((a) => a.ticketVersion);

@@ -34,7 +34,9 @@ describe('POST /auth/login', () => {
   it('refuses a deactivated user, and their existing token stops working', async () => {
     const user = await createUser(h.db);
     const token = await login(h, user.username);
-    await User.query(h.db).patch({ isActive: false } as Partial<User>).where('id', user.id);
+    await User.query(h.db)
+      .patch({ isActive: false } as Partial<User>)
+      .where('id', user.id);
     expect((await call(h, 'POST', '/api/v1/auth/login', { body: { username: user.username, password: PASSWORD } })).status).toBe(401);
     expect((await call(h, 'GET', '/api/v1/auth/me', { token })).status).toBe(401);
   });
@@ -55,9 +57,13 @@ describe('authentication', () => {
   it('refuses revoked, expired, tampered and unknown keys with 401 and WWW-Authenticate', async () => {
     const user = await createUser(h.db);
     const revoked = await createApiKey(h.db, user);
-    await ApiKey.query(h.db).patch({ revokedAt: new Date() } as Partial<ApiKey>).where('id', revoked.key.id);
+    await ApiKey.query(h.db)
+      .patch({ revokedAt: new Date() } as Partial<ApiKey>)
+      .where('id', revoked.key.id);
     const expired = await createApiKey(h.db, user);
-    await ApiKey.query(h.db).patch({ expiresAt: new Date(Date.now() - 1000) } as Partial<ApiKey>).where('id', expired.key.id);
+    await ApiKey.query(h.db)
+      .patch({ expiresAt: new Date(Date.now() - 1000) } as Partial<ApiKey>)
+      .where('id', expired.key.id);
     const good = await createApiKey(h.db, user);
     const tampered = good.plain.slice(0, -1) + (good.plain.endsWith('A') ? 'B' : 'A');
     for (const apiKey of [revoked.plain, expired.plain, tampered, 'smk_unknown0_' + 'x'.repeat(43), 'not-a-key']) {

@@ -56,7 +56,8 @@ async function cuttableProxy(target: URL) {
       s.on('error', () => undefined);
     }
     client.on('data', (chunk: Buffer) => {
-      if (stalled) held += 1; // the query never reaches the server: its request waits
+      if (stalled)
+        held += 1; // the query never reaches the server: its request waits
       else upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => client.write(chunk));
@@ -88,8 +89,23 @@ describe('the errors the driver raises', () => {
     const db = createDb(h.config.databaseUrl!, { min: 0, max: 2 });
     try {
       // terminated by the server (57P01 admin_shutdown), through knex and through Objection
-      const sleeping = [db.raw('select pg_sleep(30)').catch((e: unknown) => e), User.query(db).whereRaw('pg_sleep(30) is not null').catch((e: unknown) => e)];
-      await eventually(async () => (await h.db('pg_stat_activity').where({ datname: database }).whereLike('query', '%pg_sleep(30)%').whereNot('query', 'like', '%pg_stat_activity%')).length === 2, 30_000);
+      const sleeping = [
+        db.raw('select pg_sleep(30)').catch((e: unknown) => e),
+        User.query(db)
+          .whereRaw('pg_sleep(30) is not null')
+          .catch((e: unknown) => e),
+      ];
+      await eventually(
+        async () =>
+          (
+            await h
+              .db('pg_stat_activity')
+              .where({ datname: database })
+              .whereLike('query', '%pg_sleep(30)%')
+              .whereNot('query', 'like', '%pg_stat_activity%')
+          ).length === 2,
+        30_000,
+      );
       expect(await terminateBackends(true)).toBeGreaterThanOrEqual(2);
       errors.push(...(await Promise.all(sleeping)));
     } finally {
@@ -101,7 +117,12 @@ describe('the errors the driver raises', () => {
     try {
       await cutDb.raw('select 1');
       proxy.stall();
-      const pending = [cutDb.raw('select 1').catch((e: unknown) => e), User.query(cutDb).first().catch((e: unknown) => e)];
+      const pending = [
+        cutDb.raw('select 1').catch((e: unknown) => e),
+        User.query(cutDb)
+          .first()
+          .catch((e: unknown) => e),
+      ];
       await eventually(() => Promise.resolve(proxy.held() >= 2), 30_000, 20);
       proxy.cut();
       errors.push(...(await Promise.all(pending)));
@@ -114,7 +135,11 @@ describe('the errors the driver raises', () => {
       expect(err, 'the query failed').toBeInstanceOf(Error);
       const mapped = translateOutage(translateDbError(err));
       expect(mapped, String(err)).toBeInstanceOf(AppError);
-      expect([(mapped as AppError).status, (mapped as AppError).code, (mapped as AppError).headers['Retry-After']]).toEqual([503, 'database_unavailable', '5']);
+      expect([(mapped as AppError).status, (mapped as AppError).code, (mapped as AppError).headers['Retry-After']]).toEqual([
+        503,
+        'database_unavailable',
+        '5',
+      ]);
     }
   });
 });
@@ -125,7 +150,11 @@ describe('requests in flight', () => {
     const db = createDb(proxy.url, { min: 0, max: 10 });
     let server: RunningHttpServer | undefined;
     try {
-      server = await startHttpServer({ config: h.config, db, temporal: h.temporal.client, logger: (await import('../../src/logger.js')).createLogger('silent') }, 0, '127.0.0.1');
+      server = await startHttpServer(
+        { config: h.config, db, temporal: h.temporal.client, logger: (await import('../../src/logger.js')).createLogger('silent') },
+        0,
+        '127.0.0.1',
+      );
       const base = { baseUrl: `http://127.0.0.1:${server.port}` };
       const user = await createUser(h.db);
       expect((await call(base, 'GET', '/api/v1/auth/me', { token: admin.token })).status).toBe(200);
@@ -175,7 +204,9 @@ describe('requests in flight', () => {
       await terminateBackends();
       answers.push(...(await Promise.all(batch)));
     }
-    const unexpected = answers.filter((a) => a.status >= 500 && !(a.status === 503 && a.body.error.code === 'database_unavailable' && a.headers.get('retry-after') === '5'));
+    const unexpected = answers.filter(
+      (a) => a.status >= 500 && !(a.status === 503 && a.body.error.code === 'database_unavailable' && a.headers.get('retry-after') === '5'),
+    );
     expect(unexpected.map((a) => `${a.status} ${JSON.stringify(a.body)}`)).toEqual([]);
     expect(answers.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(1);
   });

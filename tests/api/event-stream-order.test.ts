@@ -61,7 +61,9 @@ async function eventsBetween(from: Event, to: Event): Promise<Event[]> {
 
 /** What the agent may see: tickets of their group, assigned to them or created by them. */
 function agentMaySee(e: Event): boolean {
-  const t = (e.payload.data as { ticket?: { assigned_group_id: string | null; assigned_user_id: string | null; created_by_id: string | null } }).ticket;
+  const t = (
+    e.payload.data as { ticket?: { assigned_group_id: string | null; assigned_user_id: string | null; created_by_id: string | null } }
+  ).ticket;
   return !!t && (t.assigned_group_id === group.id || t.assigned_user_id === agent.id || t.created_by_id === agent.id);
 }
 
@@ -194,6 +196,12 @@ describe('stream completeness under concurrent writers', () => {
     expect(new Set(union).size).toBe(union.length); // nothing twice across the resume
     const committed2 = await eventsBetween(start2, end2);
     expect(committed2.length).toBeGreaterThanOrEqual(60);
-    expect(receivedBetween(union.map((id) => ({ id })), start2.id, end2.id).sort()).toEqual(committed2.map((e) => e.id).sort());
+    expect(
+      receivedBetween(
+        union.map((id) => ({ id })),
+        start2.id,
+        end2.id,
+      ).sort(),
+    ).toEqual(committed2.map((e) => e.id).sort());
   }, 300_000);
 });

@@ -68,7 +68,9 @@ describe('open streams and the credentials they were opened with', () => {
     await expectEndedBy(
       stream,
       async () => {
-        expect((await call(h, 'PATCH', `/api/v1/users/${manager.id}`, { token: admin.token, body: { is_active: false } })).status).toBe(200);
+        expect((await call(h, 'PATCH', `/api/v1/users/${manager.id}`, { token: admin.token, body: { is_active: false } })).status).toBe(
+          200,
+        );
       },
       'unauthorized',
     );
@@ -105,7 +107,9 @@ describe('open streams and the credentials they were opened with', () => {
     const other = await subscribe({ authorization: `Bearer ${await login(h, (await createUser(h.db, { role: 'manager' })).username)}` });
     const before = await create('before');
     await stream.waitFor(() => hasTicket(stream.frames, before));
-    await User.query(h.db).patch({ isActive: false } as Partial<User>).where('id', manager.id);
+    await User.query(h.db)
+      .patch({ isActive: false } as Partial<User>)
+      .where('id', manager.id);
     await stream.waitFor(() => stream.ended, REVALIDATE_MS * 4 + 10_000).catch(() => undefined);
     expect(stream.ended).toBe(true);
     expect(stream.frames.at(-1)).toMatchObject({ event: 'error', data: { code: 'unauthorized' } });

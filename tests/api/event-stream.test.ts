@@ -10,7 +10,10 @@ let h: Harness;
 let admin: Awaited<ReturnType<typeof signedIn>>;
 const open: SseClient[] = [];
 beforeAll(async () => {
-  h = await startHarness({ env: { RATE_LIMIT_PER_MINUTE: '100000' }, stream: { heartbeatMs: 300, bufferLimitBytes: 64 * 1024, maxBacklog: 5 } });
+  h = await startHarness({
+    env: { RATE_LIMIT_PER_MINUTE: '100000' },
+    stream: { heartbeatMs: 300, bufferLimitBytes: 64 * 1024, maxBacklog: 5 },
+  });
   await ensureSlaPolicies(h.db);
   admin = await signedIn(h, 'admin');
 });
@@ -38,7 +41,12 @@ describe('GET /events/stream', () => {
     const frame = stream.events.find((e) => e.data.data.ticket.id === t.id)!;
     expect(frame.event).toBe('ticket.created');
     expect(frame.id).toMatch(/^evt_/);
-    expect(frame.data).toMatchObject({ id: frame.id, type: 'ticket.created', timestamp: expect.any(String), data: { ticket: { ticket_number: t.ticket_number }, actor: { type: 'user' } } });
+    expect(frame.data).toMatchObject({
+      id: frame.id,
+      type: 'ticket.created',
+      timestamp: expect.any(String),
+      data: { ticket: { ticket_number: t.ticket_number }, actor: { type: 'user' } },
+    });
   });
 
   it('filters by ticket (UUID or number) and by types', async () => {
@@ -145,7 +153,11 @@ describe('GET /events/stream', () => {
     const t = await create();
     await other.waitFor(() => other.events.some((e) => e.data.data.ticket.id === t.id));
     for (let i = 0; i < 3_000; i++) {
-      const e = envelope('ticket.updated', { ticket: { id: t.id, assigned_group_id: null, assigned_user_id: null, created_by_id: admin.user.id }, changes: { filler: { old: null, new: big } }, actor: { type: 'system' } });
+      const e = envelope('ticket.updated', {
+        ticket: { id: t.id, assigned_group_id: null, assigned_user_id: null, created_by_id: admin.user.id },
+        changes: { filler: { old: null, new: big } },
+        actor: { type: 'system' },
+      });
       await insertEvent(h.db, { id: e.id, type: e.type, ticketId: t.id, payload: e });
     }
     // Now read what the kernel holds: a dropped connection then ends; a live one would stream

@@ -101,7 +101,12 @@ describe('every route refuses unstorable text', () => {
       expect(fields(res), label).toEqual(expect.arrayContaining(names.map((n) => `query.${n}`)));
     }
     // the fields the issue names: search, tag, category on the ticket list, search on users
-    for (const [path, name] of [['/api/v1/tickets', 'search'], ['/api/v1/tickets', 'tag'], ['/api/v1/tickets', 'category'], ['/api/v1/users', 'search']] as const) {
+    for (const [path, name] of [
+      ['/api/v1/tickets', 'search'],
+      ['/api/v1/tickets', 'tag'],
+      ['/api/v1/tickets', 'category'],
+      ['/api/v1/users', 'search'],
+    ] as const) {
       const res = await call(h, 'GET', `${path}?${name}=a%00b`, { token: admin.token });
       expect([res.status, fields(res)]).toEqual([422, [`query.${name}`]]);
     }
@@ -119,7 +124,10 @@ describe('every route refuses unstorable text', () => {
       expect(res.body.error.code, label).toBe('invalid_text');
       expect(fields(res), label).toEqual(r.pathParams.map((p) => `path.${p}`));
       // a lone surrogate cannot be written in UTF-8: its bytes are not decodable, and must not 500
-      const undecodable = await call(h, r.method, r.path.replace(/\{[^}]+\}/g, '%ED%A0%80'), { token: admin.token, body: r.jsonBody ? {} : undefined });
+      const undecodable = await call(h, r.method, r.path.replace(/\{[^}]+\}/g, '%ED%A0%80'), {
+        token: admin.token,
+        body: r.jsonBody ? {} : undefined,
+      });
       expect(undecodable.status, label).toBeGreaterThanOrEqual(400);
       expect(undecodable.status, label).toBeLessThan(500);
     }
@@ -131,7 +139,11 @@ describe('every route refuses unstorable text', () => {
 
   it('in the login, before anything is looked up', async () => {
     const user = await createUser(h.db);
-    for (const body of [{ username: `${user.username}\u0000`, password: 'x' }, { username: user.username, password: `p\u0000` }, { username: SURROGATE, password: SURROGATE }]) {
+    for (const body of [
+      { username: `${user.username}\u0000`, password: 'x' },
+      { username: user.username, password: `p\u0000` },
+      { username: SURROGATE, password: SURROGATE },
+    ]) {
       const res = await call(h, 'POST', '/api/v1/auth/login', { body });
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('invalid_text');
@@ -139,7 +151,7 @@ describe('every route refuses unstorable text', () => {
   });
 });
 
-describe('the issue\'s examples', () => {
+describe("the issue's examples", () => {
   it('refuses NUL in a PATCH, a POST and a lone surrogate in a note with 422; the ticket stays changeable', async () => {
     const created = await call(h, 'POST', '/api/v1/tickets', { token: admin.token, body: { title: 'Edge: clean title', priority: 'low' } });
     expect(created.status).toBe(201);
@@ -176,7 +188,11 @@ describe('multipart uploads', () => {
     const form = new FormData();
     form.append('note', 'see \u0000 attached');
     form.append('file', new Blob(['hello world\n'], { type: 'text/plain' }), 'hello.txt');
-    const res = await fetch(`${h.baseUrl}/api/v1/tickets/${created.body.id}/attachments`, { method: 'POST', headers: { authorization: `Bearer ${admin.token}` }, body: form });
+    const res = await fetch(`${h.baseUrl}/api/v1/tickets/${created.body.id}/attachments`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin.token}` },
+      body: form,
+    });
     const body = (await res.json()) as any;
     expect([res.status, body.error.code, fields({ body })]).toEqual([422, 'invalid_text', ['body.note']]);
     const list = await call(h, 'GET', `/api/v1/tickets/${created.body.id}/attachments`, { token: admin.token });
@@ -190,7 +206,9 @@ describe('MCP tool arguments', () => {
     const user = await createUser(h.db, { role: 'admin' });
     const { plain } = await createApiKey(h.db, user);
     const client = new Client({ name: 'edge-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${h.baseUrl}/mcp`), { requestInit: { headers: { 'X-API-Key': plain } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${h.baseUrl}/mcp`), { requestInit: { headers: { 'X-API-Key': plain } } }),
+    );
     try {
       const before = await Ticket.query(h.db).resultSize();
       const created = await client.callTool({ name: 'create_ticket', arguments: { title: 'x\u0000y', tags: ['ok', 'a\ud800'] } });

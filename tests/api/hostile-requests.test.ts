@@ -72,33 +72,45 @@ function raw(method: string, path: string, opts: { headers?: Record<string, stri
   return new Promise((resolve, reject) => {
     const url = new URL(path, h.baseUrl);
     // an explicit length: without one, node sends a DELETE's body unframed
-    const headers = { ...(opts.body !== undefined && !opts.headers?.['transfer-encoding'] ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}), ...opts.headers };
-    const req = http.request({ method, host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers, timeout: 60_000 }, (res) => {
-      if (!/json/.test(String(res.headers['content-type']))) {
-        res.destroy(); // an event stream or a file: the status is what counts
-        return resolve({ status: res.statusCode!, headers: res.headers, body: null });
-      }
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // keep the text
+    const headers = {
+      ...(opts.body !== undefined && !opts.headers?.['transfer-encoding']
+        ? { 'content-length': String(Buffer.byteLength(opts.body)) }
+        : {}),
+      ...opts.headers,
+    };
+    const req = http.request(
+      { method, host: url.hostname, port: url.port, path: `${url.pathname}${url.search}`, headers, timeout: 60_000 },
+      (res) => {
+        if (!/json/.test(String(res.headers['content-type']))) {
+          res.destroy(); // an event stream or a file: the status is what counts
+          return resolve({ status: res.statusCode!, headers: res.headers, body: null });
         }
-        resolve({ status: res.statusCode!, headers: res.headers, body });
-      });
-      res.on('error', reject);
-    });
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // keep the text
+          }
+          resolve({ status: res.statusCode!, headers: res.headers, body });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
     req.end(opts.body);
   });
 }
 
-const isEnvelope = (body: any) => typeof body?.error?.code === 'string' && typeof body?.error?.message === 'string' && 'details' in body.error && typeof body?.request_id === 'string';
+const isEnvelope = (body: any) =>
+  typeof body?.error?.code === 'string' &&
+  typeof body?.error?.message === 'string' &&
+  'details' in body.error &&
+  typeof body?.request_id === 'string';
 
 describe('bodies not in their Content-Encoding', () => {
   it('answer 400 on every JSON route, login included, without credentials', async () => {
@@ -107,7 +119,10 @@ describe('bodies not in their Content-Encoding', () => {
     const garbage = Buffer.from('{"this is": "not compressed"}');
     for (const r of withBody) {
       for (const encoding of ['gzip', 'deflate', 'br']) {
-        const res = await raw(r.method, concrete(r.path), { headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: garbage });
+        const res = await raw(r.method, concrete(r.path), {
+          headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+          body: garbage,
+        });
         const label = `${r.method} ${r.path} ${encoding}`;
         expect(res.status, label).toBe(400);
         expect(res.body.error.code, label).toBe('bad_request');
@@ -117,13 +132,19 @@ describe('bodies not in their Content-Encoding', () => {
     }
     // a truncated gzip stream is just as wrong
     const truncated = gzipSync(JSON.stringify({ username: 'a', password: 'b' })).subarray(0, 12);
-    const cut = await raw('POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: truncated });
+    const cut = await raw('POST', '/api/v1/auth/login', {
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' },
+      body: truncated,
+    });
     expect([cut.status, cut.body.error.code]).toEqual([400, 'bad_request']);
   });
 
   it('answer 415 for an encoding the API does not support', async () => {
     for (const encoding of ['compress', 'x-unknown', 'gzip, br']) {
-      const res = await raw('POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: '{}' });
+      const res = await raw('POST', '/api/v1/auth/login', {
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        body: '{}',
+      });
       expect([res.status, res.body.error.code], encoding).toEqual([415, 'unsupported_media_type']);
     }
   });
@@ -131,8 +152,15 @@ describe('bodies not in their Content-Encoding', () => {
   it('still accept a body that is really gzip, deflate or br', async () => {
     const user = await createUser(h.db);
     const json = JSON.stringify({ username: user.username, password: PASSWORD });
-    for (const [encoding, bytes] of [['gzip', gzipSync(json)], ['deflate', deflateSync(json)], ['br', brotliCompressSync(json)]] as const) {
-      const res = await raw('POST', '/api/v1/auth/login', { headers: { 'content-type': 'application/json', 'content-encoding': encoding }, body: bytes });
+    for (const [encoding, bytes] of [
+      ['gzip', gzipSync(json)],
+      ['deflate', deflateSync(json)],
+      ['br', brotliCompressSync(json)],
+    ] as const) {
+      const res = await raw('POST', '/api/v1/auth/login', {
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        body: bytes,
+      });
       expect(res.status, encoding).toBe(200);
       expect(res.body.access_token).toEqual(expect.any(String));
     }
@@ -161,7 +189,10 @@ describe('methods', () => {
     for (const path of paths) {
       const allowed = routes.filter((r) => r.path === path).map((r) => r.method);
       for (const method of ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((m) => !allowed.includes(m))) {
-        const res = await raw(method, concrete(path), { headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' }, body: '{}' });
+        const res = await raw(method, concrete(path), {
+          headers: { authorization: `Bearer ${admin.token}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
         const label = `${method} ${path}`;
         expect(res.status, label).toBe(405);
         expect(res.body.error.code, label).toBe('method_not_allowed');
@@ -176,7 +207,10 @@ describe('methods', () => {
   });
 
   it('a request the HTTP parser refuses still gets the envelope', async () => {
-    for (const request of ['FOO\u0001 / HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /api/v1/health HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\u0000b\r\n\r\n']) {
+    for (const request of [
+      'FOO\u0001 / HTTP/1.1\r\nHost: x\r\n\r\n',
+      'GET /api/v1/health HTTP/1.1\r\nHost: x\r\nIdempotency-Key: a\u0000b\r\n\r\n',
+    ]) {
       const answer = await new Promise<string>((resolve, reject) => {
         const socket = net.connect(h.http.port, '127.0.0.1', () => socket.end(request));
         const chunks: Buffer[] = [];
@@ -193,7 +227,13 @@ describe('methods', () => {
 describe('access tokens', () => {
   it('a correctly signed token whose sub is not a user id is a 401, not a 400', async () => {
     for (const sub of ['admin', 'not-a-uuid', "1' OR '1'='1", '12345']) {
-      const token = jwt.sign({ role: 'admin' }, h.config.jwt.secret, { algorithm: h.config.jwt.algorithm, subject: sub, issuer: h.config.jwt.issuer, audience: h.config.jwt.audience, expiresIn: 60 });
+      const token = jwt.sign({ role: 'admin' }, h.config.jwt.secret, {
+        algorithm: h.config.jwt.algorithm,
+        subject: sub,
+        issuer: h.config.jwt.issuer,
+        audience: h.config.jwt.audience,
+        expiresIn: 60,
+      });
       const res = await call(h, 'GET', '/api/v1/auth/me', { token });
       expect([res.status, res.body.error.code], sub).toEqual([401, 'unauthorized']);
     }
@@ -259,8 +299,12 @@ describe('a corpus of malformed requests against every route', () => {
       sent += 1;
       const res = await raw(method, path, { ...opts, headers: { authorization: `Bearer ${admin.token}`, ...opts.headers } });
       const bodyText = opts.body === undefined ? '' : String(opts.body).slice(0, 80);
-      if (res.status >= 500) failures.push(`${res.status} ${method} ${path.slice(0, 120)} ${JSON.stringify(opts.headers ?? {}).slice(0, 120)} ${bodyText} → ${JSON.stringify(res.body).slice(0, 200)}`);
-      else if (res.status >= 400 && !isEnvelope(res.body)) failures.push(`no envelope: ${res.status} ${method} ${path.slice(0, 120)} ${bodyText}`);
+      if (res.status >= 500)
+        failures.push(
+          `${res.status} ${method} ${path.slice(0, 120)} ${JSON.stringify(opts.headers ?? {}).slice(0, 120)} ${bodyText} → ${JSON.stringify(res.body).slice(0, 200)}`,
+        );
+      else if (res.status >= 400 && !isEnvelope(res.body))
+        failures.push(`no envelope: ${res.status} ${method} ${path.slice(0, 120)} ${bodyText}`);
     };
     const json = { 'content-type': 'application/json' };
     const rawBodies: [Record<string, string>, string | Buffer][] = [
@@ -288,19 +332,72 @@ describe('a corpus of malformed requests against every route', () => {
       [{ 'content-type': ';;;/' }, '{}'],
     ];
     const values: unknown[] = [
-      null, true, 0, -1, 1.5, 1e308, -1e308, 2 ** 53 + 1, '', ' ', 'not-a-uuid', '00000000-0000-0000-0000-000000000000',
-      'x'.repeat(100_000), ['a'], [[['deep']]], {}, { nested: { deeper: 'x' } }, '2026-13-45T99:99:99Z', '../../etc/passwd',
-      "'; drop table tickets; --", '<script>alert(1)</script>', '\u202e\ufeff\u200b', 'ASM-99999999999999999999',
+      null,
+      true,
+      0,
+      -1,
+      1.5,
+      1e308,
+      -1e308,
+      2 ** 53 + 1,
+      '',
+      ' ',
+      'not-a-uuid',
+      '00000000-0000-0000-0000-000000000000',
+      'x'.repeat(100_000),
+      ['a'],
+      [[['deep']]],
+      {},
+      { nested: { deeper: 'x' } },
+      '2026-13-45T99:99:99Z',
+      '../../etc/passwd',
+      "'; drop table tickets; --",
+      '<script>alert(1)</script>',
+      '\u202e\ufeff\u200b',
+      'ASM-99999999999999999999',
     ];
-    const queryValues = ['not-a-uuid', '99999999999999999999', '-1', '0', '1e309', 'NaN', 'Infinity', '', 'x'.repeat(10_000), '%ED%A0%80', '%FF', '2026-02-30', 'true', '[]', '{}', '%27%3B--'];
+    const queryValues = [
+      'not-a-uuid',
+      '99999999999999999999',
+      '-1',
+      '0',
+      '1e309',
+      'NaN',
+      'Infinity',
+      '',
+      'x'.repeat(10_000),
+      '%ED%A0%80',
+      '%FF',
+      '2026-02-30',
+      'true',
+      '[]',
+      '{}',
+      '%27%3B--',
+    ];
     const headerCases: Record<string, string>[] = [
-      { 'if-match': '"abc"' }, { 'if-match': 'W/"1"' }, { 'if-match': '*' }, { 'if-match': '"99999999999999999999999"' }, { 'if-match': 'x'.repeat(8_000) },
-      { 'idempotency-key': 'k'.repeat(300) }, { 'idempotency-key': Buffer.from('ключ').toString('latin1') }, { 'idempotency-key': ' ' },
-      { 'x-api-key': 'smk_' + 'a'.repeat(100) }, { 'x-api-key': 'smk_abcdefgh_' + 'A'.repeat(43) }, { 'x-api-key': 'garbage' },
-      { authorization: `Bearer ${'a'.repeat(6_000)}` }, { authorization: 'Basic dXNlcjpwYXNz' }, { authorization: 'Bearer smk_zzzzzzzz_' + 'z'.repeat(43) },
-      { 'last-event-id': 'evt_not-a-number' }, { 'last-event-id': '99999999999999999999999' }, { 'last-event-id': '-1' },
-      { 'x-request-id': '../../\u00ff' }, { 'x-forwarded-for': 'not an ip, 999.999.999.999' }, { accept: 'application/xml' }, { 'accept-encoding': 'identity;q=0' },
-      { cookie: 'refresh_token=' + 'x'.repeat(4_000) }, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+      { 'if-match': '"abc"' },
+      { 'if-match': 'W/"1"' },
+      { 'if-match': '*' },
+      { 'if-match': '"99999999999999999999999"' },
+      { 'if-match': 'x'.repeat(8_000) },
+      { 'idempotency-key': 'k'.repeat(300) },
+      { 'idempotency-key': Buffer.from('ключ').toString('latin1') },
+      { 'idempotency-key': ' ' },
+      { 'x-api-key': 'smk_' + 'a'.repeat(100) },
+      { 'x-api-key': 'smk_abcdefgh_' + 'A'.repeat(43) },
+      { 'x-api-key': 'garbage' },
+      { authorization: `Bearer ${'a'.repeat(6_000)}` },
+      { authorization: 'Basic dXNlcjpwYXNz' },
+      { authorization: 'Bearer smk_zzzzzzzz_' + 'z'.repeat(43) },
+      { 'last-event-id': 'evt_not-a-number' },
+      { 'last-event-id': '99999999999999999999999' },
+      { 'last-event-id': '-1' },
+      { 'x-request-id': '../../\u00ff' },
+      { 'x-forwarded-for': 'not an ip, 999.999.999.999' },
+      { accept: 'application/xml' },
+      { 'accept-encoding': 'identity;q=0' },
+      { cookie: 'refresh_token=' + 'x'.repeat(4_000) },
+      { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
     ];
     for (const r of routes) {
       const path = concrete(r.path);

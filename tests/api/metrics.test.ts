@@ -30,7 +30,9 @@ describe('metrics', () => {
     await call(h, 'GET', '/api/v1/tickets/ASM-99999', { token });
     await call(h, 'GET', '/api/v1/no/such/route/42');
     const text = await scrape();
-    expect(sample(text, 'servicemeow_http_requests_total{method="GET",route="/api/v1/tickets/:id",status="404"}')).toBeGreaterThanOrEqual(2);
+    expect(sample(text, 'servicemeow_http_requests_total{method="GET",route="/api/v1/tickets/:id",status="404"}')).toBeGreaterThanOrEqual(
+      2,
+    );
     expect(sample(text, 'servicemeow_http_requests_total{method="GET",route="unmatched",status="404"}')).toBeGreaterThanOrEqual(1);
     expect(text).not.toContain('ASM-99999');
     expect(text).not.toContain('/no/such/route');
@@ -43,12 +45,15 @@ describe('metrics', () => {
     const open = sample(before, 'servicemeow_tickets{status="open"}');
     expect(open).toBe(0);
     const [user] = await h.db('users').limit(1).select('id');
-    await h.db('tickets').insert({ id: '00000000-0000-4000-8000-0000000000aa', title: 'Counted', priority: 'low', createdById: user.id, slaBreached: true });
+    await h
+      .db('tickets')
+      .insert({ id: '00000000-0000-4000-8000-0000000000aa', title: 'Counted', priority: 'low', createdById: user.id, slaBreached: true });
     try {
       const after = await scrape();
       expect(sample(after, 'servicemeow_tickets{status="open"}')).toBe(1);
       expect(sample(after, 'servicemeow_tickets_sla_breached')).toBe(1);
-      for (const g of ['servicemeow_webhook_deliveries_pending', 'servicemeow_webhooks_disabled', 'servicemeow_event_streams']) expect(sample(after, g), g).toBeGreaterThanOrEqual(0);
+      for (const g of ['servicemeow_webhook_deliveries_pending', 'servicemeow_webhooks_disabled', 'servicemeow_event_streams'])
+        expect(sample(after, g), g).toBeGreaterThanOrEqual(0);
     } finally {
       await h.db('tickets').where({ id: '00000000-0000-4000-8000-0000000000aa' }).delete();
     }

@@ -39,7 +39,9 @@ describe('a client generated from the document', () => {
   it('logs in, creates, lists, and meets each documented error with its envelope', async () => {
     // a computed specifier: the root typecheck must not follow it (usage.ts needs the generated types)
     const usage = '../client/usage.js';
-    const { exerciseClient } = (await import(usage)) as { exerciseClient: (base: string, admin: { username: string; password: string }, readOnlyKey: string) => Promise<any> };
+    const { exerciseClient } = (await import(usage)) as {
+      exerciseClient: (base: string, admin: { username: string; password: string }, readOnlyKey: string) => Promise<any>;
+    };
     const admin = await createUser(h.db, { role: 'admin' });
     const reader = await createApiKey(h.db, admin, ['tickets:read']);
     const seen = await exerciseClient(h.baseUrl, { username: admin.username, password: PASSWORD }, reader.plain);
@@ -48,7 +50,9 @@ describe('a client generated from the document', () => {
     expect(seen.created.etag).toBe('"1"');
     expect(seen.created.location).toMatch(/^\/api\/v1\/tickets\/[0-9a-f-]{36}$/);
     expect(seen.listed.numbers).toContain(seen.created.number); // the comma-list filter reached the server as one list
-    const statuses = Object.fromEntries(Object.entries<{ status: number; code: string }>(seen.errors).map(([name, e]) => [name, `${e.status} ${e.code}`]));
+    const statuses = Object.fromEntries(
+      Object.entries<{ status: number; code: string }>(seen.errors).map(([name, e]) => [name, `${e.status} ${e.code}`]),
+    );
     expect(statuses).toEqual({
       login_wrong_password: '401 unauthorized',
       list_anonymous: '401 unauthorized',

@@ -24,7 +24,11 @@ import { createApiKey, createUser, signedIn, unique } from '../helpers/factories
 import { freePort } from '../../src/dev/ports.js';
 
 type Doc = { paths: Record<string, Record<string, any>>; webhooks: Record<string, any>; components: any };
-interface Op { method: string; path: string; op: any }
+interface Op {
+  method: string;
+  path: string;
+  op: any;
+}
 
 let h: Harness;
 let doc: Doc;
@@ -36,7 +40,9 @@ let ajv: InstanceType<typeof Ajv2020>;
 beforeAll(async () => {
   h = await startHarness({ scratch: 'openapi_contract', env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
   doc = (await call(h, 'GET', '/api/v1/openapi.json')).body;
-  ops = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
+  ops = Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
+  );
   ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: false });
   ajv.addSchema(doc, 'openapi');
 }, 180_000);
@@ -53,7 +59,14 @@ function checkBody(method: string, path: string, status: number, contentType: st
   if (!validate(body)) bodyMismatches.push(`${method} ${path} ${status}: ${ajv.errorsText(validate.errors)}`);
 }
 
-interface HitOpts { token?: string; apiKey?: string; json?: unknown; raw?: { body: string | Buffer | FormData; type?: string }; headers?: Record<string, string>; base?: string }
+interface HitOpts {
+  token?: string;
+  apiKey?: string;
+  json?: unknown;
+  raw?: { body: string | Buffer | FormData; type?: string };
+  headers?: Record<string, string>;
+  base?: string;
+}
 
 /** One request to an operation (`template` as in the document), recorded with its status. */
 async function hit(method: string, template: string, concrete: string, opts: HitOpts = {}) {
@@ -72,7 +85,8 @@ async function hit(method: string, template: string, concrete: string, opts: Hit
   const res = await fetch(`${opts.base ?? h.baseUrl}${concrete}`, { method, headers, body, signal: abort.signal });
   const type = res.headers.get('content-type');
   let parsed: any = null;
-  if (type?.startsWith('text/event-stream')) abort.abort(); // a live stream: the status is all we need
+  if (type?.startsWith('text/event-stream'))
+    abort.abort(); // a live stream: the status is all we need
   else {
     const text = await res.text();
     try {
@@ -113,18 +127,27 @@ describe('the OpenAPI document', () => {
       const name = `${method} ${path}`;
       expect(Array.isArray(op.security), `${name} security`).toBe(true);
       const statuses = Object.keys(op.responses).map(Number);
-      if (!probes.has(name)) expect(statuses.some((s) => s >= 400 && s < 500), `${name} has a 4xx`).toBe(true);
+      if (!probes.has(name))
+        expect(
+          statuses.some((s) => s >= 400 && s < 500),
+          `${name} has a 4xx`,
+        ).toBe(true);
       const secured = op.security.some((s: object) => 'bearer' in s);
       if (secured) for (const s of [401, 429, 503]) expect(statuses, `${name} declares ${s}`).toContain(s);
       if (op.requestBody?.content?.['application/json']) expect(statuses, `${name} declares 415`).toContain(415);
       // inline, not a $ref: openapi-typescript (by default) makes a defaulted field required in a
       // component schema, but keeps it optional in a request body
-      if (op.requestBody?.content?.['application/json']) expect(op.requestBody.content['application/json'].schema.$ref, `${name} body inline`).toBeUndefined();
+      if (op.requestBody?.content?.['application/json'])
+        expect(op.requestBody.content['application/json'].schema.$ref, `${name} body inline`).toBeUndefined();
       for (const [status, response] of Object.entries<any>(op.responses)) {
         expect(response.headers?.['X-Request-Id'], `${name} ${status} X-Request-Id`).toBeDefined();
-        if (secured && !['401', '503'].includes(status)) expect(response.headers?.['RateLimit-Remaining'], `${name} ${status} RateLimit`).toBeDefined();
+        if (secured && !['401', '503'].includes(status))
+          expect(response.headers?.['RateLimit-Remaining'], `${name} ${status} RateLimit`).toBeDefined();
         if (['429', '503'].includes(status)) expect(response.headers?.['Retry-After'], `${name} ${status} Retry-After`).toBeDefined();
-        if (Number(status) >= 400) expect(response.content?.['application/json']?.schema, `${name} ${status} envelope`).toEqual({ $ref: '#/components/schemas/Error' });
+        if (Number(status) >= 400)
+          expect(response.content?.['application/json']?.schema, `${name} ${status} envelope`).toEqual({
+            $ref: '#/components/schemas/Error',
+          });
         else if (Number(status) !== 204) expect(response.content, `${name} ${status} content`).toBeDefined();
       }
     }
@@ -151,10 +174,17 @@ describe('the OpenAPI document', () => {
         }
         if (request && prop.default !== undefined) expect(schema.required ?? [], `${where}.${name} has a default`).not.toContain(name);
       }
-      for (const sub of [...Object.values(schema.properties ?? {}), schema.items, ...(schema.anyOf ?? []), ...(schema.oneOf ?? []), schema.additionalProperties])
+      for (const sub of [
+        ...Object.values(schema.properties ?? {}),
+        schema.items,
+        ...(schema.anyOf ?? []),
+        ...(schema.oneOf ?? []),
+        schema.additionalProperties,
+      ])
         walk(sub, where, request);
     };
-    for (const [name, schema] of Object.entries<any>(doc.components.schemas)) walk(schema, name, /Create|Update|Put|Write|Patch|Add|Request|Rotate/.test(name));
+    for (const [name, schema] of Object.entries<any>(doc.components.schemas))
+      walk(schema, name, /Create|Update|Put|Write|Patch|Add|Request|Rotate/.test(name));
     for (const { method, path, op } of ops) {
       const body = op.requestBody?.content?.['application/json']?.schema;
       if (body && !body.$ref) walk(body, `${method} ${path} body`, true);
@@ -189,11 +219,17 @@ describe('drift: every status the app answers is declared', () => {
       await hit(method, path, url, { token: admin.token, json });
       await hit(method, path, url, { token: agent.token, json });
       await hit(method, path, url, { apiKey: reader.plain, json });
-      await hit(method, path, fill(path, { id: 'not-an-id', note_id: 'x', user_id: 'x', delivery_id: 'x', priority: 'urgent' }), { token: admin.token, json });
+      await hit(method, path, fill(path, { id: 'not-an-id', note_id: 'x', user_id: 'x', delivery_id: 'x', priority: 'urgent' }), {
+        token: admin.token,
+        json,
+      });
       if (parsesBody(method)) {
         await hit(method, path, url, { token: admin.token, raw: { body: 'title=x', type: 'text/plain' } });
         await hit(method, path, url, { token: admin.token, raw: { body: '{"title":', type: 'application/json' } });
-        await hit(method, path, url, { token: admin.token, raw: { body: JSON.stringify({ title: 'x'.repeat(1_100_000) }), type: 'application/json' } });
+        await hit(method, path, url, {
+          token: admin.token,
+          raw: { body: JSON.stringify({ title: 'x'.repeat(1_100_000) }), type: 'application/json' },
+        });
       }
     }
   }, 180_000);
@@ -225,7 +261,11 @@ describe('drift: every status the app answers is declared', () => {
       const { token } = signAccessToken(config, user);
       for (const { method, path } of ops) {
         if (path.endsWith('/events/stream') || path.endsWith('/health') || path.endsWith('/metrics')) continue;
-        const json = path.endsWith('/auth/login') ? { username: user.username, password: 'whatever-it-is' } : parsesBody(method) ? {} : undefined;
+        const json = path.endsWith('/auth/login')
+          ? { username: user.username, password: 'whatever-it-is' }
+          : parsesBody(method)
+            ? {}
+            : undefined;
         await hit(method, path, fill(path), { token, base, json });
       }
       expect(seen.get('GET /api/v1/tickets')).toContain(503);
@@ -248,7 +288,9 @@ describe('drift: every status the app answers is declared', () => {
     await hit('GET', `${P}/ready`, `${P}/ready`);
     await hit('GET', `${P}/metrics`, `${P}/metrics`);
     await hit('POST', `${P}/auth/login`, `${P}/auth/login`, { json: { username: adminUser.username, password: 'not the password' } });
-    const signIn = await hit('POST', `${P}/auth/login`, `${P}/auth/login`, { json: { username: adminUser.username, password: 'correct horse battery staple' } });
+    const signIn = await hit('POST', `${P}/auth/login`, `${P}/auth/login`, {
+      json: { username: adminUser.username, password: 'correct horse battery staple' },
+    });
     expect(signIn.status).toBe(200);
     const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
     expect((await hit('POST', `${P}/auth/refresh`, `${P}/auth/refresh`, { headers: { cookie } })).status).toBe(200);
@@ -258,13 +300,22 @@ describe('drift: every status the app answers is declared', () => {
 
     // users, groups, keys
     const username = unique('contract');
-    const newUser = await hit('POST', `${P}/users`, `${P}/users`, { ...as, json: { username, email: `${username}@example.test`, full_name: 'C', password: 'long enough password' } });
+    const newUser = await hit('POST', `${P}/users`, `${P}/users`, {
+      ...as,
+      json: { username, email: `${username}@example.test`, full_name: 'C', password: 'long enough password' },
+    });
     expect(newUser.status).toBe(201);
-    await hit('POST', `${P}/users`, `${P}/users`, { ...as, json: { username, email: `${username}@example.test`, full_name: 'C', password: 'long enough password' } });
+    await hit('POST', `${P}/users`, `${P}/users`, {
+      ...as,
+      json: { username, email: `${username}@example.test`, full_name: 'C', password: 'long enough password' },
+    });
     await hit('GET', `${P}/users`, `${P}/users?role=agent&is_active=true`, as);
     await hit('GET', `${P}/users/{id}`, `${P}/users/${newUser.body.id}`, as);
     await hit('PATCH', `${P}/users/{id}`, `${P}/users/${newUser.body.id}`, { ...as, json: { full_name: 'Changed' } });
-    await hit('PATCH', `${P}/users/{id}`, `${P}/users/${newUser.body.id}`, { ...as, json: { email: `${adminUser.username}@example.test` } }); // taken
+    await hit('PATCH', `${P}/users/{id}`, `${P}/users/${newUser.body.id}`, {
+      ...as,
+      json: { email: `${adminUser.username}@example.test` },
+    }); // taken
     const groupName = unique('group');
     const group = await hit('POST', `${P}/groups`, `${P}/groups`, { ...as, json: { name: groupName } });
     expect(group.status).toBe(201);
@@ -282,19 +333,38 @@ describe('drift: every status the app answers is declared', () => {
 
     // SLA settings
     await hit('GET', `${P}/sla-policies`, `${P}/sla-policies`, as);
-    await hit('PUT', `${P}/sla-policies/{priority}`, `${P}/sla-policies/low`, { ...as, json: { assign_target_seconds: 28_800, resolve_target_seconds: 259_200 } });
+    await hit('PUT', `${P}/sla-policies/{priority}`, `${P}/sla-policies/low`, {
+      ...as,
+      json: { assign_target_seconds: 28_800, resolve_target_seconds: 259_200 },
+    });
     const calName = unique('cal');
-    const calendar = await hit('POST', `${P}/business-calendars`, `${P}/business-calendars`, { ...as, json: { name: calName, timezone: 'Europe/Berlin', weekly_hours: { mon: [{ start: '09:00', end: '17:00' }] } } });
+    const calendar = await hit('POST', `${P}/business-calendars`, `${P}/business-calendars`, {
+      ...as,
+      json: { name: calName, timezone: 'Europe/Berlin', weekly_hours: { mon: [{ start: '09:00', end: '17:00' }] } },
+    });
     expect(calendar.status).toBe(201);
-    await hit('POST', `${P}/business-calendars`, `${P}/business-calendars`, { ...as, json: { name: calName, timezone: 'Europe/Berlin', weekly_hours: {} } });
+    await hit('POST', `${P}/business-calendars`, `${P}/business-calendars`, {
+      ...as,
+      json: { name: calName, timezone: 'Europe/Berlin', weekly_hours: {} },
+    });
     await hit('GET', `${P}/business-calendars`, `${P}/business-calendars`, as);
     await hit('GET', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, as);
-    await hit('PUT', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, { ...as, json: { name: calName, timezone: 'Nowhere/City', weekly_hours: {} } });
-    await hit('PUT', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, { ...as, json: { name: calName, timezone: 'UTC', weekly_hours: {} } });
+    await hit('PUT', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, {
+      ...as,
+      json: { name: calName, timezone: 'Nowhere/City', weekly_hours: {} },
+    });
+    await hit('PUT', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, {
+      ...as,
+      json: { name: calName, timezone: 'UTC', weekly_hours: {} },
+    });
     await hit('DELETE', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, as);
 
     // tickets: create, read, change, the If-Match flow, notes, attachments, deletion
-    const created = await hit('POST', `${P}/tickets`, `${P}/tickets`, { ...as, json: { title: 'Contract', priority: 'high' }, headers: { 'idempotency-key': unique('idem') } });
+    const created = await hit('POST', `${P}/tickets`, `${P}/tickets`, {
+      ...as,
+      json: { title: 'Contract', priority: 'high' },
+      headers: { 'idempotency-key': unique('idem') },
+    });
     expect(created.status).toBe(201);
     const t = `${P}/tickets/${created.body.id}`;
     await hit('POST', `${P}/tickets`, `${P}/tickets`, { ...as, json: { title: 'x', assigned_group_id: randomUUID() } });
@@ -338,7 +408,10 @@ describe('drift: every status the app answers is declared', () => {
     await hit('GET', `${P}/dashboard/activity`, `${P}/dashboard/activity`, as);
 
     // webhooks
-    const hook = await hit('POST', `${P}/webhooks`, `${P}/webhooks`, { ...as, json: { url: 'http://127.0.0.1:9/hook', event_types: ['ticket.created'] } });
+    const hook = await hit('POST', `${P}/webhooks`, `${P}/webhooks`, {
+      ...as,
+      json: { url: 'http://127.0.0.1:9/hook', event_types: ['ticket.created'] },
+    });
     expect(hook.status).toBe(201);
     const w = `${P}/webhooks/${hook.body.id}`;
     await hit('GET', `${P}/webhooks`, `${P}/webhooks`, as);
@@ -398,4 +471,3 @@ describe('drift: every status the app answers is declared', () => {
     expect(bad).toEqual([]);
   });
 });
-

@@ -30,12 +30,25 @@ describe('every route', () => {
   it('the document lists the identity routes', () => {
     const listed = routes.map((r) => `${r.method} ${r.path}`);
     for (const expected of [
-      'POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/logout', 'GET /api/v1/auth/me',
-      'POST /api/v1/users', 'GET /api/v1/users', 'GET /api/v1/users/{id}', 'PATCH /api/v1/users/{id}',
-      'POST /api/v1/groups', 'GET /api/v1/groups', 'GET /api/v1/groups/{id}', 'PATCH /api/v1/groups/{id}',
-      'POST /api/v1/groups/{id}/members', 'DELETE /api/v1/groups/{id}/members/{user_id}',
-      'POST /api/v1/api-keys', 'GET /api/v1/api-keys', 'DELETE /api/v1/api-keys/{id}',
-    ]) expect(listed).toContain(expected);
+      'POST /api/v1/auth/login',
+      'POST /api/v1/auth/refresh',
+      'POST /api/v1/auth/logout',
+      'GET /api/v1/auth/me',
+      'POST /api/v1/users',
+      'GET /api/v1/users',
+      'GET /api/v1/users/{id}',
+      'PATCH /api/v1/users/{id}',
+      'POST /api/v1/groups',
+      'GET /api/v1/groups',
+      'GET /api/v1/groups/{id}',
+      'PATCH /api/v1/groups/{id}',
+      'POST /api/v1/groups/{id}/members',
+      'DELETE /api/v1/groups/{id}/members/{user_id}',
+      'POST /api/v1/api-keys',
+      'GET /api/v1/api-keys',
+      'DELETE /api/v1/api-keys/{id}',
+    ])
+      expect(listed).toContain(expected);
   });
 
   it('secured routes answer 401 with the envelope to anonymous and garbage credentials', async () => {

@@ -62,7 +62,10 @@ describe('HTTP skeleton', () => {
   });
 
   it('rejects malformed JSON with 400', async () => {
-    const res = await call(h, 'POST', '/api/v1/auth/login', { rawBody: '{"username": "admin",', headers: { 'content-type': 'application/json' } });
+    const res = await call(h, 'POST', '/api/v1/auth/login', {
+      rawBody: '{"username": "admin",',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(400);
     expectEnvelope(res, 'bad_request');
   });
@@ -100,7 +103,14 @@ describe('HTTP skeleton', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toBe('3.1.0');
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(['/api/v1/health', '/api/v1/ready', '/api/v1/auth/login', '/api/v1/auth/me', '/api/v1/tickets', '/api/v1/tickets/{id}']),
+      expect.arrayContaining([
+        '/api/v1/health',
+        '/api/v1/ready',
+        '/api/v1/auth/login',
+        '/api/v1/auth/me',
+        '/api/v1/tickets',
+        '/api/v1/tickets/{id}',
+      ]),
     );
     const create = res.body.paths['/api/v1/tickets'].post;
     // request bodies are inline (generated clients keep defaulted fields optional there)

@@ -45,7 +45,12 @@ describe('PATCH /tickets/{id}', () => {
       paused: ['open', 'under_investigation', 'resolved'],
       resolved: ['open'],
     };
-    const reach: Record<string, string[]> = { open: [], under_investigation: ['under_investigation'], paused: ['paused'], resolved: ['resolved'] };
+    const reach: Record<string, string[]> = {
+      open: [],
+      under_investigation: ['under_investigation'],
+      paused: ['paused'],
+      resolved: ['resolved'],
+    };
     for (const from of STATUSES) {
       for (const to of STATUSES.filter((s) => s !== from)) {
         const t = await create({ title: `${from} to ${to}` });
@@ -126,10 +131,17 @@ describe('PATCH /tickets/{id}', () => {
     const events = await Event.query(h.db).where({ ticketId: t.id }).orderBy('seq');
     expect(events.map((e) => e.type)).toEqual([
       'ticket.created',
-      'ticket.updated', 'ticket.status_changed', 'ticket.paused',
-      'ticket.updated', 'ticket.status_changed', 'ticket.resumed',
+      'ticket.updated',
+      'ticket.status_changed',
+      'ticket.paused',
+      'ticket.updated',
+      'ticket.status_changed',
+      'ticket.resumed',
     ]);
-    expect(events[3]!.payload.data).toMatchObject({ changes: { status: { old: 'open', new: 'paused' } }, actor: { type: 'api_key', user_id: manager.id } });
+    expect(events[3]!.payload.data).toMatchObject({
+      changes: { status: { old: 'open', new: 'paused' } },
+      actor: { type: 'api_key', user_id: manager.id },
+    });
   });
 });
 
@@ -141,28 +153,45 @@ describe('notes', () => {
     const t = await create({ assigned_group_id: group.id });
     const added = await call(h, 'POST', `/api/v1/tickets/${t.id}/notes`, {
       token: agentToken,
-      body: { content: '<p onclick="x()">Rebooted <b>router</b><script>alert(1)</script> <a href="javascript:evil()">x</a></p>', is_internal: true },
+      body: {
+        content: '<p onclick="x()">Rebooted <b>router</b><script>alert(1)</script> <a href="javascript:evil()">x</a></p>',
+        is_internal: true,
+      },
     });
     expect(added.status).toBe(201);
     expect(added.body.content).toBe('<p>Rebooted <b>router</b> <a rel="noopener noreferrer nofollow">x</a></p>');
     expect(added.body).toMatchObject({ is_internal: true, author_id: agent.id, edited_at: null });
-    expect((await call(h, 'POST', `/api/v1/tickets/${t.id}/notes`, { token: agentToken, body: { content: '<script>only</script>' } })).status).toBe(422);
+    expect(
+      (await call(h, 'POST', `/api/v1/tickets/${t.id}/notes`, { token: agentToken, body: { content: '<script>only</script>' } })).status,
+    ).toBe(422);
 
-    const edited = await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${added.body.id}`, { token: agentToken, body: { content: 'Replaced the router' } });
+    const edited = await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${added.body.id}`, {
+      token: agentToken,
+      body: { content: 'Replaced the router' },
+    });
     expect(edited.status).toBe(200);
     expect(edited.body).toMatchObject({ content: 'Replaced the router', edited_at: expect.any(String) });
 
     const other = await signedIn(h, 'agent');
     await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: admin.token, body: { user_id: other.user.id } });
-    expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${added.body.id}`, { token: other.token, body: { content: 'hijack' } })).status).toBe(403);
-    expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${added.body.id}`, { token: admin.token, body: { content: 'By a manager' } })).status).toBe(200);
+    expect(
+      (await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${added.body.id}`, { token: other.token, body: { content: 'hijack' } }))
+        .status,
+    ).toBe(403);
+    expect(
+      (await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${added.body.id}`, { token: admin.token, body: { content: 'By a manager' } }))
+        .status,
+    ).toBe(200);
 
     const list = await call(h, 'GET', `/api/v1/tickets/${t.id}/notes`, { token: agentToken });
     expect(list.body.items.map((n: { content: string }) => n.content)).toEqual(['By a manager']);
     const audit = (await call(h, 'GET', `/api/v1/tickets/${t.id}/audit-log`, { token: admin.token })).body.items.map((e: any) => e.action);
     expect(audit).toEqual(['created', 'note_added', 'note_edited', 'note_edited']);
     const other404 = await create();
-    expect((await call(h, 'PATCH', `/api/v1/tickets/${other404.id}/notes/${added.body.id}`, { token: admin.token, body: { content: 'x' } })).status).toBe(404);
+    expect(
+      (await call(h, 'PATCH', `/api/v1/tickets/${other404.id}/notes/${added.body.id}`, { token: admin.token, body: { content: 'x' } }))
+        .status,
+    ).toBe(404);
   });
 
   it('an Idempotency-Key makes a retried note one note', async () => {
@@ -205,7 +234,9 @@ describe('GET /tickets', () => {
     const page = await call(h, 'GET', `/api/v1/tickets?tag=${tag}&page_size=2&page=2&sort_by=title&sort_order=asc`, { token: admin.token });
     expect(page.body).toMatchObject({ total: 3, page: 2, page_size: 2, pages: 2 });
     expect(page.body.items.map((t: { title: string }) => t.title)).toEqual(['L']);
-    const filtered = await call(h, 'GET', `/api/v1/tickets?tag=${tag}&priority=low,high&assigned_group_id=${group.id}`, { token: admin.token });
+    const filtered = await call(h, 'GET', `/api/v1/tickets?tag=${tag}&priority=low,high&assigned_group_id=${group.id}`, {
+      token: admin.token,
+    });
     expect(filtered.body.items.map((t: { title: string }) => t.title)).toEqual(['L']);
     const agentToken = await login(h, agent.username);
     const visible = await call(h, 'GET', `/api/v1/tickets?tag=${tag}`, { token: agentToken });
@@ -225,7 +256,9 @@ describe('GET /tickets', () => {
     expect(negated.body.items.map((t: { id: string }) => t.id)).toEqual([inDescription.id]);
     const byNumber = await call(h, 'GET', `/api/v1/tickets?search=${inTitle.ticket_number.toLowerCase()}`, { token: admin.token });
     expect(byNumber.body.items.map((t: { id: string }) => t.id)).toEqual([inTitle.id]);
-    const hostile = await call(h, 'GET', `/api/v1/tickets?search=${encodeURIComponent("'); DROP TABLE tickets; --")}`, { token: admin.token });
+    const hostile = await call(h, 'GET', `/api/v1/tickets?search=${encodeURIComponent("'); DROP TABLE tickets; --")}`, {
+      token: admin.token,
+    });
     expect(hostile.status).toBe(200);
   });
 });
@@ -239,11 +272,18 @@ describe('dashboard', () => {
     const summary = await call(h, 'GET', '/api/v1/dashboard/summary', { token: manager.token });
     expect(summary.status).toBe(200);
     expect(Object.keys(summary.body.by_status)).toEqual(['open', 'under_investigation', 'paused', 'resolved']);
-    expect(summary.body.by_group.find((g: { group_id: string }) => g.group_id === group.id)).toMatchObject({ count: 2, group_name: group.name });
+    expect(summary.body.by_group.find((g: { group_id: string }) => g.group_id === group.id)).toMatchObject({
+      count: 2,
+      group_name: group.name,
+    });
     expect(summary.body.total).toBeGreaterThanOrEqual(2);
     const agent = await signedIn(h, 'agent');
     expect((await call(h, 'GET', '/api/v1/dashboard/summary', { token: agent.token })).status).toBe(403);
     const activity = await call(h, 'GET', '/api/v1/dashboard/activity?page_size=100', { token: manager.token });
-    expect(activity.body.items.some((e: { ticket_id: string; ticket_number: string }) => e.ticket_id === second.id && e.ticket_number === second.ticket_number)).toBe(true);
+    expect(
+      activity.body.items.some(
+        (e: { ticket_id: string; ticket_number: string }) => e.ticket_id === second.id && e.ticket_number === second.ticket_number,
+      ),
+    ).toBe(true);
   });
 });

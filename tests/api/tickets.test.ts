@@ -24,7 +24,12 @@ async function workflowIdsOfQueue(): Promise<string[]> {
 
 describe('POST /tickets', () => {
   it('starts the ticket workflow, whose activity writes the row, and returns it', async () => {
-    const res = await create({ title: 'VPN down for the Paris office', description: 'Since 9am', priority: 'high', tags: ['vpn', 'vpn', 'network'] });
+    const res = await create({
+      title: 'VPN down for the Paris office',
+      description: 'Since 9am',
+      priority: 'high',
+      tags: ['vpn', 'vpn', 'network'],
+    });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       title: 'VPN down for the Paris office',

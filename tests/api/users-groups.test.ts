@@ -42,10 +42,21 @@ describe('users', () => {
       body: { username: 'a b', email: 'not-an-email', full_name: '', password: 'short', role: 'root' },
     });
     expect(bad.status).toBe(422);
-    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual(['email', 'full_name', 'password', 'role', 'username']);
+    expect(bad.body.error.details.map((d: { path: string }) => d.path).sort()).toEqual([
+      'email',
+      'full_name',
+      'password',
+      'role',
+      'username',
+    ]);
     const taken = await call(h, 'POST', '/api/v1/users', {
       token: admin.token,
-      body: { username: agent.user.username.toUpperCase(), email: `${unique('e')}@example.test`, full_name: 'Dup', password: 'long enough pw' },
+      body: {
+        username: agent.user.username.toUpperCase(),
+        email: `${unique('e')}@example.test`,
+        full_name: 'Dup',
+        password: 'long enough pw',
+      },
     });
     expect(taken.status).toBe(409);
     expect(taken.body.error.code).toBe('username_taken');
@@ -59,7 +70,10 @@ describe('users', () => {
   it('stores hostile text as data', async () => {
     for (const payload of PAYLOADS) {
       const username = unique('p');
-      const res = await call(h, 'POST', '/api/v1/users', { token: admin.token, body: { username, email: `${username}@example.test`, full_name: payload, password: 'long enough pw' } });
+      const res = await call(h, 'POST', '/api/v1/users', {
+        token: admin.token,
+        body: { username, email: `${username}@example.test`, full_name: payload, password: 'long enough pw' },
+      });
       expect(res.status).toBe(201);
       expect((await call(h, 'GET', `/api/v1/users/${res.body.id}`, { token: agent.token })).body.full_name).toBe(payload);
     }
@@ -95,19 +109,24 @@ describe('users', () => {
     const target = await createUser(h.db);
     expect((await call(h, 'PATCH', `/api/v1/users/${target.id}`, { token: manager.token, body: { full_name: 'No' } })).status).toBe(403);
     expect((await call(h, 'PATCH', `/api/v1/users/${target.id}`, { token: admin.token, body: {} })).status).toBe(422);
-    const res = await call(h, 'PATCH', `/api/v1/users/${target.id}`, { token: admin.token, body: { full_name: 'Renamed', role: 'manager', password: 'a brand new pass' } });
+    const res = await call(h, 'PATCH', `/api/v1/users/${target.id}`, {
+      token: admin.token,
+      body: { full_name: 'Renamed', role: 'manager', password: 'a brand new pass' },
+    });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ full_name: 'Renamed', role: 'manager' });
     expect((await call(h, 'POST', '/api/v1/auth/login', { body: { username: target.username, password: PASSWORD } })).status).toBe(401);
     expect(await login(h, target.username, 'a brand new pass')).toEqual(expect.any(String));
   });
 
-  it('deactivation stops the user\'s tokens and keys at once', async () => {
+  it("deactivation stops the user's tokens and keys at once", async () => {
     const target = await createUser(h.db);
     const token = await login(h, target.username);
     const { plain } = await createApiKey(h.db, target);
     expect((await call(h, 'GET', '/api/v1/auth/me', { apiKey: plain })).status).toBe(200);
-    expect((await call(h, 'PATCH', `/api/v1/users/${target.id}`, { token: admin.token, body: { is_active: false } })).body.is_active).toBe(false);
+    expect((await call(h, 'PATCH', `/api/v1/users/${target.id}`, { token: admin.token, body: { is_active: false } })).body.is_active).toBe(
+      false,
+    );
     expect((await call(h, 'GET', '/api/v1/auth/me', { token })).status).toBe(401);
     expect((await call(h, 'GET', '/api/v1/auth/me', { apiKey: plain })).status).toBe(401);
     expect((await call(h, 'POST', '/api/v1/auth/login', { body: { username: target.username, password: PASSWORD } })).status).toBe(401);
@@ -151,24 +170,49 @@ describe('groups', () => {
     const other = await call(h, 'POST', '/api/v1/groups', { token: admin.token, body: { name: unique('Other') } });
     const rename = await call(h, 'PATCH', `/api/v1/groups/${other.body.id}`, { token: admin.token, body: { name } });
     expect(rename.status).toBe(409);
-    expect((await call(h, 'PATCH', `/api/v1/groups/${first.body.id}`, { token: manager.token, body: { description: 'new' } })).body.description).toBe('new');
-    expect((await call(h, 'PATCH', `/api/v1/groups/${first.body.id}`, { token: agent.token, body: { description: 'no' } })).status).toBe(403);
+    expect(
+      (await call(h, 'PATCH', `/api/v1/groups/${first.body.id}`, { token: manager.token, body: { description: 'new' } })).body.description,
+    ).toBe('new');
+    expect((await call(h, 'PATCH', `/api/v1/groups/${first.body.id}`, { token: agent.token, body: { description: 'no' } })).status).toBe(
+      403,
+    );
   });
 
   it('manages members and leads: add (dup 409), show with counts, remove', async () => {
     const group = (await call(h, 'POST', '/api/v1/groups', { token: manager.token, body: { name: unique('Ops') } })).body;
     const lead = await createUser(h.db);
     const member = await createUser(h.db);
-    const added = await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: manager.token, body: { user_id: lead.id, is_lead: true } });
+    const added = await call(h, 'POST', `/api/v1/groups/${group.id}/members`, {
+      token: manager.token,
+      body: { user_id: lead.id, is_lead: true },
+    });
     expect(added.status).toBe(201);
     expect(added.body).toMatchObject({ is_lead: true, user: { id: lead.id } });
-    expect((await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: manager.token, body: { user_id: member.id } })).status).toBe(201);
+    expect(
+      (await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: manager.token, body: { user_id: member.id } })).status,
+    ).toBe(201);
     const dup = await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: manager.token, body: { user_id: member.id } });
     expect(dup.status).toBe(409);
     expect(dup.body.error.code).toBe('already_member');
-    expect((await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: manager.token, body: { user_id: '00000000-0000-4000-8000-000000000000' } })).status).toBe(422);
-    expect((await call(h, 'POST', `/api/v1/groups/00000000-0000-4000-8000-000000000000/members`, { token: manager.token, body: { user_id: member.id } })).status).toBe(404);
-    expect((await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: agent.token, body: { user_id: agent.user.id } })).status).toBe(403);
+    expect(
+      (
+        await call(h, 'POST', `/api/v1/groups/${group.id}/members`, {
+          token: manager.token,
+          body: { user_id: '00000000-0000-4000-8000-000000000000' },
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await call(h, 'POST', `/api/v1/groups/00000000-0000-4000-8000-000000000000/members`, {
+          token: manager.token,
+          body: { user_id: member.id },
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await call(h, 'POST', `/api/v1/groups/${group.id}/members`, { token: agent.token, body: { user_id: agent.user.id } })).status,
+    ).toBe(403);
 
     const detail = await call(h, 'GET', `/api/v1/groups/${group.id}`, { token: agent.token });
     expect(detail.body.member_count).toBe(2);
@@ -187,7 +231,10 @@ describe('groups', () => {
 
   it('stores hostile names and descriptions as data', async () => {
     for (const payload of PAYLOADS) {
-      const res = await call(h, 'POST', '/api/v1/groups', { token: admin.token, body: { name: `${payload} ${unique('g')}`, description: payload } });
+      const res = await call(h, 'POST', '/api/v1/groups', {
+        token: admin.token,
+        body: { name: `${payload} ${unique('g')}`, description: payload },
+      });
       expect(res.status).toBe(201);
       expect((await Group.query(h.db).findById(res.body.id))!.description).toBe(payload);
     }

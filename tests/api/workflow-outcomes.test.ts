@@ -39,13 +39,20 @@ describe('workflow failures reach the caller as 4xx, never 500', () => {
     const trx = await h.db.transaction();
     try {
       await trx('groups').where({ id: group.id }).delete();
-      const pending = call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Racing a deletion', priority: 'low', assigned_group_id: group.id } });
-      await eventually(async () => {
-        const rows = await h.db.raw(
-          `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'insert into "tickets"%' and datname = current_database()`,
-        );
-        return rows.rows.length > 0;
-      }, 20_000, 50);
+      const pending = call(h, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: 'Racing a deletion', priority: 'low', assigned_group_id: group.id },
+      });
+      await eventually(
+        async () => {
+          const rows = await h.db.raw(
+            `select 1 from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'insert into "tickets"%' and datname = current_database()`,
+          );
+          return rows.rows.length > 0;
+        },
+        20_000,
+        50,
+      );
       await trx.commit();
       const res = await pending;
       expect(res.status).toBe(422);

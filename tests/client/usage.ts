@@ -16,7 +16,11 @@ export interface Observed {
   errors: Record<string, { status: number; code: string; requestId: string }>;
 }
 
-export async function exerciseClient(baseUrl: string, admin: { username: string; password: string }, readOnlyKey: string): Promise<Observed> {
+export async function exerciseClient(
+  baseUrl: string,
+  admin: { username: string; password: string },
+  readOnlyKey: string,
+): Promise<Observed> {
   // Comma lists are `style: form, explode: false` in the document: say so to openapi-fetch.
   const client = createClient<paths>({ baseUrl, querySerializer: { array: { style: 'form', explode: false } } });
   const errors: Observed['errors'] = {};
@@ -35,14 +39,21 @@ export async function exerciseClient(baseUrl: string, admin: { username: string;
   const anonymous = await client.GET('/api/v1/tickets', {});
   note('list_anonymous', anonymous.response.status, anonymous.error);
 
-  const create = await client.POST('/api/v1/tickets', { ...auth, body: { title: 'Generated client', priority: 'critical', tags: ['sdk'] } });
-  if (!create.data || create.response.status !== 201 || !('ticket_number' in create.data)) throw new Error(`create failed: ${create.response.status}`);
+  const create = await client.POST('/api/v1/tickets', {
+    ...auth,
+    body: { title: 'Generated client', priority: 'critical', tags: ['sdk'] },
+  });
+  if (!create.data || create.response.status !== 201 || !('ticket_number' in create.data))
+    throw new Error(`create failed: ${create.response.status}`);
   const ticket = create.data;
 
   const invalid = await client.POST('/api/v1/tickets', { ...auth, body: { title: '' } });
   note('create_invalid', invalid.response.status, invalid.error);
 
-  const list = await client.GET('/api/v1/tickets', { ...auth, params: { query: { status: ['open', 'under_investigation'], priority: ['critical'], sort_by: 'created_at', page_size: 100 } } });
+  const list = await client.GET('/api/v1/tickets', {
+    ...auth,
+    params: { query: { status: ['open', 'under_investigation'], priority: ['critical'], sort_by: 'created_at', page_size: 100 } },
+  });
   if (!list.data) throw new Error(`list failed: ${list.response.status}`);
 
   const badFilter = await client.GET('/api/v1/tickets', { ...auth, params: { query: { page_size: 1000 } } });
@@ -58,12 +69,23 @@ export async function exerciseClient(baseUrl: string, admin: { username: string;
   });
   note('patch_stale', stale.response.status, stale.error);
 
-  const resolved = await client.PATCH('/api/v1/tickets/{id}', { ...auth, params: { path: { id: ticket.id } }, body: { status: 'resolved' } });
+  const resolved = await client.PATCH('/api/v1/tickets/{id}', {
+    ...auth,
+    params: { path: { id: ticket.id } },
+    body: { status: 'resolved' },
+  });
   if (resolved.response.status !== 200) throw new Error(`resolve failed: ${resolved.response.status}`);
-  const transition = await client.PATCH('/api/v1/tickets/{id}', { ...auth, params: { path: { id: ticket.id } }, body: { status: 'paused' } });
+  const transition = await client.PATCH('/api/v1/tickets/{id}', {
+    ...auth,
+    params: { path: { id: ticket.id } },
+    body: { status: 'paused' },
+  });
   note('patch_invalid_transition', transition.response.status, transition.error);
 
-  const forbidden = await client.POST('/api/v1/tickets', { headers: { 'x-api-key': readOnlyKey }, body: { title: 'with a read-only key' } });
+  const forbidden = await client.POST('/api/v1/tickets', {
+    headers: { 'x-api-key': readOnlyKey },
+    body: { title: 'with a read-only key' },
+  });
   note('create_with_read_only_key', forbidden.response.status, forbidden.error);
 
   const wrongType = await client.POST('/api/v1/tickets', {
@@ -76,7 +98,12 @@ export async function exerciseClient(baseUrl: string, admin: { username: string;
 
   return {
     loginStatus: login.response.status,
-    created: { status: create.response.status, number: ticket.ticket_number, etag: create.response.headers.get('etag'), location: create.response.headers.get('location') },
+    created: {
+      status: create.response.status,
+      number: ticket.ticket_number,
+      etag: create.response.headers.get('etag'),
+      location: create.response.headers.get('location'),
+    },
     listed: { total: list.data.total, numbers: list.data.items.map((t) => t.ticket_number) },
     errors,
   };

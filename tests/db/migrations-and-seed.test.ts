@@ -38,9 +38,23 @@ describe('migrations', () => {
     const created = await tables();
     expect(created).toEqual(
       [
-        'api_keys', 'attachments', 'audit_log', 'business_calendars', 'events', 'group_memberships', 'groups',
-        'idempotency_keys', 'refresh_tokens', 'sla_policies', 'ticket_notes', 'tickets', 'users',
-        'webhook_attempt_leases', 'webhook_deliveries', 'webhook_delivery_attempts', 'webhooks',
+        'api_keys',
+        'attachments',
+        'audit_log',
+        'business_calendars',
+        'events',
+        'group_memberships',
+        'groups',
+        'idempotency_keys',
+        'refresh_tokens',
+        'sla_policies',
+        'ticket_notes',
+        'tickets',
+        'users',
+        'webhook_attempt_leases',
+        'webhook_deliveries',
+        'webhook_delivery_attempts',
+        'webhooks',
       ].sort(),
     );
     await db.migrate.rollback(undefined, true);

@@ -46,10 +46,18 @@ interface Answer {
 /** One request through `agent`, resolved with its status, headers and when it was answered. */
 function request(port: number, agent: http.Agent, method: string, path: string, token: string, body?: unknown): Promise<Answer> {
   return new Promise((resolve) => {
-    const failed = (err: NodeJS.ErrnoException) => resolve({ status: 0, error: err.code ?? err.message, headers: {}, reusedSocket: false, at: Date.now() });
+    const failed = (err: NodeJS.ErrnoException) =>
+      resolve({ status: 0, error: err.code ?? err.message, headers: {}, reusedSocket: false, at: Date.now() });
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const req = http.request(
-      { host: '127.0.0.1', port, method, path, agent, headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) } },
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: { authorization: `Bearer ${token}`, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, reusedSocket: req.reusedSocket, at: Date.now() }));
@@ -101,7 +109,9 @@ describe('SIGTERM to the API under load', () => {
       const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
       expect((await request(port, keepAlive, 'GET', '/api/v1/tickets', token)).status).toBe(200);
       const onKeptAlive = request(port, keepAlive, 'POST', '/api/v1/tickets', token, { title: 'kept alive' });
-      const others = Array.from({ length: 12 }, (_, i) => request(port, new http.Agent(), 'POST', '/api/v1/tickets', token, { title: `in flight ${i}` }));
+      const others = Array.from({ length: 12 }, (_, i) =>
+        request(port, new http.Agent(), 'POST', '/api/v1/tickets', token, { title: `in flight ${i}` }),
+      );
       // Barrier: every create's workflow is started, so its request is inside its handler (a
       // connection still in the accept queue when the listener closes would be reset instead).
       await eventually(async () => (await startedWorkflows(queue)) >= 13, 60_000, 100);

@@ -40,11 +40,20 @@ describe('worker SIGKILLed mid-flight', () => {
     let worker = launch('src/main/worker.ts', env);
     await worker.ready;
     const targets: { id: string }[] = [];
-    for (let i = 0; i < 4; i++) targets.push((await call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} target ${i}` } })).body);
+    for (let i = 0; i < 4; i++)
+      targets.push((await call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} target ${i}` } })).body);
     const createWith = (i: number) =>
-      call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} create ${i}`, tags: [run] }, headers: { 'idempotency-key': `${run}-c${i}` } });
+      call(h, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: `${run} create ${i}`, tags: [run] },
+        headers: { 'idempotency-key': `${run}-c${i}` },
+      });
     const patchWith = (t: { id: string }, j: number) =>
-      call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { title: `${run} v${j}` }, headers: { 'idempotency-key': `${run}-${t.id}-u${j}` } });
+      call(h, 'PATCH', `/api/v1/tickets/${t.id}`, {
+        token,
+        body: { title: `${run} v${j}` },
+        headers: { 'idempotency-key': `${run}-${t.id}-u${j}` },
+      });
 
     // Wave 1 runs into the crash: the worker dies once some of it is written.
     const wave1 = Promise.all(Array.from({ length: 12 }, (_, i) => createWith(i)));
@@ -110,7 +119,11 @@ describe('API SIGKILLed mid-flight', () => {
     await api.ready;
     const base = { baseUrl: `http://127.0.0.1:${port}` };
     const send = (i: number) =>
-      call(base, 'POST', '/api/v1/tickets', { token, body: { title: `${run} ${i}`, tags: [run] }, headers: { 'idempotency-key': `${run}-${i}` } }).catch(() => null);
+      call(base, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: `${run} ${i}`, tags: [run] },
+        headers: { 'idempotency-key': `${run}-${i}` },
+      }).catch(() => null);
     let worker: ReturnType<typeof launch> | undefined;
     try {
       // No worker yet: the API has started every workflow and is waiting on them when it dies.
@@ -126,7 +139,15 @@ describe('API SIGKILLed mid-flight', () => {
       expect(retries.map((r) => r?.status)).toEqual(Array(20).fill(201));
       expect(new Set(retries.map((r) => r!.body.id)).size).toBe(20);
       expect(await Ticket.query(h.db).whereRaw('tags @> ARRAY[?]::text[]', [run]).resultSize()).toBe(20);
-      expect(await AuditLog.query(h.db).whereIn('ticket_id', retries.map((r) => r!.body.id)).where('action', 'created').resultSize()).toBe(20);
+      expect(
+        await AuditLog.query(h.db)
+          .whereIn(
+            'ticket_id',
+            retries.map((r) => r!.body.id),
+          )
+          .where('action', 'created')
+          .resultSize(),
+      ).toBe(20);
     } finally {
       await kill(api.child);
       if (worker) await kill(worker.child);

@@ -77,12 +77,16 @@ run('nginx in front of the API', () => {
     tmp = await mkdtemp(path.join(os.tmpdir(), 'servicemeow-nginx-'));
     await chmod(tmp, 0o755);
     const certDir = path.join(tmp, 'certs');
-    await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/10-self-signed-cert.sh')], { env: { ...process.env, TLS_CERT_DIR: certDir } });
+    await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/10-self-signed-cert.sh')], {
+      env: { ...process.env, TLS_CERT_DIR: certDir },
+    });
     ca = await readFile(path.join(certDir, 'server.crt'));
 
     // the body limit as the image derives it: here from MAX_UPLOAD_SIZE_MB=1, i.e. 2m
     const generated = path.join(tmp, 'generated');
-    const { stdout } = await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/15-upload-limit.sh')], { env: { ...process.env, NGINX_GENERATED_DIR: generated, MAX_UPLOAD_SIZE_MB: '1', CLIENT_MAX_BODY_SIZE: '' } });
+    const { stdout } = await promisify(execFile)('sh', [path.join(repo, 'nginx/docker-entrypoint.d/15-upload-limit.sh')], {
+      env: { ...process.env, NGINX_GENERATED_DIR: generated, MAX_UPLOAD_SIZE_MB: '1', CLIENT_MAX_BODY_SIZE: '' },
+    });
     expect(stdout).toContain('nginx body limit: 2m');
     port = await freePort();
     const site = render(await readFile(path.join(repo, 'nginx/templates/servicemeow.conf.template'), 'utf8'), {
@@ -109,9 +113,12 @@ http {
 }
 `,
     );
-    nginx = spawn(NGINX, ['-p', tmp, '-c', path.join(tmp, 'nginx.conf'), '-g', 'daemon off; master_process off;'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    nginx = spawn(NGINX, ['-p', tmp, '-c', path.join(tmp, 'nginx.conf'), '-g', 'daemon off; master_process off;'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     for (let i = 0; i < 100 && !(await isListening(port)); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!(await isListening(port))) throw new Error(`nginx did not start: ${await readFile(path.join(tmp, 'logs/error.log'), 'utf8').catch(() => '')}`);
+    if (!(await isListening(port)))
+      throw new Error(`nginx did not start: ${await readFile(path.join(tmp, 'logs/error.log'), 'utf8').catch(() => '')}`);
   });
 
   afterAll(async () => {
@@ -130,8 +137,10 @@ http {
     expect(res.headers['strict-transport-security']).toContain('max-age=');
   });
 
-  it('hands the request id through: the caller\'s if given, else its own', async () => {
-    expect((await request('GET', '/api/v1/health', { headers: { 'x-request-id': 'from-client-1' } })).headers['x-request-id']).toBe('from-client-1');
+  it("hands the request id through: the caller's if given, else its own", async () => {
+    expect((await request('GET', '/api/v1/health', { headers: { 'x-request-id': 'from-client-1' } })).headers['x-request-id']).toBe(
+      'from-client-1',
+    );
     expect((await request('GET', '/api/v1/health')).headers['x-request-id']).toMatch(/^[0-9a-f]{32}$/);
   });
 
@@ -158,8 +167,11 @@ http {
     expect(JSON.parse(res.body)).toMatchObject({ jsonrpc: '2.0', error: { code: -32001 } });
   });
 
-  it('refuses an oversize body itself, in the API\'s error envelope', async () => {
-    const res = await request('POST', '/api/v1/tickets', { headers: { 'content-type': 'application/json' }, body: Buffer.alloc(3 * 1024 * 1024, 'a') });
+  it("refuses an oversize body itself, in the API's error envelope", async () => {
+    const res = await request('POST', '/api/v1/tickets', {
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.alloc(3 * 1024 * 1024, 'a'),
+    });
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error.code).toBe('payload_too_large');
   });

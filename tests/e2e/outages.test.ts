@@ -72,20 +72,39 @@ describe('the worker loses its database mid-flight', () => {
     const proxy = await dbProxy(new URL(inject('databaseUrl')));
     const workerDb = createDb(proxy.url, { min: 0, max: 4 });
     const bundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
-    const { worker, connection } = await createTicketWorker({ address: h.config.temporal.address!, namespace: 'default', taskQueue: h.config.temporal.taskQueue, db: workerDb, webhooks: h.config.webhooks, workflowBundle: bundle });
+    const { worker, connection } = await createTicketWorker({
+      address: h.config.temporal.address!,
+      namespace: 'default',
+      taskQueue: h.config.temporal.taskQueue,
+      db: workerDb,
+      webhooks: h.config.webhooks,
+      workflowBundle: bundle,
+    });
     const running = worker.run();
     try {
       const user = await createUser(h.db, { role: 'admin' });
       const token = await login(h, user.username);
       const run = `dbdown-${Date.now()}`;
-      const targets = await Promise.all([0, 1].map(async (i) => (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} target ${i}` } })).body));
+      const targets = await Promise.all(
+        [0, 1].map(async (i) => (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} target ${i}` } })).body),
+      );
 
       await proxy.down();
       const creates = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} ${i}`, tags: [run] }, headers: { 'idempotency-key': `${run}-${i}` } })),
+        Array.from({ length: 6 }, (_, i) =>
+          call(h, 'POST', '/api/v1/tickets', {
+            token,
+            body: { title: `${run} ${i}`, tags: [run] },
+            headers: { 'idempotency-key': `${run}-${i}` },
+          }),
+        ),
       );
       const change = (t: { id: string }) =>
-        call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { priority: 'critical' }, headers: { 'idempotency-key': `${run}-${t.id}` } });
+        call(h, 'PATCH', `/api/v1/tickets/${t.id}`, {
+          token,
+          body: { priority: 'critical' },
+          headers: { 'idempotency-key': `${run}-${t.id}` },
+        });
       const changes = await Promise.all(targets.map(change));
       // Creates are started, durably (202). A change is accepted only once its write is done, so
       // it is not confirmed (503) or accepted (202) — never applied yet, never lost.
@@ -108,7 +127,11 @@ describe('the worker loses its database mid-flight', () => {
         expect(await AuditLog.query(h.db).where({ ticketId: t.id, ticketVersion: 2 }).resultSize()).toBe(1);
       }
       expect(await AuditLog.query(h.db).whereIn('ticket_id', ids).where('action', 'created').resultSize()).toBe(6);
-      const retry = await call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} 0`, tags: [run] }, headers: { 'idempotency-key': `${run}-0` } });
+      const retry = await call(h, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: `${run} 0`, tags: [run] },
+        headers: { 'idempotency-key': `${run}-0` },
+      });
       expect([retry.status, retry.body.id]).toEqual([201, ids[0]]);
     } finally {
       worker.shutdown();
@@ -139,8 +162,18 @@ describe('the Temporal server is SIGKILLed mid-flight', () => {
       const token = await login(h, user.username);
       const run = `tcrash-${randomBytes(3).toString('hex')}`;
       const target = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} target` } })).body;
-      const create = (i: number) => call(h, 'POST', '/api/v1/tickets', { token, body: { title: `${run} ${i}`, tags: [run] }, headers: { 'idempotency-key': `${run}-${i}` } });
-      const change = (j: number) => call(h, 'PATCH', `/api/v1/tickets/${target.id}`, { token, body: { title: `${run} v${j}` }, headers: { 'idempotency-key': `${run}-u${j}` } });
+      const create = (i: number) =>
+        call(h, 'POST', '/api/v1/tickets', {
+          token,
+          body: { title: `${run} ${i}`, tags: [run] },
+          headers: { 'idempotency-key': `${run}-${i}` },
+        });
+      const change = (j: number) =>
+        call(h, 'PATCH', `/api/v1/tickets/${target.id}`, {
+          token,
+          body: { title: `${run} v${j}` },
+          headers: { 'idempotency-key': `${run}-u${j}` },
+        });
 
       const inFlight = Promise.all(Array.from({ length: 10 }, (_, i) => create(i).catch(() => null)));
       const changes = (async () => {
@@ -172,7 +205,9 @@ describe('the Temporal server is SIGKILLed mid-flight', () => {
         return r?.version === 4 ? r : undefined;
       });
       expect(row.version).toBe(4); // three changes, each once
-      expect((await AuditLog.query(h.db).where({ ticketId: target.id }).orderBy('ticket_version')).map((a) => a.ticketVersion)).toEqual([1, 2, 3, 4]);
+      expect((await AuditLog.query(h.db).where({ ticketId: target.id }).orderBy('ticket_version')).map((a) => a.ticketVersion)).toEqual([
+        1, 2, 3, 4,
+      ]);
     } finally {
       await h.stop();
       await server.stop();

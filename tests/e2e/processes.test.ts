@@ -76,8 +76,16 @@ describe('start:worker and start:api', () => {
       expect(res.status).toBe(201);
       expect((await Ticket.query(db).findById(res.body.id))?.title).toBe('Two processes');
       // logs are JSON lines carrying the request id
-      const line = api.output().split('\n').find((l) => l.includes(res.headers.get('x-request-id')!));
-      expect(JSON.parse(line!)).toMatchObject({ request_id: res.headers.get('x-request-id'), method: 'POST', path: '/api/v1/tickets', status: 201 });
+      const line = api
+        .output()
+        .split('\n')
+        .find((l) => l.includes(res.headers.get('x-request-id')!));
+      expect(JSON.parse(line!)).toMatchObject({
+        request_id: res.headers.get('x-request-id'),
+        method: 'POST',
+        path: '/api/v1/tickets',
+        status: 201,
+      });
     } finally {
       worker.child.kill('SIGTERM');
       api.child.kill('SIGTERM');
@@ -121,7 +129,9 @@ describe('npm start with connections given', () => {
       const base = { baseUrl: `http://127.0.0.1:${env.PORT}` };
       expect((await call(base, 'GET', '/api/v1/ready')).body.status).toBe('ready');
       const token = await login(base, 'admin', 'admin');
-      expect((await call(base, 'POST', '/api/v1/tickets', { token, body: { title: 'Seeded admin ticket' } })).body.ticket_number).toBe('ASM-0001');
+      expect((await call(base, 'POST', '/api/v1/tickets', { token, body: { title: 'Seeded admin ticket' } })).body.ticket_number).toBe(
+        'ASM-0001',
+      );
     } finally {
       first.child.kill('SIGINT');
     }

@@ -98,9 +98,15 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
   const patch = (id: string, body: unknown) => call(base, 'PATCH', `/api/v1/tickets/${id}`, { token, body });
 
   it('creates, updates, pauses and resolves tickets; an SLA breach fires and its webhook is delivered, verifiably signed', async () => {
-    const policy = await call(base, 'PUT', '/api/v1/sla-policies/critical', { token, body: { assign_target_seconds: 2, resolve_target_seconds: 3_600 } });
+    const policy = await call(base, 'PUT', '/api/v1/sla-policies/critical', {
+      token,
+      body: { assign_target_seconds: 2, resolve_target_seconds: 3_600 },
+    });
     expect(policy.status).toBe(200);
-    const hook = await call(base, 'POST', '/api/v1/webhooks', { token, body: { url: receiver.url, event_types: ['ticket.created', 'ticket.sla_breached'] } });
+    const hook = await call(base, 'POST', '/api/v1/webhooks', {
+      token,
+      body: { url: receiver.url, event_types: ['ticket.created', 'ticket.sla_breached'] },
+    });
     expect(hook.status).toBe(201);
 
     const created = await create('Printer on fire', { priority: 'critical' });
@@ -116,8 +122,14 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
 
     // the assign target passes with nobody assigned: the workflow's timer fires the breach
     const breach = await eventually(async () => Event.query(db).findOne({ ticketId: id, type: 'ticket.sla_breached' }), 120_000);
-    const delivered = await eventually(async () => receiver.received.find((r) => JSON.parse(r.body).type === 'ticket.sla_breached'), 120_000);
-    const verified = new StandardWebhook(hook.body.secret).verify(delivered.body, delivered.headers) as { id: string; data: { ticket: { id: string } } };
+    const delivered = await eventually(
+      async () => receiver.received.find((r) => JSON.parse(r.body).type === 'ticket.sla_breached'),
+      120_000,
+    );
+    const verified = new StandardWebhook(hook.body.secret).verify(delivered.body, delivered.headers) as {
+      id: string;
+      data: { ticket: { id: string } };
+    };
     expect(verified).toMatchObject({ id: breach.id, data: { ticket: { id } } });
     expect(receiver.received.some((r) => JSON.parse(r.body).type === 'ticket.created')).toBe(true);
 
@@ -129,7 +141,10 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     expect(resolved.body.version).toBeGreaterThan(paused.body.version);
     const row = await Ticket.query(db).findById(id);
     expect(row).toMatchObject({ status: 'resolved', slaBreached: true, version: resolved.body.version });
-    expect(await client.workflow.getHandle(ticketWorkflowId(id)).query('state')).toMatchObject({ status: 'resolved', version: resolved.body.version });
+    expect(await client.workflow.getHandle(ticketWorkflowId(id)).query('state')).toMatchObject({
+      status: 'resolved',
+      version: resolved.body.version,
+    });
   }, 240_000);
 
   it('loses nothing when the worker is SIGKILLed mid-load and restarted', async () => {
@@ -164,7 +179,7 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     const send = (i: number) => create(`${run} ${i}`, { key: `${run}-${i}`, tags: [run] });
     const firstPid = engine.pid();
     // four clients in a row each, so creates are in flight before, during and after the restart
-    const firstTry: (Awaited<ReturnType<typeof send>>)[] = Array(N).fill(null);
+    const firstTry: Awaited<ReturnType<typeof send>>[] = Array(N).fill(null);
     const clients = Promise.all(
       Array.from({ length: 4 }, async (_, c) => {
         for (let i = c; i < N; i += 4) firstTry[i] = await send(i);
@@ -177,7 +192,10 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
 
     // Every answer is a success, an accepted 202, or a clear failure (no answer, 5xx) to retry.
     const accepted = firstTry.filter((r) => r && (r.status === 201 || r.status === 202));
-    const seen = firstTry.reduce<Record<string, number>>((m, r) => ({ ...m, [r?.status ?? 'no answer']: (m[r?.status ?? 'no answer'] ?? 0) + 1 }), {});
+    const seen = firstTry.reduce<Record<string, number>>(
+      (m, r) => ({ ...m, [r?.status ?? 'no answer']: (m[r?.status ?? 'no answer'] ?? 0) + 1 }),
+      {},
+    );
     console.info(`creates across the server restart, first answers: ${JSON.stringify(seen)}`);
     for (const r of firstTry) if (r && !accepted.includes(r)) expect(r.status).toBeGreaterThanOrEqual(500);
     expect(accepted.length).toBeGreaterThan(0);
@@ -206,7 +224,8 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
     const rows = await Ticket.query(db).resultSize();
     await eventually(async () => (await client.workflow.count(`WorkflowType = 'ticketWorkflow'`)).count === rows, 120_000);
     const runs = new Map<string, number>();
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'ticketWorkflow'` })) runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
+    for await (const wf of client.workflow.list({ query: `WorkflowType = 'ticketWorkflow'` }))
+      runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
     const rowIds = (await Ticket.query(db).select('id')).map((t) => ticketWorkflowId(t.id));
     expect(new Set(runs.keys())).toEqual(new Set(rowIds));
     expect([...runs.values()].every((n) => n === 1)).toBe(true);

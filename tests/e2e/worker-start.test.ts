@@ -51,10 +51,14 @@ async function startWorker(bundlePath: string): Promise<WorkerProcess> {
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
   const proc = { child, output: () => out };
-  await eventually(async () => {
-    if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}:\n${out}`);
-    return /worker running/.test(out);
-  }, 180_000, 100);
+  await eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`worker exited ${child.exitCode}:\n${out}`);
+      return /worker running/.test(out);
+    },
+    180_000,
+    100,
+  );
   return proc;
 }
 
@@ -74,7 +78,10 @@ async function processesATicket(title: string): Promise<void> {
   await eventually(async () => (await Ticket.query(h.db).findById(res.body.id))?.title === title, 60_000);
 }
 
-async function variant(name: string, change: (manifest: BundleManifest, code: string) => { manifest: BundleManifest; code: string }): Promise<string> {
+async function variant(
+  name: string,
+  change: (manifest: BundleManifest, code: string) => { manifest: BundleManifest; code: string },
+): Promise<string> {
   const dir = path.join(tmp, name);
   await cp(path.dirname(built), dir, { recursive: true });
   const file = path.join(dir, 'workflow-bundle.js');
@@ -92,7 +99,11 @@ describe('the prebuilt workflow bundle', () => {
     expect((await call(h, 'GET', '/api/v1/ready')).status).toBe(200);
     const early = await call(h, 'GET', '/api/v1/ready?workers=required');
     expect(early.status).toBe(503);
-    expect(early.body.error.details.checks).toMatchObject({ database: 'ok', temporal: 'ok', workers: expect.stringMatching(/^unavailable: no worker polls/) });
+    expect(early.body.error.details.checks).toMatchObject({
+      database: 'ok',
+      temporal: 'ok',
+      workers: expect.stringMatching(/^unavailable: no worker polls/),
+    });
     const worker = await startWorker(built);
     try {
       expect(logLine(worker, 'using the prebuilt workflow bundle')).toMatchObject({ bundle: built });
@@ -120,7 +131,9 @@ describe('the prebuilt workflow bundle', () => {
     const worker = await startWorker(stale);
     try {
       expect(logLine(worker, 'using the prebuilt workflow bundle')).toBeUndefined();
-      expect(logLine(worker, 'no current prebuilt workflow bundle: bundling the workflow code now (slow; `npm run build` builds it ahead)')).toMatchObject({
+      expect(
+        logLine(worker, 'no current prebuilt workflow bundle: bundling the workflow code now (slow; `npm run build` builds it ahead)'),
+      ).toMatchObject({
         reason: expect.stringMatching(/^stale:/),
       });
       expect(logLine(worker, 'worker running')).toMatchObject({ prebuilt_bundle: false });
@@ -131,11 +144,23 @@ describe('the prebuilt workflow bundle', () => {
   }, 240_000);
 
   it('is judged unusable when missing, damaged, or built for the other way of running', async () => {
-    expect(await prebuiltBundleStatus(path.join(tmp, 'nowhere', 'workflow-bundle.js'))).toMatchObject({ usable: false, reason: expect.stringMatching(/does not exist/) });
+    expect(await prebuiltBundleStatus(path.join(tmp, 'nowhere', 'workflow-bundle.js'))).toMatchObject({
+      usable: false,
+      reason: expect.stringMatching(/does not exist/),
+    });
     const truncated = await variant('truncated', (manifest, code) => ({ manifest, code: code.slice(0, code.length / 2) }));
-    expect(await prebuiltBundleStatus(truncated)).toMatchObject({ usable: false, reason: expect.stringMatching(/does not match its manifest/) });
-    const compiledOnly = await variant('compiled-only', (manifest, code) => ({ manifest: { ...manifest, inputs: { compiled: manifest.inputs.source! } }, code }));
-    expect(await prebuiltBundleStatus(compiledOnly)).toMatchObject({ usable: false, reason: expect.stringMatching(/not built from the TypeScript sources/) });
+    expect(await prebuiltBundleStatus(truncated)).toMatchObject({
+      usable: false,
+      reason: expect.stringMatching(/does not match its manifest/),
+    });
+    const compiledOnly = await variant('compiled-only', (manifest, code) => ({
+      manifest: { ...manifest, inputs: { compiled: manifest.inputs.source! } },
+      code,
+    }));
+    expect(await prebuiltBundleStatus(compiledOnly)).toMatchObject({
+      usable: false,
+      reason: expect.stringMatching(/not built from the TypeScript sources/),
+    });
     const garbage = await variant('garbage', (_manifest, code) => ({ manifest: 'not json' as unknown as BundleManifest, code }));
     await writeFile(garbage.replace(/\.js$/, '.json'), '{ not json');
     expect(await prebuiltBundleStatus(garbage)).toMatchObject({ usable: false, reason: expect.stringMatching(/unreadable manifest/) });

@@ -11,7 +11,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { dropEngineDatabases, findEngineBinaries, startPostgresEngine, type RunningPostgresEngine } from '../../src/dev/temporal-postgres.js';
+import {
+  dropEngineDatabases,
+  findEngineBinaries,
+  startPostgresEngine,
+  type RunningPostgresEngine,
+} from '../../src/dev/temporal-postgres.js';
 
 export interface TestEngine extends RunningPostgresEngine {
   /** stop the server, drop its databases, remove its directory */
@@ -36,7 +41,13 @@ export async function startTestEngine(opts: { log?: (m: string) => void } = {}):
   await chmod(workDir, 0o755);
   let engine: RunningPostgresEngine;
   try {
-    engine = await startPostgresEngine({ adminUrl, database, workDir, readyTimeoutMs: 180_000, log: opts.log ?? ((m) => console.error(m)) });
+    engine = await startPostgresEngine({
+      adminUrl,
+      database,
+      workDir,
+      readyTimeoutMs: 180_000,
+      log: opts.log ?? ((m) => console.error(m)),
+    });
   } catch (err) {
     await dropEngineDatabases(adminUrl, { main: database, visibility: `${database}_visibility` }).catch(() => undefined);
     await rm(workDir, { recursive: true, force: true });

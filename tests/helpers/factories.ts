@@ -32,7 +32,13 @@ export async function createGroup(db: Db, members: User[] = []): Promise<Group> 
 
 export async function createApiKey(db: Db, user: User, scopes: ApiKeyScope[] = []): Promise<{ plain: string; key: ApiKey }> {
   const generated = generateApiKey();
-  const key = await ApiKey.query(db).insert({ userId: user.id, name: unique('key'), keyPrefix: generated.prefix, keyHash: generated.hash, scopes } as Partial<ApiKey>);
+  const key = await ApiKey.query(db).insert({
+    userId: user.id,
+    name: unique('key'),
+    keyPrefix: generated.prefix,
+    keyHash: generated.hash,
+    scopes,
+  } as Partial<ApiKey>);
   return { plain: generated.plain, key };
 }
 

@@ -6,7 +6,11 @@ const repo = path.resolve(import.meta.dirname, '../..');
 
 /** One process (node --import tsx), so SIGKILL really kills it (the tsx wrapper would leave its child running). */
 export function launch(script: string, env: Record<string, string>): { child: ChildProcess; ready: Promise<void> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: repo,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (c: Buffer) => {
@@ -28,7 +32,10 @@ export async function kill(child: ChildProcess): Promise<void> {
 }
 
 /** The environment of a worker process serving a harness's database and task queue. */
-export function workerEnv(h: { config: { databaseUrl?: string; temporal: { address?: string; taskQueue: string } } }, extra: Record<string, string> = {}): Record<string, string> {
+export function workerEnv(
+  h: { config: { databaseUrl?: string; temporal: { address?: string; taskQueue: string } } },
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     DATABASE_URL: h.config.databaseUrl!,
     TEMPORAL_ADDRESS: h.config.temporal.address!,

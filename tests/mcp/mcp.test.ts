@@ -69,7 +69,12 @@ describe('tools/list', () => {
         expect(t.description!.length, t.name).toBeGreaterThan(10);
         expect(t.inputSchema.type).toBe('object');
         expect(t.outputSchema?.type, t.name).toBe('object');
-        expect(t.annotations, t.name).toMatchObject({ readOnlyHint: expect.any(Boolean), destructiveHint: expect.any(Boolean), idempotentHint: expect.any(Boolean), openWorldHint: false });
+        expect(t.annotations, t.name).toMatchObject({
+          readOnlyHint: expect.any(Boolean),
+          destructiveHint: expect.any(Boolean),
+          idempotentHint: expect.any(Boolean),
+          openWorldHint: false,
+        });
       }
       const ref = tools.find((t) => t.name === 'get_ticket')!.inputSchema.properties!.ticket as { description?: string };
       expect(ref.description).toMatch(/ASM-0001/);
@@ -125,18 +130,27 @@ describe('tools', () => {
   afterAll(() => client.close());
 
   it('an agent works a ticket end to end: create → assign → note → pause → resume → resolve, visible over REST and audited', async () => {
-    const created = await tool('create_ticket', { title: 'VPN drops every hour', description: 'Since Monday.', priority: 'high', tags: ['vpn'] });
+    const created = await tool('create_ticket', {
+      title: 'VPN drops every hour',
+      description: 'Since Monday.',
+      priority: 'high',
+      tags: ['vpn'],
+    });
     expect(created.isError).toBeFalsy();
     const number = created.structuredContent.ticket.ticket_number as string;
     expect(number).toMatch(/^ASM-\d{4,}$/);
     expect(text(created)).toContain(number);
 
-    expect((await tool('assign_ticket', { ticket: number, group_id: groupId, user_id: agent.id })).structuredContent.ticket).toMatchObject({ assigned_user_id: agent.id });
+    expect((await tool('assign_ticket', { ticket: number, group_id: groupId, user_id: agent.id })).structuredContent.ticket).toMatchObject({
+      assigned_user_id: agent.id,
+    });
     expect((await tool('add_ticket_note', { ticket: number, content: 'Asked for logs.' })).structuredContent.pending).toBe(false);
     expect((await tool('pause_ticket', { ticket: number, reason: 'Waiting for the user' })).structuredContent.ticket.status).toBe('paused');
     expect((await tool('get_ticket_sla', { ticket: number })).structuredContent.resolve.state).toBe('paused');
     expect((await tool('resume_ticket', { ticket: number })).structuredContent.ticket.status).toBe('under_investigation');
-    expect((await tool('resolve_ticket', { ticket: number, resolution: 'Replaced the router.' })).structuredContent.ticket.status).toBe('resolved');
+    expect((await tool('resolve_ticket', { ticket: number, resolution: 'Replaced the router.' })).structuredContent.ticket.status).toBe(
+      'resolved',
+    );
 
     const { token } = await signedIn(h, 'admin');
     const rest = await call(h, 'GET', `/api/v1/tickets/${number}`, { token });
@@ -156,9 +170,15 @@ describe('tools', () => {
 
   it('reads: get_ticket, list_tickets with a next page, list_groups, list_users, dashboards and SLA metrics', async () => {
     const made = [];
-    for (let i = 0; i < 3; i++) made.push((await tool('create_ticket', { title: `Paging probe ${i} zebracorn` })).structuredContent.ticket.ticket_number);
+    for (let i = 0; i < 3; i++)
+      made.push((await tool('create_ticket', { title: `Paging probe ${i} zebracorn` })).structuredContent.ticket.ticket_number);
     const full = await tool('get_ticket', { ticket: made[0] });
-    expect(full.structuredContent).toMatchObject({ ticket_number: made[0], description: '', created_via: 'mcp', sla: { assign: { state: 'running' } } });
+    expect(full.structuredContent).toMatchObject({
+      ticket_number: made[0],
+      description: '',
+      created_via: 'mcp',
+      sla: { assign: { state: 'running' } },
+    });
     const first = await tool('list_tickets', { search: 'zebracorn', page_size: 2 });
     expect(first.structuredContent).toMatchObject({ total: 3, page: 1, next_page: 2 });
     expect(first.structuredContent.items).toHaveLength(2);
@@ -169,7 +189,9 @@ describe('tools', () => {
     expect((await tool('list_users', { group_id: groupId })).structuredContent.items.map((u: { id: string }) => u.id)).toEqual([agent.id]);
     expect((await tool('get_dashboard_summary')).structuredContent.total).toBeGreaterThan(0);
     expect((await tool('get_sla_metrics', { priority: 'medium' })).structuredContent.overall.tickets).toBeGreaterThan(0);
-    expect((await tool('update_ticket', { ticket: made[1], title: 'Renamed zebracorn', priority: 'low' })).structuredContent.ticket).toMatchObject({ ticket_number: made[1], priority: 'low' });
+    expect(
+      (await tool('update_ticket', { ticket: made[1], title: 'Renamed zebracorn', priority: 'low' })).structuredContent.ticket,
+    ).toMatchObject({ ticket_number: made[1], priority: 'low' });
     expect((await tool('get_ticket', { ticket: made[1] })).structuredContent.title).toBe('Renamed zebracorn');
   });
 
@@ -200,7 +222,7 @@ describe('tools', () => {
     expect(stale.isError).toBe(true);
     expect(text(stale)).toMatch(/get_ticket/);
 
-    const invalid = await tool('get_ticket', { ticket: "1; DROP TABLE tickets" });
+    const invalid = await tool('get_ticket', { ticket: '1; DROP TABLE tickets' });
     expect(invalid.isError).toBe(true);
     const badGroup = await tool('assign_ticket', { ticket: t, group_id: '00000000-0000-4000-8000-000000000000' });
     expect(badGroup.isError).toBe(true);
@@ -209,7 +231,8 @@ describe('tools', () => {
   });
 
   it('lists tickets as resources, reads one, and offers the triage prompt', async () => {
-    const number = (await tool('create_ticket', { title: 'Resource probe', description: 'Printer jam' })).structuredContent.ticket.ticket_number;
+    const number = (await tool('create_ticket', { title: 'Resource probe', description: 'Printer jam' })).structuredContent.ticket
+      .ticket_number;
     const templates = await client.listResourceTemplates();
     expect(templates.resourceTemplates.map((t) => t.uriTemplate)).toContain('servicemeow://tickets/{number}');
     const { resources } = await client.listResources();
@@ -228,15 +251,29 @@ describe('tools', () => {
 
 describe('HTTP edges', () => {
   const rpc = (headers: Record<string, string>, method = 'POST', body: unknown = { jsonrpc: '2.0', id: 1, method: 'tools/list' }) =>
-    fetch(`${h.baseUrl}/mcp`, { method, headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers }, body: method === 'POST' ? JSON.stringify(body) : undefined });
+    fetch(`${h.baseUrl}/mcp`, {
+      method,
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
+      body: method === 'POST' ? JSON.stringify(body) : undefined,
+    });
 
   it('missing, invalid, revoked and expired credentials are HTTP 401 with WWW-Authenticate, never a tool result', async () => {
     const revoked = await createApiKey(h.db, admin);
-    await ApiKey.query(h.db).patch({ revokedAt: new Date() } as Partial<ApiKey>).where({ id: revoked.key.id });
+    await ApiKey.query(h.db)
+      .patch({ revokedAt: new Date() } as Partial<ApiKey>)
+      .where({ id: revoked.key.id });
     const expired = await createApiKey(h.db, admin);
-    await ApiKey.query(h.db).patch({ expiresAt: new Date(Date.now() - 1000) } as Partial<ApiKey>).where({ id: expired.key.id });
+    await ApiKey.query(h.db)
+      .patch({ expiresAt: new Date(Date.now() - 1000) } as Partial<ApiKey>)
+      .where({ id: expired.key.id });
     const { token } = await signedIn(h, 'admin');
-    const attempts: Record<string, string>[] = [{}, { 'x-api-key': 'smk_nothing_here' }, { 'x-api-key': revoked.plain }, { authorization: `Bearer ${expired.plain}` }, { authorization: `Bearer ${token}` }];
+    const attempts: Record<string, string>[] = [
+      {},
+      { 'x-api-key': 'smk_nothing_here' },
+      { 'x-api-key': revoked.plain },
+      { authorization: `Bearer ${expired.plain}` },
+      { authorization: `Bearer ${token}` },
+    ];
     for (const headers of attempts) {
       const res = await rpc(headers);
       expect(res.status, JSON.stringify(headers)).toBe(401);
@@ -253,7 +290,11 @@ describe('HTTP edges', () => {
       expect(res.status).toBe(405);
       expect(res.headers.get('allow')).toBe('POST');
     }
-    const res = await fetch(`${h.baseUrl}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': adminKey }, body: '{"jsonrpc": ' });
+    const res = await fetch(`${h.baseUrl}/mcp`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': adminKey },
+      body: '{"jsonrpc": ',
+    });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32700);
   });
@@ -265,9 +306,17 @@ describe('HTTP edges', () => {
       const key = (await createApiKey(limited.db, user)).plain;
       const statuses = [];
       for (let i = 0; i < 2; i++) statuses.push((await call(limited, 'GET', '/api/v1/auth/me', { apiKey: key })).status);
-      const res = await fetch(`${limited.baseUrl}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-api-key': key }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }) });
+      const res = await fetch(`${limited.baseUrl}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-api-key': key },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
       statuses.push(res.status);
-      const over = await fetch(`${limited.baseUrl}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-api-key': key }, body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }) });
+      const over = await fetch(`${limited.baseUrl}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'x-api-key': key },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
       expect(statuses).toEqual([200, 200, 200]);
       expect(over.status).toBe(429);
       expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -31,7 +31,10 @@ describe('detectType', () => {
     expect((await detectType(Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200)]), 'x.pdf')).ok).toBe(false);
     expect((await detectType(Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, ...Array(60).fill(0)]), 'x.png')).ok).toBe(false);
     expect((await detectType(Buffer.from([0, 1, 2, 3, 250, 251, 252]), 'x.bin')).ok).toBe(false);
-    expect(await detectType(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), 'x.gz')).toEqual({ ok: true, contentType: 'application/gzip' });
+    expect(await detectType(Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), 'x.gz')).toEqual({
+      ok: true,
+      contentType: 'application/gzip',
+    });
     // UTF-8 text cut in the middle of a character at the sniffing boundary is still text
     expect((await detectType(Buffer.from('caf\u00e9 ✓', 'utf8').subarray(0, 8), 'x.log')).ok).toBe(true);
   });

@@ -22,7 +22,13 @@ describe('loadConfig', () => {
   });
 
   it('reads overrides and treats empty values as unset', () => {
-    const c = loadConfig({ PORT: '9000', SLA_HIGH_ASSIGN: '1', WEBHOOK_RETRY_SCHEDULE: '0s,2s', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', REDIS_URL: '' });
+    const c = loadConfig({
+      PORT: '9000',
+      SLA_HIGH_ASSIGN: '1',
+      WEBHOOK_RETRY_SCHEDULE: '0s,2s',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      REDIS_URL: '',
+    });
     expect(c.port).toBe(9000);
     expect(c.slaDefaults.high.assignSeconds).toBe(60);
     expect(c.webhooks.retryScheduleMs).toEqual([0, 2000]);
@@ -39,20 +45,32 @@ describe('loadConfig', () => {
 
   it('lists every bad value with its variable, one per line', () => {
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SLA_LOW_RESOLVE: '-5', WEBHOOK_DISABLE_AFTER: 'soon', WEBHOOK_RETRY_SCHEDULE: '5s,soon', TEMPORAL_ADDRESS: 'nohost' });
+      loadConfig({
+        PORT: 'eighty',
+        DATABASE_URL: 'mysql://x',
+        SLA_LOW_RESOLVE: '-5',
+        WEBHOOK_DISABLE_AFTER: 'soon',
+        WEBHOOK_RETRY_SCHEDULE: '5s,soon',
+        TEMPORAL_ADDRESS: 'nohost',
+      });
       expect.unreachable();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigError);
       const problems = (err as ConfigError).problems.join('\n');
-      for (const name of ['PORT', 'DATABASE_URL', 'SLA_LOW_RESOLVE', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_RETRY_SCHEDULE', 'TEMPORAL_ADDRESS']) expect(problems).toContain(name);
+      for (const name of ['PORT', 'DATABASE_URL', 'SLA_LOW_RESOLVE', 'WEBHOOK_DISABLE_AFTER', 'WEBHOOK_RETRY_SCHEDULE', 'TEMPORAL_ADDRESS'])
+        expect(problems).toContain(name);
       expect((err as ConfigError).problems).toHaveLength(6);
     }
   });
 
   it('refuses production with the example secret or the default admin password', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET[\s\S]*DEFAULT_ADMIN_PASSWORD/);
-    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-enough-length', DEFAULT_ADMIN_PASSWORD: 'admin' })).toThrow(/DEFAULT_ADMIN_PASSWORD/);
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-enough-length', DEFAULT_ADMIN_PASSWORD: 's3cret!' }).nodeEnv).toBe('production');
+    expect(() =>
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-enough-length', DEFAULT_ADMIN_PASSWORD: 'admin' }),
+    ).toThrow(/DEFAULT_ADMIN_PASSWORD/);
+    expect(
+      loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-secret-of-enough-length', DEFAULT_ADMIN_PASSWORD: 's3cret!' }).nodeEnv,
+    ).toBe('production');
   });
 
   it('is frozen', () => {

@@ -25,7 +25,14 @@ describe('isStorableText', () => {
 describe('findUnstorableText', () => {
   it('names every offending value and key by its path, nested in objects and arrays', () => {
     const found = findUnstorableText(
-      { title: 'x\u0000y', tags: ['ok', 'a\ud800'], calendar: { name: 'fine', hours: [{ note: '\u0000' }] }, ['k\u0000']: 'v', n: 1, b: null },
+      {
+        title: 'x\u0000y',
+        tags: ['ok', 'a\ud800'],
+        calendar: { name: 'fine', hours: [{ note: '\u0000' }] },
+        ['k\u0000']: 'v',
+        n: 1,
+        b: null,
+      },
       'body',
     );
     expect(found.map((f) => f.field).sort()).toEqual(['body."k\\u0000"', 'body.calendar.hours.0.note', 'body.tags.1', 'body.title']);
@@ -52,7 +59,12 @@ describe('findUnstorableText', () => {
     const cyclic: Record<string, unknown> = { bad: '\u0000' };
     cyclic.self = cyclic;
     expect(findUnstorableText(cyclic, 'body')).toHaveLength(1);
-    expect(findUnstorableText(Array.from({ length: 100 }, () => '\u0000'), 'body')).toHaveLength(20);
+    expect(
+      findUnstorableText(
+        Array.from({ length: 100 }, () => '\u0000'),
+        'body',
+      ),
+    ).toHaveLength(20);
   });
 });
 
@@ -93,9 +105,20 @@ describe('database errors', () => {
 
   it('maps every connection failure to 503 database_unavailable with Retry-After', () => {
     const failures: unknown[] = [
-      { code: '57P01' }, { code: '57P02' }, { code: '57P03' }, { code: '57014' },
-      { code: '08000' }, { code: '08003' }, { code: '08006' }, { code: '08001' }, { code: '08P01' }, { code: '53300' },
-      { code: 'ECONNRESET' }, { code: 'ECONNREFUSED' }, { code: 'EPIPE' }, { code: 'ETIMEDOUT' },
+      { code: '57P01' },
+      { code: '57P02' },
+      { code: '57P03' },
+      { code: '57014' },
+      { code: '08000' },
+      { code: '08003' },
+      { code: '08006' },
+      { code: '08001' },
+      { code: '08P01' },
+      { code: '53300' },
+      { code: 'ECONNRESET' },
+      { code: 'ECONNREFUSED' },
+      { code: 'EPIPE' },
+      { code: 'ETIMEDOUT' },
       new Error('Connection terminated unexpectedly'),
       new Error('select "tickets".* from "tickets" - Connection terminated unexpectedly'),
       new Error('Client has encountered a connection error and is not queryable'),
@@ -112,7 +135,11 @@ describe('database errors', () => {
   });
 
   it('leaves programming errors alone (they stay 500s, logged)', () => {
-    for (const err of [new Error('Undefined binding(s) detected'), new TypeError('x is undefined'), new Error('Connection terminated unexpectedly, really?')]) {
+    for (const err of [
+      new Error('Undefined binding(s) detected'),
+      new TypeError('x is undefined'),
+      new Error('Connection terminated unexpectedly, really?'),
+    ]) {
       expect(translateOutage(translateDbError(err))).toBe(err);
     }
     expect(translateOutage(new Error('bad', { cause: new Error('worse') }))).toBeInstanceOf(Error);

@@ -52,7 +52,9 @@ describe('translateOutage', () => {
     const { translateOutage } = await import('../../src/errors/index.js');
     const db = translateOutage(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) as AppError;
     expect([db.status, db.code, db.headers['Retry-After']]).toEqual([503, 'database_unavailable', '5']);
-    expect((translateOutage(Object.assign(new Error('terminating connection'), { code: '57P01' })) as AppError).code).toBe('database_unavailable');
+    expect((translateOutage(Object.assign(new Error('terminating connection'), { code: '57P01' })) as AppError).code).toBe(
+      'database_unavailable',
+    );
     const grpc = new Error('14 UNAVAILABLE: No connection established');
     const wrapped = Object.assign(new Error('Service error'), { cause: Object.assign(grpc, { code: 14 }) });
     expect((translateOutage(wrapped) as AppError).code).toBe('temporal_unavailable');

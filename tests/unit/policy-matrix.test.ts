@@ -34,12 +34,16 @@ describe('the role matrix (every role × every action)', () => {
 
   for (const [action, [admin, manager, agent]] of Object.entries(EXPECTED) as [Action, [boolean, boolean, boolean]][]) {
     it(action, () => {
-      expect([can(principal('admin'), action), can(principal('manager'), action), can(principal('agent'), action)]).toEqual([admin, manager, agent]);
+      expect([can(principal('admin'), action), can(principal('manager'), action), can(principal('agent'), action)]).toEqual([
+        admin,
+        manager,
+        agent,
+      ]);
     });
   }
 });
 
-describe('API key scopes narrow the owner\'s role', () => {
+describe("API key scopes narrow the owner's role", () => {
   const actions = Object.keys(EXPECTED) as Action[];
 
   it('no scopes (or admin) means the full role', () => {
@@ -51,12 +55,28 @@ describe('API key scopes narrow the owner\'s role', () => {
 
   it('tickets:read allows only reads', () => {
     const reader = principal('admin', ['tickets:read']);
-    expect(actions.filter((a) => can(reader, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'slaPolicies.read', 'tickets.read', 'tickets.readAll', 'users.read']);
+    expect(actions.filter((a) => can(reader, a)).sort()).toEqual([
+      'dashboards.read',
+      'groups.read',
+      'slaPolicies.read',
+      'tickets.read',
+      'tickets.readAll',
+      'users.read',
+    ]);
   });
 
   it('tickets:write adds ticket writes, never administration', () => {
     const writer = principal('admin', ['tickets:write']);
-    expect(actions.filter((a) => can(writer, a)).sort()).toEqual(['dashboards.read', 'groups.read', 'slaPolicies.read', 'tickets.delete', 'tickets.read', 'tickets.readAll', 'tickets.write', 'users.read']);
+    expect(actions.filter((a) => can(writer, a)).sort()).toEqual([
+      'dashboards.read',
+      'groups.read',
+      'slaPolicies.read',
+      'tickets.delete',
+      'tickets.read',
+      'tickets.readAll',
+      'tickets.write',
+      'users.read',
+    ]);
   });
 
   it('a scope never lifts a role: an agent key with admin scope is still an agent', () => {

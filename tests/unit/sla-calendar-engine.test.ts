@@ -6,7 +6,17 @@
  */
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { addBusinessMs, businessMsBetween, dayIntervals, deadlineReachDays, MAX_DAYS, MAX_DEADLINE_DAYS, WEEKDAYS, type BusinessCalendarRules, type HoursRange } from '../../workflows/sla/calendar.js';
+import {
+  addBusinessMs,
+  businessMsBetween,
+  dayIntervals,
+  deadlineReachDays,
+  MAX_DAYS,
+  MAX_DEADLINE_DAYS,
+  WEEKDAYS,
+  type BusinessCalendarRules,
+  type HoursRange,
+} from '../../workflows/sla/calendar.js';
 
 /** The old algorithm: every local day from the one containing `from`, its intervals in order, until `visit` says stop. */
 function walk(rules: BusinessCalendarRules, from: number, visit: (start: number, end: number) => boolean): void {
@@ -62,9 +72,10 @@ const ZONES = [
 ];
 
 let seed = 20261129;
-const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
-const hhmm = (minutes: number) => (minutes === 1440 ? '24:00' : `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`);
+const hhmm = (minutes: number) =>
+  minutes === 1440 ? '24:00' : `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
 
 /** Random weekly hours: boundaries often on the hours DST changes touch (00:00–04:00), sometimes whole days. */
 function randomCalendar(): BusinessCalendarRules {
@@ -85,7 +96,9 @@ function randomCalendar(): BusinessCalendarRules {
     weeklyHours[day] = random() < 0.3 ? ranges.reverse() : ranges; // order as given must not matter
   }
   const start = DateTime.fromISO('2026-01-01', { zone: 'UTC' });
-  const holidays = Array.from({ length: Math.floor(random() * 40) }, () => start.plus({ days: Math.floor(random() * 16 * 365) }).toISODate()!);
+  const holidays = Array.from({ length: Math.floor(random() * 40) }, () =>
+    start.plus({ days: Math.floor(random() * 16 * 365) }).toISODate()!,
+  );
   return { timezone: pick(ZONES), weeklyHours, holidays, ...(random() < 0.7 ? { transitions: 'real-time' as const } : {}) };
 }
 
@@ -109,14 +122,24 @@ describe('the calendar engine against the day-by-day walk', () => {
     for (let i = 0; i < 120; i++) {
       const rules = randomCalendar();
       const from = randomStart();
-      const span = pick([Math.floor(random() * 48 * H), Math.floor(random() * 90 * 24 * H), Math.floor(random() * 3 * 365 * 24 * H), Math.floor(random() * 12 * 365 * 24 * H)]);
+      const span = pick([
+        Math.floor(random() * 48 * H),
+        Math.floor(random() * 90 * 24 * H),
+        Math.floor(random() * 3 * 365 * 24 * H),
+        Math.floor(random() * 12 * 365 * 24 * H),
+      ]);
       const label = JSON.stringify({ rules, from: new Date(from).toISOString(), span });
       expect(businessMsBetween(rules, from, from + span), label).toBe(referenceBetween(rules, from, from + span));
     }
   }, 120_000);
 
   it('gives up (null) exactly where the walk does: a calendar whose hours never come within the horizon', () => {
-    const rules: BusinessCalendarRules = { timezone: 'Europe/Berlin', weeklyHours: { mon: [{ start: '09:00', end: '09:01' }] }, holidays: [], transitions: 'real-time' };
+    const rules: BusinessCalendarRules = {
+      timezone: 'Europe/Berlin',
+      weeklyHours: { mon: [{ start: '09:00', end: '09:01' }] },
+      holidays: [],
+      transitions: 'real-time',
+    };
     const from = Date.parse('2027-01-04T08:00:00Z');
     // 523 Mondays of one minute in 3,660 days
     expect(addBusinessMs(rules, from, 523 * 60_000)).toBe(referenceAdd(rules, from, 523 * 60_000));
@@ -127,25 +150,45 @@ describe('the calendar engine against the day-by-day walk', () => {
 });
 
 describe('range ends inside a DST change count the real time that passed', () => {
-  const berlin = (hours: HoursRange): BusinessCalendarRules => ({ timezone: 'Europe/Berlin', weeklyHours: { sun: [hours] }, holidays: [], transitions: 'real-time' });
-  const sunday = (date: string, rules: BusinessCalendarRules) => businessMsBetween(rules, Date.parse(`${date}T00:00:00Z`) - 2 * H, Date.parse(`${date}T00:00:00Z`) + 24 * H);
+  const berlin = (hours: HoursRange): BusinessCalendarRules => ({
+    timezone: 'Europe/Berlin',
+    weeklyHours: { sun: [hours] },
+    holidays: [],
+    transitions: 'real-time',
+  });
+  const sunday = (date: string, rules: BusinessCalendarRules) =>
+    businessMsBetween(rules, Date.parse(`${date}T00:00:00Z`) - 2 * H, Date.parse(`${date}T00:00:00Z`) + 24 * H);
 
   it('spring forward (2027-03-28, 02:00 → 03:00): 01:00–02:30 is one hour, 02:30–04:00 one hour, 02:10–02:50 nothing', () => {
     expect(sunday('2027-03-28', berlin({ start: '01:00', end: '02:30' }))).toBe(1 * H);
     expect(sunday('2027-03-28', berlin({ start: '02:30', end: '04:00' }))).toBe(1 * H);
     expect(sunday('2027-03-28', berlin({ start: '02:10', end: '02:50' }))).toBe(0);
-    expect(dayIntervals(berlin({ start: '01:00', end: '02:30' }), '2027-03-28')).toEqual([[Date.parse('2027-03-28T00:00:00Z'), Date.parse('2027-03-28T01:00:00Z')]]);
+    expect(dayIntervals(berlin({ start: '01:00', end: '02:30' }), '2027-03-28')).toEqual([
+      [Date.parse('2027-03-28T00:00:00Z'), Date.parse('2027-03-28T01:00:00Z')],
+    ]);
   });
 
   it('fall back (2027-10-31, 03:00 → 02:00): 02:00–04:00 is three hours; adjacent ranges neither overlap nor leave a gap', () => {
     expect(sunday('2027-10-31', berlin({ start: '02:00', end: '04:00' }))).toBe(3 * H);
     expect(sunday('2027-10-31', berlin({ start: '01:00', end: '02:30' }))).toBe(1.5 * H);
-    const split: BusinessCalendarRules = { ...berlin({ start: '01:00', end: '02:30' }), weeklyHours: { sun: [{ start: '01:00', end: '02:30' }, { start: '02:30', end: '04:00' }] } };
+    const split: BusinessCalendarRules = {
+      ...berlin({ start: '01:00', end: '02:30' }),
+      weeklyHours: {
+        sun: [
+          { start: '01:00', end: '02:30' },
+          { start: '02:30', end: '04:00' },
+        ],
+      },
+    };
     expect(sunday('2027-10-31', split)).toBe(4 * H); // 01:00 CEST to 04:00 CET
   });
 
   it('clocks started before the rule keep the old resolution (their deadlines never move)', () => {
-    const legacy = (hours: HoursRange): BusinessCalendarRules => ({ timezone: 'Europe/Berlin', weeklyHours: { sun: [hours] }, holidays: [] });
+    const legacy = (hours: HoursRange): BusinessCalendarRules => ({
+      timezone: 'Europe/Berlin',
+      weeklyHours: { sun: [hours] },
+      holidays: [],
+    });
     expect(sunday('2027-03-28', legacy({ start: '01:00', end: '02:30' }))).toBe(1.5 * H);
     expect(sunday('2027-10-31', legacy({ start: '02:00', end: '04:00' }))).toBe(2 * H);
   });
@@ -172,7 +215,12 @@ describe('range ends inside a DST change count the real time that passed', () =>
         }
       };
       for (let minutes = 0; minutes < 6 * 60; minutes += 15) {
-        const rules: BusinessCalendarRules = { timezone: zone, weeklyHours: Object.fromEntries(WEEKDAYS.map((d) => [d, [{ start: hhmm(minutes), end: '24:00' }]])), holidays: [], transitions: 'real-time' };
+        const rules: BusinessCalendarRules = {
+          timezone: zone,
+          weeklyHours: Object.fromEntries(WEEKDAYS.map((d) => [d, [{ start: hhmm(minutes), end: '24:00' }]])),
+          holidays: [],
+          transitions: 'real-time',
+        };
         const [interval] = dayIntervals(rules, date);
         expect(interval?.[0] ?? null, `${zone} ${date} ${hhmm(minutes)}`).toBe(interval ? brute(dayStart + minutes * 60_000) : null);
         if (interval) expect(interval[1], `${zone} ${date} 24:00`).toBe(brute(dayStart + 24 * H));
@@ -198,14 +246,21 @@ describe('how far a deadline can be (the bound PUT /sla-policies enforces)', () 
   }, 120_000);
 
   it("accepts the issue's office hours with a year-long target, refuses one minute a week", () => {
-    const office: BusinessCalendarRules = { timezone: 'Europe/Berlin', weeklyHours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ start: '09:00', end: '17:00' }]])), holidays: [] };
+    const office: BusinessCalendarRules = {
+      timezone: 'Europe/Berlin',
+      weeklyHours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ start: '09:00', end: '17:00' }]])),
+      holidays: [],
+    };
     expect(deadlineReachDays(office, 366 * 24 * 3600, '2026-11-29')).toBeLessThan(5 * 365);
     const minute: BusinessCalendarRules = { ...office, weeklyHours: { mon: [{ start: '09:00', end: '09:01' }] } };
     expect(deadlineReachDays(minute, 366 * 24 * 3600, '2026-11-29')).toBeGreaterThan(MAX_DEADLINE_DAYS);
     expect(deadlineReachDays(minute, 3600, '2026-11-29')).toBeLessThan(MAX_DEADLINE_DAYS);
     expect(deadlineReachDays({ ...office, weeklyHours: {} }, 60, '2026-11-29')).toBe(Infinity);
     // only holidays from today on count
-    const closedYears: BusinessCalendarRules = { ...office, holidays: Array.from({ length: 1000 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)) };
+    const closedYears: BusinessCalendarRules = {
+      ...office,
+      holidays: Array.from({ length: 1000 }, (_, i) => new Date(Date.UTC(2020, 0, 1) + i * 86_400_000).toISOString().slice(0, 10)),
+    };
     expect(deadlineReachDays(closedYears, 3600, '2026-11-29')).toBe(deadlineReachDays(office, 3600, '2026-11-29'));
     expect(deadlineReachDays(closedYears, 3600, '2020-01-01')).toBeGreaterThan(deadlineReachDays(office, 3600, '2020-01-01'));
   });

@@ -9,7 +9,13 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const berlin: BusinessCalendarRules = {
   timezone: 'Europe/Berlin',
   weeklyHours: Object.fromEntries(
-    ['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ start: '09:00', end: '12:00' }, { start: '13:00', end: '17:00' }]]),
+    ['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [
+      d,
+      [
+        { start: '09:00', end: '12:00' },
+        { start: '13:00', end: '17:00' },
+      ],
+    ]),
   ),
   holidays: ['2026-12-25'],
 };
@@ -41,11 +47,19 @@ describe('business calendars', () => {
   });
 
   it('counts real time across DST changes in both directions (Europe/Berlin)', () => {
-    const sundays: BusinessCalendarRules = { timezone: 'Europe/Berlin', weeklyHours: { sun: [{ start: '00:00', end: '24:00' }] }, holidays: [] };
+    const sundays: BusinessCalendarRules = {
+      timezone: 'Europe/Berlin',
+      weeklyHours: { sun: [{ start: '00:00', end: '24:00' }] },
+      holidays: [],
+    };
     // spring forward on 2026-03-29: the day has 23 hours; fall back on 2026-10-25: 25 hours
     expect(businessMsBetween(sundays, t('2026-03-29T00:00:00+01:00'), t('2026-03-30T00:00:00+02:00'))).toBe(23 * H);
     expect(businessMsBetween(sundays, t('2026-10-25T00:00:00+02:00'), t('2026-10-26T00:00:00+01:00'))).toBe(25 * H);
-    const night: BusinessCalendarRules = { timezone: 'Europe/Berlin', weeklyHours: { sun: [{ start: '01:00', end: '04:00' }] }, holidays: [] };
+    const night: BusinessCalendarRules = {
+      timezone: 'Europe/Berlin',
+      weeklyHours: { sun: [{ start: '01:00', end: '04:00' }] },
+      holidays: [],
+    };
     expect(businessMsBetween(night, t('2026-03-29T00:00:00+01:00'), t('2026-03-30T00:00:00+02:00'))).toBe(2 * H);
     expect(businessMsBetween(night, t('2026-10-25T00:00:00+02:00'), t('2026-10-26T00:00:00+01:00'))).toBe(4 * H);
     // a deadline 90 minutes into the spring-forward night: 01:00 + 1 h is 03:00 local (02:xx does not exist)
@@ -53,7 +67,11 @@ describe('business calendars', () => {
   });
 
   it('keeps wall-clock hours across DST (America/New_York): 09:00 is 14:00Z in winter and 13:00Z in summer', () => {
-    const ny: BusinessCalendarRules = { timezone: 'America/New_York', weeklyHours: { fri: [{ start: '09:00', end: '17:00' }], mon: [{ start: '09:00', end: '17:00' }] }, holidays: [] };
+    const ny: BusinessCalendarRules = {
+      timezone: 'America/New_York',
+      weeklyHours: { fri: [{ start: '09:00', end: '17:00' }], mon: [{ start: '09:00', end: '17:00' }] },
+      holidays: [],
+    };
     // Fri 6 Mar 2026 16:00 EST + 2 h → Mon 9 Mar (after the 8 Mar change) 10:00 EDT
     expect(iso(addBusinessMs(ny, t('2026-03-06T16:00:00-05:00'), 2 * H))).toBe('2026-03-09T14:00:00.000Z');
     // Fri 30 Oct 16:00 EDT + 2 h → Mon 2 Nov (after the 1 Nov change) 10:00 EST
@@ -61,14 +79,18 @@ describe('business calendars', () => {
   });
 
   it('joins ranges across midnight (22:00–24:00 then 00:00–02:00 is one stretch)', () => {
-    const nights: BusinessCalendarRules = { timezone: 'UTC', weeklyHours: { mon: [{ start: '22:00', end: '24:00' }], tue: [{ start: '00:00', end: '02:00' }] }, holidays: [] };
+    const nights: BusinessCalendarRules = {
+      timezone: 'UTC',
+      weeklyHours: { mon: [{ start: '22:00', end: '24:00' }], tue: [{ start: '00:00', end: '02:00' }] },
+      holidays: [],
+    };
     expect(iso(addBusinessMs(nights, t('2026-11-23T22:30:00Z'), 3 * H))).toBe('2026-11-24T01:30:00.000Z');
     expect(businessMsBetween(nights, t('2026-11-23T00:00:00Z'), t('2026-11-25T00:00:00Z'))).toBe(4 * H);
   });
 
   it('is consistent: the business time up to addBusinessMs(from, d) is d (random instants and durations)', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 300; i++) {
       const from = t('2026-01-01T00:00:00Z') + Math.floor(random() * 365 * 24 * H);
       const d = Math.floor(random() * 60 * H);
@@ -82,8 +104,19 @@ describe('business calendars', () => {
     const paths = (r: Partial<BusinessCalendarRules>) => calendarProblems({ ...berlin, ...r }).map((p) => p.path);
     expect(paths({})).toEqual([]);
     expect(paths({ timezone: 'Mars/Olympus' })).toEqual(['timezone']);
-    expect(paths({ weeklyHours: { mon: [{ start: '10:00', end: '09:00' }], tue: [{ start: '09:00', end: '10:00' }] } })).toEqual(['weekly_hours.mon.0']);
-    expect(paths({ weeklyHours: { mon: [{ start: '09:00', end: '12:00' }, { start: '11:00', end: '13:00' }] } })).toEqual(['weekly_hours.mon']);
+    expect(paths({ weeklyHours: { mon: [{ start: '10:00', end: '09:00' }], tue: [{ start: '09:00', end: '10:00' }] } })).toEqual([
+      'weekly_hours.mon.0',
+    ]);
+    expect(
+      paths({
+        weeklyHours: {
+          mon: [
+            { start: '09:00', end: '12:00' },
+            { start: '11:00', end: '13:00' },
+          ],
+        },
+      }),
+    ).toEqual(['weekly_hours.mon']);
     expect(paths({ weeklyHours: { mon: [{ start: '9:00', end: '25:00' }] } })).toContain('weekly_hours.mon.0');
     expect(paths({ weeklyHours: {} })).toEqual(['weekly_hours']);
     expect(paths({ holidays: ['2026-02-30', 'christmas'] })).toEqual(['holidays.0', 'holidays.1']);

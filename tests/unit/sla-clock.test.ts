@@ -34,7 +34,13 @@ describe('the SLA clock (24×7)', () => {
       ['resolve', 'breached', 1000],
     ]);
     expect(nextSlaInstant(sla)).toBe(at(80));
-    expect(slaFigures(sla, 'assign', at(50))).toMatchObject({ elapsed_seconds: 50, remaining_seconds: 50, due_at: isoAt(100), state: 'running', at_risk: false });
+    expect(slaFigures(sla, 'assign', at(50))).toMatchObject({
+      elapsed_seconds: 50,
+      remaining_seconds: 50,
+      due_at: isoAt(100),
+      state: 'running',
+      at_risk: false,
+    });
     expect(slaFigures(sla, 'assign', at(80)).at_risk).toBe(true);
   });
 
@@ -68,7 +74,7 @@ describe('the SLA clock (24×7)', () => {
 
   it('property: any sequence of pauses keeps due_at − created_at − paused == target', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let run = 0; run < 100; run++) {
       let sla = start();
       let now = 0;
@@ -88,7 +94,13 @@ describe('the SLA clock (24×7)', () => {
 
   it('first assignment meets the assign metric; a ticket created assigned starts met', () => {
     const met = meet({ sla: start(), timeline: [] }, 'assign', at(40));
-    expect(slaFigures(met.sla, 'assign', at(500))).toMatchObject({ state: 'met', elapsed_seconds: 40, due_at: null, met_at: isoAt(40), at_risk: false });
+    expect(slaFigures(met.sla, 'assign', at(500))).toMatchObject({
+      state: 'met',
+      elapsed_seconds: 40,
+      due_at: null,
+      met_at: isoAt(40),
+      at_risk: false,
+    });
     expect(pendingSignals(met.sla).every((s) => s.metric === 'resolve')).toBe(true);
     expect(slaFigures(start(true), 'assign', at(500)).state).toBe('met');
   });
@@ -99,7 +111,12 @@ describe('the SLA clock (24×7)', () => {
     expect(nextSlaInstant(resolved)).toBeNull();
     const reopened = reopenSla(resolved, at(5000));
     expect(reopened.timeline.map((e) => e.kind)).toEqual(['reopened']);
-    expect(slaFigures(reopened.sla, 'resolve', at(5100))).toMatchObject({ state: 'running', elapsed_seconds: 400, cycle: 2, due_at: isoAt(5000 + 700) });
+    expect(slaFigures(reopened.sla, 'resolve', at(5100))).toMatchObject({
+      state: 'running',
+      elapsed_seconds: 400,
+      cycle: 2,
+      due_at: isoAt(5000 + 700),
+    });
     expect(slaFigures(reopened.sla, 'assign', at(5100)).state).toBe('met');
   });
 
@@ -118,7 +135,10 @@ describe('the SLA clock (24×7)', () => {
   it('a priority change keeps elapsed time, re-targets, and is due at once when already past', () => {
     const sla = start();
     const tighter = retargetSla(sla, { ...terms, assignTargetSeconds: 60, resolveTargetSeconds: 500 }, at(70));
-    expect(tighter.timeline.map((e) => `${e.metric}:${e.kind}:${e.detail}`)).toEqual(['assign:target_changed:100s → 60s', 'resolve:target_changed:1000s → 500s']);
+    expect(tighter.timeline.map((e) => `${e.metric}:${e.kind}:${e.detail}`)).toEqual([
+      'assign:target_changed:100s → 60s',
+      'resolve:target_changed:1000s → 500s',
+    ]);
     expect(slaFigures(tighter.sla, 'assign', at(70))).toMatchObject({ elapsed_seconds: 70, target_seconds: 60, state: 'breached' });
     expect(dueSignals(tighter.sla, at(70)).map((d) => [d.metric, d.signal, d.at])).toEqual([
       ['assign', 'at_risk', at(70)],
@@ -140,16 +160,29 @@ describe('the SLA clock (24×7)', () => {
     const office: SlaTerms = {
       ...terms,
       assignTargetSeconds: 2 * 3600,
-      calendar: { id: 'c', name: 'office', timezone: 'UTC', weeklyHours: { mon: [{ start: '09:00', end: '17:00' }], tue: [{ start: '09:00', end: '17:00' }] }, holidays: [] },
+      calendar: {
+        id: 'c',
+        name: 'office',
+        timezone: 'UTC',
+        weeklyHours: { mon: [{ start: '09:00', end: '17:00' }], tue: [{ start: '09:00', end: '17:00' }] },
+        holidays: [],
+      },
     };
     const sla = startSla(office, Date.parse('2026-11-23T16:00:00Z'), false).sla; // a Monday
-    expect(slaFigures(sla, 'assign', Date.parse('2026-11-24T08:00:00Z'))).toMatchObject({ elapsed_seconds: 3600, due_at: '2026-11-24T10:00:00.000Z' });
+    expect(slaFigures(sla, 'assign', Date.parse('2026-11-24T08:00:00Z'))).toMatchObject({
+      elapsed_seconds: 3600,
+      due_at: '2026-11-24T10:00:00.000Z',
+    });
   });
 });
 
 describe('SLA minor defects (issue 14)', () => {
   it('a ticket created assigned has one start per metric, then the assign metric met', () => {
-    expect(startSla(terms, t0, true).timeline.map((e) => `${e.metric}:${e.kind}`)).toEqual(['assign:started', 'resolve:started', 'assign:met']);
+    expect(startSla(terms, t0, true).timeline.map((e) => `${e.metric}:${e.kind}`)).toEqual([
+      'assign:started',
+      'resolve:started',
+      'assign:met',
+    ]);
     expect(startSla(terms, t0, false).timeline.map((e) => `${e.metric}:${e.kind}`)).toEqual(['assign:started', 'resolve:started']);
   });
 
@@ -172,9 +205,25 @@ describe('SLA minor defects (issue 14)', () => {
 
 describe('applyChange drives the SLA clock', () => {
   const snapshot = (): TicketSnapshot => ({
-    id: 't', ticketNumber: 'ASM-0001', title: 'x', description: '', priority: 'medium', status: 'open', category: null, tags: [],
-    assignedGroupId: null, assignedUserId: null, createdById: null, version: 1, createdAt: isoAt(0), firstAssignedAt: null,
-    resolvedAt: null, pausedAt: null, totalPausedSeconds: 0, deleted: false, sla: start(),
+    id: 't',
+    ticketNumber: 'ASM-0001',
+    title: 'x',
+    description: '',
+    priority: 'medium',
+    status: 'open',
+    category: null,
+    tags: [],
+    assignedGroupId: null,
+    assignedUserId: null,
+    createdById: null,
+    version: 1,
+    createdAt: isoAt(0),
+    firstAssignedAt: null,
+    resolvedAt: null,
+    pausedAt: null,
+    totalPausedSeconds: 0,
+    deleted: false,
+    sla: start(),
   });
 
   it('pause, resume, assign, resolve and reopen each move the right clocks', () => {
@@ -190,7 +239,15 @@ describe('applyChange drives the SLA clock', () => {
     step({ assignedUserId: 'u1' }, 70);
     step({ status: 'resolved' }, 100);
     step({ status: 'open' }, 200);
-    expect(kinds).toEqual(['assign:paused', 'resolve:paused', 'assign:resumed', 'resolve:resumed', 'assign:met', 'resolve:met', 'resolve:reopened']);
+    expect(kinds).toEqual([
+      'assign:paused',
+      'resolve:paused',
+      'assign:resumed',
+      'resolve:resumed',
+      'assign:met',
+      'resolve:met',
+      'resolve:reopened',
+    ]);
     expect(slaFigures(s.sla!, 'assign', at(300))).toMatchObject({ state: 'met', elapsed_seconds: 20 });
     expect(slaFigures(s.sla!, 'resolve', at(300))).toMatchObject({ state: 'running', elapsed_seconds: 150, cycle: 2 });
   });

@@ -96,8 +96,14 @@ describe('environment', () => {
 
   it('engine options default to the app database server and name every bad variable', () => {
     const o = engineOptionsFromEnv({}, 'postgres://postgres@127.0.0.1:5432/servicemeow');
-    expect(o).toMatchObject({ adminUrl: 'postgres://postgres@127.0.0.1:5432/servicemeow', database: 'temporal', tuning: { historyShards: 4 } });
-    expect(engineOptionsFromEnv({ TEMPORAL_ENGINE_DATABASE_URL: 'postgres://t@other/x', TEMPORAL_HISTORY_SHARDS: '16' }, 'postgres://a@b/c')).toMatchObject({
+    expect(o).toMatchObject({
+      adminUrl: 'postgres://postgres@127.0.0.1:5432/servicemeow',
+      database: 'temporal',
+      tuning: { historyShards: 4 },
+    });
+    expect(
+      engineOptionsFromEnv({ TEMPORAL_ENGINE_DATABASE_URL: 'postgres://t@other/x', TEMPORAL_HISTORY_SHARDS: '16' }, 'postgres://a@b/c'),
+    ).toMatchObject({
       adminUrl: 'postgres://t@other/x',
       tuning: { historyShards: 16 },
     });

@@ -3,9 +3,24 @@ import { applyChange, rejectChange, TRANSITIONS, type TicketSnapshot } from '../
 import type { TicketStatus } from '../../workflows/definitions.js';
 
 const base: TicketSnapshot = {
-  id: 't1', ticketNumber: 'ASM-0001', title: 'T', description: '', priority: 'medium', status: 'open', category: null, tags: [],
-  assignedGroupId: null, assignedUserId: null, createdById: 'u', version: 1, createdAt: '2026-01-01T00:00:00.000Z',
-  firstAssignedAt: null, resolvedAt: null, pausedAt: null, totalPausedSeconds: 0, deleted: false,
+  id: 't1',
+  ticketNumber: 'ASM-0001',
+  title: 'T',
+  description: '',
+  priority: 'medium',
+  status: 'open',
+  category: null,
+  tags: [],
+  assignedGroupId: null,
+  assignedUserId: null,
+  createdById: 'u',
+  version: 1,
+  createdAt: '2026-01-01T00:00:00.000Z',
+  firstAssignedAt: null,
+  resolvedAt: null,
+  pausedAt: null,
+  totalPausedSeconds: 0,
+  deleted: false,
 };
 const STATUSES: TicketStatus[] = ['open', 'under_investigation', 'paused', 'resolved'];
 // SPEC §4 written out by hand: from → allowed targets.
@@ -32,7 +47,10 @@ describe('the transition matrix', () => {
 
 describe('rejectChange', () => {
   it('refuses a stale version and a deleted ticket', () => {
-    expect(rejectChange(base, { title: 'x' }, 2)).toMatchObject({ type: 'stale_version', details: { expected_version: 2, current_version: 1 } });
+    expect(rejectChange(base, { title: 'x' }, 2)).toMatchObject({
+      type: 'stale_version',
+      details: { expected_version: 2, current_version: 1 },
+    });
     expect(rejectChange(base, { title: 'x' }, 1)).toBeNull();
     expect(rejectChange({ ...base, deleted: true }, {}, null)?.type).toBe('ticket_deleted');
   });

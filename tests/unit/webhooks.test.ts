@@ -168,7 +168,10 @@ describe('targets', () => {
     expect(await checkTarget('ftp://example.test/x', false)).toMatchObject({ ok: false });
     expect(await checkTarget('https://user:pw@example.test/', false)).toMatchObject({ ok: false });
     expect(await checkTarget('not a url', false)).toMatchObject({ ok: false });
-    expect(await checkTarget('http://127.0.0.1:8080/hook', false)).toMatchObject({ ok: false, reason: expect.stringContaining('127.0.0.1') });
+    expect(await checkTarget('http://127.0.0.1:8080/hook', false)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('127.0.0.1'),
+    });
     expect(await checkTarget('https://93.184.216.34/hook', false)).toEqual({ ok: true });
     expect(await checkTarget('https://[2606:4700::1111]/hook', false)).toEqual({ ok: true });
     expect(await checkTarget('https://[64:ff9b::808:808]/hook', false)).toEqual({ ok: true });

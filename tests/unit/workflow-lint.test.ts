@@ -15,7 +15,9 @@ describe('the workflow sandbox lint rule', () => {
     expect(await ruleErrors(`import fs from 'node:fs';\nexport const x = fs;\n`)).toHaveLength(1);
     expect(await ruleErrors(`import { randomUUID } from 'crypto';\nexport const x = randomUUID;\n`)).toHaveLength(1);
     expect(await ruleErrors(`import { loadConfig } from '../src/config/env.js';\nexport const x = loadConfig;\n`)).toHaveLength(1);
-    expect(await ruleErrors(`import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n`)).toHaveLength(1);
+    expect(
+      await ruleErrors(`import { createActivities } from '../activities/index.js';\nexport const x = createActivities;\n`),
+    ).toHaveLength(1);
   });
 
   it('allows the SDK, shared definitions and `import type` of activities', async () => {

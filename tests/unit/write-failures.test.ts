@@ -19,10 +19,13 @@ describe('permanent write failures', () => {
     expect(permanentKind(pgError(code))).toEqual({ kind, sqlstate: code });
   });
 
-  it.each(['40001', '40P01', '08006', '08003', '57P01', '53300', 'XX000', '42P01', 'ECONNRESET', 'ECONNREFUSED'])('%s is retried', (code) => {
-    expect(permanentKind(pgError(code))).toBeNull();
-    expect(permanentWriteFailure(pgError(code))).toBeNull();
-  });
+  it.each(['40001', '40P01', '08006', '08003', '57P01', '53300', 'XX000', '42P01', 'ECONNRESET', 'ECONNREFUSED'])(
+    '%s is retried',
+    (code) => {
+      expect(permanentKind(pgError(code))).toBeNull();
+      expect(permanentWriteFailure(pgError(code))).toBeNull();
+    },
+  );
 
   it('retries errors without a SQLSTATE (a cut connection, anything unknown)', () => {
     expect(permanentKind(new Error('Connection terminated unexpectedly'))).toBeNull();
@@ -35,7 +38,10 @@ describe('permanent write failures', () => {
   });
 
   it('a version gap is permanent', () => {
-    expect(permanentKind(new VersionGapError('ticket x is at version 1, cannot apply version 3'))).toEqual({ kind: 'version_gap', sqlstate: null });
+    expect(permanentKind(new VersionGapError('ticket x is at version 1, cannot apply version 3'))).toEqual({
+      kind: 'version_gap',
+      sqlstate: null,
+    });
   });
 
   it('builds a non-retryable failure typed by kind', () => {

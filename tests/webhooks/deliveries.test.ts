@@ -29,7 +29,12 @@ const receivers: Receiver[] = [];
 beforeAll(async () => {
   h = await startHarness({
     scratch: 'webhooks',
-    env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s' },
+    env: {
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s,1s,1s',
+    },
     reconcileEveryMs: 1_000,
   });
   await ensureSlaPolicies(h.db);
@@ -81,10 +86,17 @@ describe('delivering events', () => {
     const event = await eventually(async () => Event.query(h.db).findOne({ ticketId: ticket.id, type: 'ticket.created' }));
     await eventually(async () => all.received.length >= 1 && created.received.length >= 1);
 
-    for (const [r, secret] of [[all, toAll.secret], [created, toCreated.secret]] as const) {
+    for (const [r, secret] of [
+      [all, toAll.secret],
+      [created, toCreated.secret],
+    ] as const) {
       const got = r.received[0]!;
       // an independent implementation of the scheme accepts it
-      const verified = new StandardWebhook(secret).verify(got.body, got.headers) as { id: string; type: string; data: { ticket: { id: string } } };
+      const verified = new StandardWebhook(secret).verify(got.body, got.headers) as {
+        id: string;
+        type: string;
+        data: { ticket: { id: string } };
+      };
       expect(verified).toMatchObject({ id: event.id, type: 'ticket.created', data: { ticket: { id: ticket.id } } });
       expect(got.headers['webhook-id']).toBe(event.id);
       expect(got.headers['content-type']).toBe('application/json');
@@ -99,7 +111,12 @@ describe('delivering events', () => {
     const [delivery] = await settled(toAll.id, 1);
     expect(delivery).toMatchObject({ status: 'succeeded', attemptCount: 1, lastStatusCode: 200, lastError: null, nextAttemptAt: null });
     const detail = await call(h, 'GET', `/api/v1/webhooks/${toAll.id}/deliveries/${delivery!.id}`, { token: admin });
-    expect(detail.body).toMatchObject({ event_type: 'ticket.created', event_id: event.id, status: 'succeeded', attempts: [{ attempt_number: 1, status_code: 200, response_body: 'ok', error: null }] });
+    expect(detail.body).toMatchObject({
+      event_type: 'ticket.created',
+      event_id: event.id,
+      status: 'succeeded',
+      attempts: [{ attempt_number: 1, status_code: 200, response_body: 'ok', error: null }],
+    });
     expect(detail.body.attempts[0].latency_ms).toBeGreaterThanOrEqual(0);
 
     await sleep(1_000);
@@ -120,7 +137,12 @@ describe('delivering events', () => {
     // each attempt is signed afresh, with its own timestamp, and still verifies
     for (const got of r.received) expect(() => new StandardWebhook(hook.secret).verify(got.body, got.headers)).not.toThrow();
     const attempts = await WebhookDeliveryAttempt.query(h.db).where({ deliveryId: delivery!.id }).orderBy('attempt_number');
-    expect(attempts.map((a) => [a.attemptNumber, a.statusCode])).toEqual([[1, 500], [2, 503], [3, 429], [4, 200]]);
+    expect(attempts.map((a) => [a.attemptNumber, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 503],
+      [3, 429],
+      [4, 200],
+    ]);
     expect(attempts[0]!.error).toBe('HTTP 500');
     // a success ends the endpoint's run of failures
     expect((await Webhook.query(h.db).findById(hook.id))!.failingSince).toBeNull();
@@ -133,7 +155,10 @@ describe('delivering events', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, handle.workflowId)).resolves.toBeUndefined();
     if (process.env.RECORD_HISTORIES) {
       const { History } = proto.temporal.api.history.v1;
-      await writeFile(path.join(import.meta.dirname, '../workflows/histories', `webhook-deliveries-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
+      await writeFile(
+        path.join(import.meta.dirname, '../workflows/histories', `webhook-deliveries-${randomUUID().slice(0, 8)}.history.pb`),
+        History.encode(history).finish(),
+      );
     }
   });
 
@@ -196,14 +221,28 @@ describe('endpoint health', () => {
     await newTicket('newer');
     await eventually(async () => (await Webhook.query(h.db).findById(hook.id))!.isActive === false);
     const disabled = (await call(h, 'GET', `/api/v1/webhooks/${hook.id}`, { token: admin })).body;
-    expect(disabled).toMatchObject({ is_active: false, disabled_reason: 'The endpoint answered 410 Gone.', disabled_at: expect.any(String) });
+    expect(disabled).toMatchObject({
+      is_active: false,
+      disabled_reason: 'The endpoint answered 410 Gone.',
+      disabled_at: expect.any(String),
+    });
     expect(gone.received).toHaveLength(2);
-    expect(await WebhookDelivery.query(h.db).findById(waiting.id)).toMatchObject({ status: 'cancelled', nextAttemptAt: null, lastError: 'The endpoint answered 410 Gone.' });
+    expect(await WebhookDelivery.query(h.db).findById(waiting.id)).toMatchObject({
+      status: 'cancelled',
+      nextAttemptAt: null,
+      lastError: 'The endpoint answered 410 Gone.',
+    });
 
     // the disable is an event of its own, delivered to whoever subscribes to it
     await eventually(async () => watcher.received.length >= 1);
-    const told = new StandardWebhook(watching.secret).verify(watcher.received[0]!.body, watcher.received[0]!.headers) as { type: string; data: { webhook: { id: string; disabled_reason: string } } };
-    expect(told).toMatchObject({ type: 'webhook.disabled', data: { webhook: { id: hook.id, disabled_reason: 'The endpoint answered 410 Gone.' } } });
+    const told = new StandardWebhook(watching.secret).verify(watcher.received[0]!.body, watcher.received[0]!.headers) as {
+      type: string;
+      data: { webhook: { id: string; disabled_reason: string } };
+    };
+    expect(told).toMatchObject({
+      type: 'webhook.disabled',
+      data: { webhook: { id: hook.id, disabled_reason: 'The endpoint answered 410 Gone.' } },
+    });
 
     // nothing more goes to a disabled endpoint, until it is re-enabled (which clears the reason)
     await newTicket('after the 410');
@@ -231,11 +270,18 @@ describe('endpoint health', () => {
       await newTicket('answered with 410');
       await eventually(async () => watcher.received.some((r) => (JSON.parse(r.body) as { type: string }).type === 'webhook.disabled'));
       const told = watcher.received.find((r) => (JSON.parse(r.body) as { type: string }).type === 'webhook.disabled')!;
-      expect(new StandardWebhook(watching.secret).verify(told.body, told.headers)).toMatchObject({ data: { webhook: { id: hook.id, disabled_reason: 'The endpoint answered 410 Gone.' } } });
-      expect((JSON.parse(told.body) as { data: { webhook: object } }).data.webhook).toEqual({ id: hook.id, disabled_reason: 'The endpoint answered 410 Gone.' });
+      expect(new StandardWebhook(watching.secret).verify(told.body, told.headers)).toMatchObject({
+        data: { webhook: { id: hook.id, disabled_reason: 'The endpoint answered 410 Gone.' } },
+      });
+      expect((JSON.parse(told.body) as { data: { webhook: object } }).data.webhook).toEqual({
+        id: hook.id,
+        disabled_reason: 'The endpoint answered 410 Gone.',
+      });
       expect(told.body).not.toContain('sekret');
       expect(told.body).not.toContain(gone.url);
-      const [stored] = await Event.query(h.db).where({ type: 'webhook.disabled' }).whereRaw("payload->'data'->'webhook'->>'id' = ?", [hook.id]);
+      const [stored] = await Event.query(h.db)
+        .where({ type: 'webhook.disabled' })
+        .whereRaw("payload->'data'->'webhook'->>'id' = ?", [hook.id]);
       expect(JSON.stringify(stored!.payload)).not.toContain('sekret');
 
       // a test event names the endpoint by id too
@@ -246,7 +292,9 @@ describe('endpoint health', () => {
       expect((JSON.parse(test.body) as { data: { webhook: object } }).data.webhook).toEqual({ id: watching.id });
 
       // the stream: a principal who manages webhooks sees both, without the URL ...
-      await manager.waitFor((frames) => frames.some((f) => f.event === 'webhook.disabled') && frames.some((f) => f.event === 'webhook.test'));
+      await manager.waitFor(
+        (frames) => frames.some((f) => f.event === 'webhook.disabled') && frames.some((f) => f.event === 'webhook.test'),
+      );
       expect(JSON.stringify(manager.events)).not.toContain('sekret');
       // ... a key narrowed to tickets:read sees tickets but no webhook.* event: a later ticket event,
       // committed after both, is the barrier that shows it had its chance to get them
@@ -266,14 +314,18 @@ describe('endpoint health', () => {
     const hook = await subscribe(r.url, ['ticket.created']);
     // the endpoint has been failing for 5 days and a minute
     const since = new Date(Date.now() - 5 * 24 * 3600e3 - 60e3);
-    await Webhook.query(h.db).patch({ failingSince: since } as Partial<Webhook>).where({ id: hook.id });
+    await Webhook.query(h.db)
+      .patch({ failingSince: since } as Partial<Webhook>)
+      .where({ id: hook.id });
     await newTicket();
     await eventually(async () => (await Webhook.query(h.db).findById(hook.id))!.isActive === false);
     const disabled = await Webhook.query(h.db).findById(hook.id);
     expect(disabled!.disabledReason).toBe(`Every delivery attempt since ${since.toISOString()} failed.`);
     const [delivery] = await settled(hook.id, 1);
     expect(delivery).toMatchObject({ status: 'cancelled', attemptCount: 1, lastStatusCode: 500 });
-    expect(await Event.query(h.db).where({ type: 'webhook.disabled' }).whereRaw("payload->'data'->'webhook'->>'id' = ?", [hook.id])).toHaveLength(1);
+    expect(
+      await Event.query(h.db).where({ type: 'webhook.disabled' }).whereRaw("payload->'data'->'webhook'->>'id' = ?", [hook.id]),
+    ).toHaveLength(1);
     expect(r.received).toHaveLength(1);
   });
 
@@ -309,7 +361,10 @@ describe('operator tools', () => {
     expect(res.body).toMatchObject({ event_type: 'webhook.test', status: 'pending', generation: 0 });
     expect(res.headers.get('location')).toBe(`/api/v1/webhooks/${hook.id}/deliveries/${res.body.id}`);
     await eventually(async () => mine.received.length >= 1);
-    const body = new StandardWebhook(hook.secret).verify(mine.received[0]!.body, mine.received[0]!.headers) as { type: string; data: { webhook: { id: string } } };
+    const body = new StandardWebhook(hook.secret).verify(mine.received[0]!.body, mine.received[0]!.headers) as {
+      type: string;
+      data: { webhook: { id: string } };
+    };
     expect(body).toMatchObject({ type: 'webhook.test', data: { webhook: { id: hook.id } } });
     await sleep(1_000);
     expect(bystander.received).toHaveLength(0);
@@ -328,7 +383,10 @@ describe('operator tools', () => {
     await newTicket();
     const [failed] = await settled(hook.id, 1);
     const list = await call(h, 'GET', `/api/v1/webhooks/${hook.id}/deliveries?status=failed`, { token: admin });
-    expect(list.body).toMatchObject({ total: 1, items: [{ id: failed!.id, status: 'failed', last_status_code: 400, attempt_count: 1, event_type: 'ticket.created' }] });
+    expect(list.body).toMatchObject({
+      total: 1,
+      items: [{ id: failed!.id, status: 'failed', last_status_code: 400, attempt_count: 1, event_type: 'ticket.created' }],
+    });
     expect((await call(h, 'GET', `/api/v1/webhooks/${hook.id}/deliveries?status=succeeded`, { token: admin })).body.total).toBe(0);
     expect((await call(h, 'GET', `/api/v1/webhooks/${hook.id}/deliveries?status=lost`, { token: admin })).status).toBe(422);
 
@@ -351,7 +409,9 @@ describe('operator tools', () => {
     expect(busy.status).toBe(409);
     expect(busy.body.error.code).toBe('delivery_pending');
     const otherHook = await subscribe('http://127.0.0.1:9/nowhere', ['ticket.sla_breached']);
-    expect((await call(h, 'POST', `/api/v1/webhooks/${otherHook.id}/deliveries/${failed!.id}/redeliver`, { token: admin })).status).toBe(404);
+    expect((await call(h, 'POST', `/api/v1/webhooks/${otherHook.id}/deliveries/${failed!.id}/redeliver`, { token: admin })).status).toBe(
+      404,
+    );
     // the pending one shows when it is tried next
     const shown = await call(h, 'GET', `/api/v1/webhooks/${hook.id}/deliveries/${pending.body.id}`, { token: admin });
     expect(Date.parse(shown.body.next_attempt_at)).toBeGreaterThan(Date.now() + 20_000);
@@ -382,7 +442,9 @@ describe('operator tools', () => {
     // a rotation with keep_old_for_hours: 0 (a leaked secret) stops the old one at once
     const again = await call(h, 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { token: admin, body: { keep_old_for_hours: 0 } });
     expect(again.body.previous_secret_expires_at).toBeNull();
-    expect((await call(h, 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { token: admin, body: { keep_old_for_hours: 500 } })).status).toBe(422);
+    expect(
+      (await call(h, 'POST', `/api/v1/webhooks/${hook.id}/rotate-secret`, { token: admin, body: { keep_old_for_hours: 500 } })).status,
+    ).toBe(422);
     await newTicket();
     await eventually(async () => r.received.length >= 2);
     const after = r.received[1]!;
@@ -399,13 +461,17 @@ describe('operator tools', () => {
     const event = await Event.query(h.db).findById((JSON.parse(r.received[0]!.body) as { id: string }).id);
     // a row written, its workflow never started: the reconciler (every second here) picks it up
     const orphan = (await queueDeliveryTo(h.db, hook.id, event!.id, 7)).deliveryIds[0]!;
-    await WebhookDelivery.query(h.db).patch({ createdAt: new Date(Date.now() - 5_000) } as Partial<WebhookDelivery>).where({ id: orphan });
+    await WebhookDelivery.query(h.db)
+      .patch({ createdAt: new Date(Date.now() - 5_000) } as Partial<WebhookDelivery>)
+      .where({ id: orphan });
     await eventually(async () => (await WebhookDelivery.query(h.db).findById(orphan))!.status === 'succeeded', 15_000);
     expect(r.received).toHaveLength(2);
- 
+
     // settled deliveries are kept 30 days, then the same housekeeping drops them with their attempts
     const aged = await WebhookDelivery.query(h.db).findById(orphan);
-    await WebhookDelivery.query(h.db).patch({ completedAt: new Date(Date.now() - 31 * 24 * 3600e3) } as Partial<WebhookDelivery>).where({ id: orphan });
+    await WebhookDelivery.query(h.db)
+      .patch({ completedAt: new Date(Date.now() - 31 * 24 * 3600e3) } as Partial<WebhookDelivery>)
+      .where({ id: orphan });
     await eventually(async () => !(await WebhookDelivery.query(h.db).findById(orphan)), 15_000);
     expect(await WebhookDeliveryAttempt.query(h.db).where({ deliveryId: aged!.id })).toHaveLength(0);
     expect(await WebhookDelivery.query(h.db).where({ webhookId: hook.id })).toHaveLength(1); // the recent one stays
@@ -416,9 +482,23 @@ describe('fan-out', () => {
   it("runs an event's deliveries in workflows of at most 100, every row named by exactly one", async () => {
     await h.db
       .transaction(async (trx) => {
-        await Webhook.query(trx).insert(Array.from({ length: 101 }, (_, i) => ({ url: `https://hooks.example.test/${i}`, eventTypes: ['*'], secret: 'whsec_AAAA' })) as Partial<Webhook>[]);
-        await Webhook.query(trx).insert({ url: 'https://hooks.example.test/other', eventTypes: ['ticket.deleted'], secret: 'whsec_AAAA' } as Partial<Webhook>);
-        const event = await Event.query(trx).insert({ id: 'evt_fanout', type: 'ticket.created', payload: { id: 'evt_fanout' } } as Partial<Event>);
+        await Webhook.query(trx).insert(
+          Array.from({ length: 101 }, (_, i) => ({
+            url: `https://hooks.example.test/${i}`,
+            eventTypes: ['*'],
+            secret: 'whsec_AAAA',
+          })) as Partial<Webhook>[],
+        );
+        await Webhook.query(trx).insert({
+          url: 'https://hooks.example.test/other',
+          eventTypes: ['ticket.deleted'],
+          secret: 'whsec_AAAA',
+        } as Partial<Webhook>);
+        const event = await Event.query(trx).insert({
+          id: 'evt_fanout',
+          type: 'ticket.created',
+          payload: { id: 'evt_fanout' },
+        } as Partial<Event>);
         const dispatches = await queueDeliveries(trx, event);
         expect(dispatches.map((d) => [d.workflowId, d.deliveryIds.length]).sort()).toEqual([
           ['webhook-deliveries-evt_fanout', 100],
@@ -457,20 +537,36 @@ describe('a retried write', () => {
     expect(again.deliveries).toEqual(first.deliveries);
     expect(await WebhookDelivery.query(h.db).where({ webhookId: hook.id })).toHaveLength(1);
     // once an attempt has touched it, a retry has nothing to start
-    await WebhookDelivery.query(h.db).patch({ attemptCount: 1 } as Partial<WebhookDelivery>).where({ webhookId: hook.id });
+    await WebhookDelivery.query(h.db)
+      .patch({ attemptCount: 1 } as Partial<WebhookDelivery>)
+      .where({ webhookId: hook.id });
     expect((await insertTicketRecord(h.db, input)).deliveries).toEqual([]);
   });
 });
 
 describe('SSRF at delivery time', () => {
   it('refuses loopback targets when private networks are not allowed, even by name, and does not retry', async () => {
-    const strict = await startHarness({ env: { DATABASE_URL: h.config.databaseUrl!, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' } });
+    const strict = await startHarness({
+      env: { DATABASE_URL: h.config.databaseUrl!, WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'false', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' },
+    });
     try {
       const r = await receiver();
       // written directly: the API refuses such URLs at creation (tested in webhook-subscriptions)
       // also IPv6 forms that embed 127.0.0.1 (IPv4-compatible, IPv4-translated, 6to4)
       const hooks = await Webhook.query(h.db)
-        .insert([`http://127.0.0.1:${r.port}/hooks`, `http://localhost:${r.port}/hooks`, `http://[::127.0.0.1]:${r.port}/hooks`, `http://[::ffff:0:127.0.0.1]:${r.port}/hooks`, `http://[2002:7f00:1::]:${r.port}/hooks`].map((url) => ({ url, eventTypes: ['webhook.test'], secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}` })) as Partial<Webhook>[])
+        .insert(
+          [
+            `http://127.0.0.1:${r.port}/hooks`,
+            `http://localhost:${r.port}/hooks`,
+            `http://[::127.0.0.1]:${r.port}/hooks`,
+            `http://[::ffff:0:127.0.0.1]:${r.port}/hooks`,
+            `http://[2002:7f00:1::]:${r.port}/hooks`,
+          ].map((url) => ({
+            url,
+            eventTypes: ['webhook.test'],
+            secret: `whsec_${Buffer.alloc(32, 1).toString('base64')}`,
+          })) as Partial<Webhook>[],
+        )
         .returning('*');
       const token = (await signedIn(strict, 'admin')).token;
       for (const hook of hooks) {
@@ -480,7 +576,12 @@ describe('SSRF at delivery time', () => {
           const d = await WebhookDelivery.query(h.db).findById(res.body.id);
           return d?.status !== 'pending' && d;
         });
-        expect(delivery).toMatchObject({ status: 'failed', attemptCount: 1, lastStatusCode: null, lastError: expect.stringMatching(/private, loopback or link-local/) });
+        expect(delivery).toMatchObject({
+          status: 'failed',
+          attemptCount: 1,
+          lastStatusCode: null,
+          lastError: expect.stringMatching(/private, loopback or link-local/),
+        });
       }
       await sleep(1_500);
       expect(r.received).toHaveLength(0);

@@ -21,7 +21,12 @@ const closers: (() => Promise<void>)[] = [];
 beforeAll(async () => {
   h = await startHarness({
     scratch: 'webhook_budget',
-    env: { LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', RATE_LIMIT_PER_MINUTE: '100000', WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s' },
+    env: {
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      RATE_LIMIT_PER_MINUTE: '100000',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_RETRY_SCHEDULE: '0s,1s,1s',
+    },
     // a hung attempt holds its slot this long: a healthy delivery that had to wait for one to give
     // up shows as a delay of at least this, far above the bound below
     delivery: { attemptTimeoutMs: HUNG_ATTEMPT_MS },
@@ -93,7 +98,9 @@ describe('each endpoint has its own budget', () => {
     // each healthy delivery's first attempt, measured from the moment its event was stored (the
     // delivery row is written in the event's transaction); the ticket's own write path before that
     // is not the webhooks' to answer for
-    const queuedAt = new Map((await WebhookDelivery.query(h.db).where({ webhookId: healthyHook.id })).map((d) => [d.eventId, d.createdAt.getTime()]));
+    const queuedAt = new Map(
+      (await WebhookDelivery.query(h.db).where({ webhookId: healthyHook.id })).map((d) => [d.eventId, d.createdAt.getTime()]),
+    );
     const delays = healthy.received.map((r) => r.at - queuedAt.get(eventOf(r.body).id)!);
     const hungSoFar = hung.arrivals.filter((a) => a.at - started < HUNG_ATTEMPT_MS - 1_000); // none has timed out yet
     const perEndpoint = new Map<string, number>();

@@ -30,7 +30,24 @@ describe('continue-as-new', () => {
     await h.temporal.client.workflow.start('ticketWorkflow', {
       workflowId,
       taskQueue: h.config.temporal.taskQueue,
-      args: [{ create: { id, title: 'Busy ticket', description: '', priority: 'medium', category: null, tags: [], assignedGroupId: null, assignedUserId: null, createdVia: 'rest', actor, requestedAt: new Date().toISOString() }, maxMutationsPerRun: PER_RUN }],
+      args: [
+        {
+          create: {
+            id,
+            title: 'Busy ticket',
+            description: '',
+            priority: 'medium',
+            category: null,
+            tags: [],
+            assignedGroupId: null,
+            assignedUserId: null,
+            createdVia: 'rest',
+            actor,
+            requestedAt: new Date().toISOString(),
+          },
+          maxMutationsPerRun: PER_RUN,
+        },
+      ],
     });
     const handle = h.temporal.client.workflow.getHandle(workflowId);
     await handle.executeUpdate(createdUpdate);
@@ -42,9 +59,16 @@ describe('continue-as-new', () => {
     for (let i = 1; i <= UPDATES; i++) {
       const requestId = i === OLD ? oldRequest : `req-${randomUUID()}`;
       // a fresh handle each time: after continue-as-new, updates go to the newest run
-      const result = i % 10 === 0
-        ? await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(addNoteUpdate, { args: [{ requestId, actor, noteId: randomUUID(), content: `note ${i}`, isInternal: false }], updateId: requestId })
-        : await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(changeUpdate, { args: [{ requestId, actor, expectedVersion: i, changes: { title: `title ${i}`, tags: [`t${i % 7}`] } }], updateId: requestId });
+      const result =
+        i % 10 === 0
+          ? await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(addNoteUpdate, {
+              args: [{ requestId, actor, noteId: randomUUID(), content: `note ${i}`, isInternal: false }],
+              updateId: requestId,
+            })
+          : await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(changeUpdate, {
+              args: [{ requestId, actor, expectedVersion: i, changes: { title: `title ${i}`, tags: [`t${i % 7}`] } }],
+              updateId: requestId,
+            });
       expect(result).toEqual({ version: i + 1, changed: true });
     }
 
@@ -63,9 +87,10 @@ describe('continue-as-new', () => {
     expect(versions.filter((v) => v === 2)).toHaveLength(2); // title and tags changed in version 2
 
     // that old request, retried after several continue-as-news, is answered, not re-applied
-    const retried = await h.temporal.client.workflow
-      .getHandle(workflowId)
-      .executeUpdate(changeUpdate, { args: [{ requestId: oldRequest, actor, expectedVersion: OLD, changes: { title: `title ${OLD}` } }], updateId: oldRequest });
+    const retried = await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(changeUpdate, {
+      args: [{ requestId: oldRequest, actor, expectedVersion: OLD, changes: { title: `title ${OLD}` } }],
+      updateId: oldRequest,
+    });
     expect(retried).toEqual({ version: OLD + 1, changed: true });
     expect((await h.temporal.client.workflow.getHandle(workflowId).query(stateQuery))!.version).toBe(UPDATES + 1);
   }, 180_000);

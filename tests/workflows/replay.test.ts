@@ -31,19 +31,37 @@ describe('replay', () => {
   it('replays a fresh full-lifecycle history deterministically', async () => {
     const { token, user } = await signedIn(h, 'admin');
     const t = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Replay me', priority: 'high' } })).body;
-    for (const body of [{ status: 'under_investigation' }, { status: 'paused' }, { priority: 'critical', tags: ['x'] }, { status: 'open' }, { status: 'resolved' }, { status: 'open' }]) {
+    for (const body of [
+      { status: 'under_investigation' },
+      { status: 'paused' },
+      { priority: 'critical', tags: ['x'] },
+      { status: 'open' },
+      { status: 'resolved' },
+      { status: 'open' },
+    ]) {
       expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body })).status).toBe(200);
     }
     // a change whose write the database refuses for good ('permanent-write-failures')
-    const refused = h.temporal.client.workflow
-      .getHandle(ticketWorkflowId(t.id))
-      .executeUpdate(changeUpdate, { args: [{ requestId: `change-${randomUUID()}`, actor: { type: 'user', userId: user.id }, expectedVersion: null, changes: { description: 'a\u0000b' } }] });
+    const refused = h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id)).executeUpdate(changeUpdate, {
+      args: [
+        {
+          requestId: `change-${randomUUID()}`,
+          actor: { type: 'user', userId: user.id },
+          expectedVersion: null,
+          changes: { description: 'a\u0000b' },
+        },
+      ],
+    });
     await expect(refused).rejects.toThrow('Workflow Update failed');
     const note = await call(h, 'POST', `/api/v1/tickets/${t.id}/notes`, { token, body: { content: 'hello' } });
     await call(h, 'PATCH', `/api/v1/tickets/${t.id}/notes/${note.body.id}`, { token, body: { content: 'hello again' } });
-    expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { status: 'paused' }, headers: { 'if-match': '"1"' } })).status).toBe(412);
+    expect(
+      (await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { status: 'paused' }, headers: { 'if-match': '"1"' } })).status,
+    ).toBe(412);
     // the Web UI's current details name the ticket by number, state, priority and title
-    const meta = await h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id)).query<{ currentDetails?: string }>('__temporal_workflow_metadata');
+    const meta = await h.temporal.client.workflow
+      .getHandle(ticketWorkflowId(t.id))
+      .query<{ currentDetails?: string }>('__temporal_workflow_metadata');
     expect(meta.currentDetails).toBe(`**${t.ticket_number}** · open · critical\n\nReplay me`);
     expect((await call(h, 'DELETE', `/api/v1/tickets/${t.id}`, { token })).status).toBe(204);
     const handle = h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id));
@@ -51,7 +69,8 @@ describe('replay', () => {
     const history = await handle.fetchHistory();
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(t.id))).resolves.toBeUndefined();
     // the Web UI shows who the workflow is and what its SLA timer waits for
-    const text = (p: { data?: Uint8Array | null } | null | undefined) => (p?.data ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined);
+    const text = (p: { data?: Uint8Array | null } | null | undefined) =>
+      p?.data ? JSON.parse(Buffer.from(p.data).toString('utf8')) : undefined;
     const events = history.events ?? [];
     expect(text(events[0]?.userMetadata?.summary)).toBe('high · Replay me');
     expect(text(events[0]?.userMetadata?.details)).toContain('title: Replay me');
@@ -87,7 +106,9 @@ describe('replay', () => {
       workflowIdConflictPolicy: 'USE_EXISTING',
       args: [{ create }],
     });
-    await expect(h.temporal.client.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: start })).rejects.toThrow('Workflow Update failed');
+    await expect(h.temporal.client.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: start })).rejects.toThrow(
+      'Workflow Update failed',
+    );
     // replayed while it waits out its last minute (a history need not be complete to replay)
     const history = await h.temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory();
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(id))).resolves.toBeUndefined();

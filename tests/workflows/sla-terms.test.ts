@@ -53,7 +53,12 @@ const timeline = async (id: string): Promise<Entry[]> => (await call(h, 'GET', `
 
 describe.concurrent('SLA terms and instants', () => {
   it('a priority changed while resolved sets the terms the reopened resolve clock runs under (target and at-risk together)', async () => {
-    const t = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Resolved, re-prioritised', priority: 'low', assigned_group_id: groupId, assigned_user_id: agentId } })).body;
+    const t = (
+      await call(h, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: 'Resolved, re-prioritised', priority: 'low', assigned_group_id: groupId, assigned_user_id: agentId },
+      })
+    ).body;
     await patch(t.id, { status: 'resolved' });
     await patch(t.id, { priority: 'high' });
     const reopenedAt = Date.now();
@@ -71,7 +76,12 @@ describe.concurrent('SLA terms and instants', () => {
   });
 
   it('a ticket created assigned starts each clock once in its timeline', async () => {
-    const t = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Born assigned', priority: 'medium', assigned_group_id: groupId, assigned_user_id: agentId } })).body;
+    const t = (
+      await call(h, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: 'Born assigned', priority: 'medium', assigned_group_id: groupId, assigned_user_id: agentId },
+      })
+    ).body;
     const entries = await timeline(t.id);
     expect(entries.map((e) => `${e.metric}:${e.kind}`)).toEqual(['assign:started', 'resolve:started', 'assign:met']);
     expect(new Set(entries.map((e) => e.at))).toEqual(new Set([t.created_at]));
@@ -91,7 +101,9 @@ describe.concurrent('SLA terms and instants', () => {
     const audit = await AuditLog.query(h.db).where({ ticketId: t.id, ticketVersion: changed.version });
     expect(audit.length).toBeGreaterThanOrEqual(2);
     for (const a of audit) expect(a.createdAt.toISOString()).toBe(at);
-    const events = await Event.query(h.db).where({ ticketId: t.id }).whereIn('type', ['ticket.updated', 'ticket.paused', 'ticket.status_changed']);
+    const events = await Event.query(h.db)
+      .where({ ticketId: t.id })
+      .whereIn('type', ['ticket.updated', 'ticket.paused', 'ticket.status_changed']);
     expect(events.length).toBe(3);
     for (const e of events) {
       expect(e.createdAt.toISOString()).toBe(at);
@@ -103,8 +115,31 @@ describe.concurrent('SLA terms and instants', () => {
     const created = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Poison template', priority: 'medium' } })).body;
     const row = await Ticket.query(h.db).findById(created.id);
     // a copy whose calendar is not a calendar at all (weekly hours missing): every evaluation throws
-    const sla = startSla({ assignTargetSeconds: 600, resolveTargetSeconds: 600, atRiskPercent: 80, calendar: { id: randomUUID(), name: 'broken', timezone: 'Europe/Berlin', weeklyHours: null as never, holidays: [] } }, Date.now(), false).sla;
-    const snapshot: TicketSnapshot = { ...(row as unknown as TicketSnapshot), id: randomUUID(), ticketNumber: 'ASM-POISON', title: 'Poison', createdAt: new Date().toISOString(), firstAssignedAt: null, resolvedAt: null, pausedAt: null, totalPausedSeconds: 0, deleted: false, tags: [], version: 1, sla };
+    const sla = startSla(
+      {
+        assignTargetSeconds: 600,
+        resolveTargetSeconds: 600,
+        atRiskPercent: 80,
+        calendar: { id: randomUUID(), name: 'broken', timezone: 'Europe/Berlin', weeklyHours: null as never, holidays: [] },
+      },
+      Date.now(),
+      false,
+    ).sla;
+    const snapshot: TicketSnapshot = {
+      ...(row as unknown as TicketSnapshot),
+      id: randomUUID(),
+      ticketNumber: 'ASM-POISON',
+      title: 'Poison',
+      createdAt: new Date().toISOString(),
+      firstAssignedAt: null,
+      resolvedAt: null,
+      pausedAt: null,
+      totalPausedSeconds: 0,
+      deleted: false,
+      tags: [],
+      version: 1,
+      sla,
+    };
     const handle = await h.temporal.client.workflow.start('ticketWorkflow', {
       workflowId: ticketWorkflowId(snapshot.id),
       taskQueue: h.config.temporal.taskQueue,
@@ -115,8 +150,16 @@ describe.concurrent('SLA terms and instants', () => {
       return history.events!.some((e) => e.workflowTaskFailedEventAttributes);
     }, 20_000);
     // the same worker still runs everyone else's clocks: a 4 s resolve target breaches
-    const healthy = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Healthy', priority: 'high', assigned_group_id: groupId, assigned_user_id: agentId } })).body;
-    await eventually(async () => (await Event.query(h.db).where({ ticketId: healthy.id, type: 'ticket.sla_breached' })).length === 1, 20_000);
+    const healthy = (
+      await call(h, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: 'Healthy', priority: 'high', assigned_group_id: groupId, assigned_user_id: agentId },
+      })
+    ).body;
+    await eventually(
+      async () => (await Event.query(h.db).where({ ticketId: healthy.id, type: 'ticket.sla_breached' })).length === 1,
+      20_000,
+    );
     expect((await call(h, 'PATCH', `/api/v1/tickets/${healthy.id}`, { token, body: { title: 'Still served' } })).status).toBe(200);
     await handle.terminate('test over');
   });

@@ -17,7 +17,10 @@ beforeAll(async () => {
   h = await startHarness({ scratch: 'sla-write-failures' });
   token = (await signedIn(h, 'admin')).token;
   // critical: at risk after 1 s, breached after 2 s
-  const put = await call(h, 'PUT', '/api/v1/sla-policies/critical', { token, body: { assign_target_seconds: 2, resolve_target_seconds: 3_600, at_risk_percent: 50 } });
+  const put = await call(h, 'PUT', '/api/v1/sla-policies/critical', {
+    token,
+    body: { assign_target_seconds: 2, resolve_target_seconds: 3_600, at_risk_percent: 50 },
+  });
   expect(put.status).toBe(200);
 });
 afterAll(() => h.stop());

@@ -115,15 +115,24 @@ describe.concurrent('SLA timers', () => {
     expect(row).toMatchObject({ slaBreached: true });
     expect(row!.slaAssignBreachedAt!.getTime()).toBe(created + 2_000);
     const audit = await AuditLog.query(h.db).where({ ticketId: t.id }).whereIn('action', ['sla_at_risk', 'sla_breached']);
-    expect(audit.map((a) => `${a.fieldChanged}:${a.action}`).sort()).toEqual(['sla.assign:sla_at_risk', 'sla.assign:sla_breached', 'sla.resolve:sla_at_risk', 'sla.resolve:sla_breached']);
+    expect(audit.map((a) => `${a.fieldChanged}:${a.action}`).sort()).toEqual([
+      'sla.assign:sla_at_risk',
+      'sla.assign:sla_breached',
+      'sla.resolve:sla_at_risk',
+      'sla.resolve:sla_breached',
+    ]);
     expect(audit.every((a) => a.actorType === 'system')).toBe(true);
     await eventually(async () => {
-      for await (const wf of h.temporal.client.workflow.list({ query: `WorkflowId='${ticketWorkflowId(t.id)}' AND SlaBreached=true` })) return wf;
+      for await (const wf of h.temporal.client.workflow.list({ query: `WorkflowId='${ticketWorkflowId(t.id)}' AND SlaBreached=true` }))
+        return wf;
       return null;
     }, 10_000);
     const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
     expect(live.status).toBe(200);
-    expect(live.body).toMatchObject({ source: 'workflow', assign: { state: 'breached', breached_at: new Date(created + 2_000).toISOString() } });
+    expect(live.body).toMatchObject({
+      source: 'workflow',
+      assign: { state: 'breached', breached_at: new Date(created + 2_000).toISOString() },
+    });
     expect(live.body.timeline.map((e: { metric: string; kind: string }) => `${e.metric}:${e.kind}`).sort()).toEqual([
       'assign:at_risk',
       'assign:breached',
@@ -133,7 +142,10 @@ describe.concurrent('SLA timers', () => {
       'resolve:started',
     ]);
     const detail = await call(h, 'GET', `/api/v1/tickets/${t.id}`, { token });
-    expect(detail.body).toMatchObject({ sla_breached: true, sla: { assign: { state: 'breached' }, resolve: { state: 'breached', remaining_seconds: 0 } } });
+    expect(detail.body).toMatchObject({
+      sla_breached: true,
+      sla: { assign: { state: 'breached' }, resolve: { state: 'breached', remaining_seconds: 0 } },
+    });
     const breachedList = await call(h, 'GET', `/api/v1/tickets?sla_breached=true&page_size=100`, { token });
     expect(breachedList.body.items.map((i: { id: string }) => i.id)).toContain(t.id);
   });
@@ -159,7 +171,8 @@ describe.concurrent('SLA timers', () => {
     await sleep(3_000);
     await patch(t.id, { status: 'open' });
     const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
-    const at = (kind: string) => Date.parse(live.body.timeline.find((e: { metric: string; kind: string }) => e.metric === 'resolve' && e.kind === kind).at);
+    const at = (kind: string) =>
+      Date.parse(live.body.timeline.find((e: { metric: string; kind: string }) => e.metric === 'resolve' && e.kind === kind).at);
     const pausedMs = at('resumed') - at('paused');
     expect(pausedMs).toBeGreaterThanOrEqual(3_000);
     // due_at − created_at − paused == target
@@ -197,7 +210,8 @@ describe.concurrent('SLA timers', () => {
     const breach = await eventually(async () => (await slaEvents(t.id)).find((e) => e.type === 'ticket.sla_breached'), 20_000);
     expect(breach.cycle).toBe(2);
     const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
-    const at = (kind: string) => Date.parse(live.body.timeline.find((e: { metric: string; kind: string }) => e.metric === 'resolve' && e.kind === kind).at);
+    const at = (kind: string) =>
+      Date.parse(live.body.timeline.find((e: { metric: string; kind: string }) => e.metric === 'resolve' && e.kind === kind).at);
     // the time counted before resolving is kept: the rest of the 6 s target runs from the reopen
     const countedBeforeResolve = at('met') - Date.parse(t.created_at);
     expect(breach.dueAt).toBe(at('reopened') + 6_000 - countedBeforeResolve);
@@ -213,13 +227,33 @@ describe.concurrent('SLA timers', () => {
     await h.temporal.client.workflow.start('ticketWorkflow', {
       workflowId,
       taskQueue: h.config.temporal.taskQueue,
-      args: [{ create: { id, title: 'Hops runs', description: '', priority: 'critical', category: null, tags: [], assignedGroupId: groupId, assignedUserId: agentId, createdVia: 'rest', actor, requestedAt: new Date().toISOString() }, maxMutationsPerRun: 3 }],
+      args: [
+        {
+          create: {
+            id,
+            title: 'Hops runs',
+            description: '',
+            priority: 'critical',
+            category: null,
+            tags: [],
+            assignedGroupId: groupId,
+            assignedUserId: agentId,
+            createdVia: 'rest',
+            actor,
+            requestedAt: new Date().toISOString(),
+          },
+          maxMutationsPerRun: 3,
+        },
+      ],
     });
     await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(createdUpdate);
     const before = await h.temporal.client.workflow.getHandle(workflowId).query(slaQuery);
     for (let i = 0; i < 7; i++) {
       const requestId = randomUUID();
-      await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(changeUpdate, { args: [{ requestId, actor, expectedVersion: null, changes: { title: `hop ${i}` } }], updateId: requestId });
+      await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(changeUpdate, {
+        args: [{ requestId, actor, expectedVersion: null, changes: { title: `hop ${i}` } }],
+        updateId: requestId,
+      });
     }
     const runs: string[] = [];
     for await (const wf of h.temporal.client.workflow.list({ query: `WorkflowId='${workflowId}'` })) runs.push(wf.runId);
@@ -251,7 +285,10 @@ describe('replay', () => {
     await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(t.id))).resolves.toBeUndefined();
     if (process.env.RECORD_HISTORIES) {
       const { History } = proto.temporal.api.history.v1;
-      await writeFile(path.join(import.meta.dirname, 'histories', `sla-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
+      await writeFile(
+        path.join(import.meta.dirname, 'histories', `sla-${randomUUID().slice(0, 8)}.history.pb`),
+        History.encode(history).finish(),
+      );
     }
   });
 });
@@ -264,7 +301,10 @@ describe('a deadline while no worker runs', () => {
     let worker = launch('src/main/worker.ts', env);
     try {
       await worker.ready;
-      const res = await call(queued, 'POST', '/api/v1/tickets', { token, body: { title: 'Deadline in the dark', priority: 'critical', assigned_group_id: groupId, assigned_user_id: agentId } });
+      const res = await call(queued, 'POST', '/api/v1/tickets', {
+        token,
+        body: { title: 'Deadline in the dark', priority: 'critical', assigned_group_id: groupId, assigned_user_id: agentId },
+      });
       expect(res.status).toBe(201);
       const created = Date.parse(res.body.created_at);
       await kill(worker.child);

@@ -95,7 +95,15 @@ describe('a write the database refuses for good', () => {
     const requestId = `req-${randomUUID()}`;
     const failure = await refusal(
       handle.executeUpdate(changeUpdate, {
-        args: [{ requestId: `change-${randomUUID()}`, apiRequestId: requestId, actor, expectedVersion: null, changes: { description: 'a\u0000b', priority: 'high' } }],
+        args: [
+          {
+            requestId: `change-${randomUUID()}`,
+            apiRequestId: requestId,
+            actor,
+            expectedVersion: null,
+            changes: { description: 'a\u0000b', priority: 'high' },
+          },
+        ],
       }),
     );
     expect(failure.type).toBe('UnwritableChange');
@@ -122,7 +130,9 @@ describe('a write the database refuses for good', () => {
     const t = await newTicket('Surrogates');
     const handle = h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id));
     const failure = await refusal(
-      handle.executeUpdate(addNoteUpdate, { args: [{ requestId: `note-${randomUUID()}`, actor, noteId: randomUUID(), content: 'a\ud800b', isInternal: false }] }),
+      handle.executeUpdate(addNoteUpdate, {
+        args: [{ requestId: `note-${randomUUID()}`, actor, noteId: randomUUID(), content: 'a\ud800b', isInternal: false }],
+      }),
     );
     expect(failure.type).toBe('UnwritableChange');
     expect(failure.details?.[0]).toMatchObject({ kind: 'invalid_data' });
@@ -137,7 +147,9 @@ describe('a write the database refuses for good', () => {
     const t = await newTicket('Queue');
     const handle = h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id));
     const bad = refusal(
-      handle.executeUpdate(changeUpdate, { args: [{ requestId: `change-${randomUUID()}`, actor, expectedVersion: null, changes: { title: 'x\u0000y' } }] }),
+      handle.executeUpdate(changeUpdate, {
+        args: [{ requestId: `change-${randomUUID()}`, actor, expectedVersion: null, changes: { title: 'x\u0000y' } }],
+      }),
     );
     const good = Array.from({ length: 6 }, (_, i) => call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { tags: [`t${i}`] } }));
     expect((await bad).type).toBe('UnwritableChange');
@@ -149,14 +161,21 @@ describe('a write the database refuses for good', () => {
   it('a version gap is a 422 through the API, and the ticket takes changes again once the row is repaired', async () => {
     const t = await newTicket('Gap');
     expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { tags: ['v2'] } })).status).toBe(200);
-    await Ticket.query(h.db).patch({ version: 1 } as Partial<Ticket>).where({ id: t.id }); // version 2's write went missing
+    await Ticket.query(h.db)
+      .patch({ version: 1 } as Partial<Ticket>)
+      .where({ id: t.id }); // version 2's write went missing
     const res = await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { title: 'after the gap' } });
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'unprocessable_change', details: { kind: 'version_gap' } });
-    expect(await h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id)).query(stateQuery)).toMatchObject({ version: 2, title: 'Gap' });
+    expect(await h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id)).query(stateQuery)).toMatchObject({
+      version: 2,
+      title: 'Gap',
+    });
     expect(failuresOf(await scrape(), 'version_gap')).toBeGreaterThanOrEqual(1);
 
-    await Ticket.query(h.db).patch({ version: 2 } as Partial<Ticket>).where({ id: t.id });
+    await Ticket.query(h.db)
+      .patch({ version: 2 } as Partial<Ticket>)
+      .where({ id: t.id });
     const again = await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: { title: 'after the gap' } });
     expect(again.status).toBe(200);
     expect(again.body).toMatchObject({ version: 3, title: 'after the gap' });

@@ -46,7 +46,8 @@ const HHMM = /^([01]\d|2[0-3]):([0-5]\d)$|^24:00$/;
 /** What is wrong with a calendar's rules, one line per problem (empty when valid). */
 export function calendarProblems(rules: BusinessCalendarRules): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
-  if (!IANAZone.isValidZone(rules.timezone)) problems.push({ path: 'timezone', message: `"${rules.timezone}" is not an IANA time zone (e.g. Europe/Berlin).` });
+  if (!IANAZone.isValidZone(rules.timezone))
+    problems.push({ path: 'timezone', message: `"${rules.timezone}" is not an IANA time zone (e.g. Europe/Berlin).` });
   let total = 0;
   for (const [day, ranges] of Object.entries(rules.weeklyHours)) {
     if (!(WEEKDAYS as readonly string[]).includes(day)) {
@@ -108,7 +109,15 @@ function intlOffset(zone: string): ((epochMs: number) => number) | null {
   if (f === undefined) {
     try {
       f = IANAZone.isValidZone(zone)
-        ? new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric' })
+        ? new Intl.DateTimeFormat('en-US', {
+            timeZone: zone,
+            hourCycle: 'h23',
+            year: 'numeric',
+            month: 'numeric',
+            day: 'numeric',
+            hour: 'numeric',
+            minute: 'numeric',
+          })
         : null;
     } catch {
       f = null;
@@ -209,7 +218,17 @@ function compile(rules: BusinessCalendarRules): Compiled {
   const holidays = [...new Set(rules.holidays.map(dayNumberOf).filter((n) => Number.isInteger(n)))].sort((a, b) => a - b);
   const holidayMs = [0];
   for (const h of holidays) holidayMs.push(holidayMs[holidayMs.length - 1]! + dayMs[weekdayOf(h)]!);
-  return { rules, offset, nextChange, ranges, dayMs, weekMs: dayMs.reduce((a, b) => a + b, 0), holidays, holidayMs, holidaySet: new Set(holidays) };
+  return {
+    rules,
+    offset,
+    nextChange,
+    ranges,
+    dayMs,
+    weekMs: dayMs.reduce((a, b) => a + b, 0),
+    holidays,
+    holidayMs,
+    holidaySet: new Set(holidays),
+  };
 }
 
 /** Index of the first holiday ≥ day. */
@@ -271,11 +290,17 @@ function exactDay(c: Compiled, day: number): [number, number][] {
     at = (minutes) => wallInstant(c, midnight + minutes * MINUTE, before, after);
   } else {
     const date = new Date(midnight);
-    const start = DateTime.fromObject({ year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() }, { zone: c.rules.timezone });
+    const start = DateTime.fromObject(
+      { year: date.getUTCFullYear(), month: date.getUTCMonth() + 1, day: date.getUTCDate() },
+      { zone: c.rules.timezone },
+    );
     at = (minutes) =>
       minutes === 24 * 60
         ? start.plus({ days: 1 }).startOf('day').toMillis()
-        : DateTime.fromObject({ year: start.year, month: start.month, day: start.day, hour: Math.floor(minutes / 60), minute: minutes % 60 }, { zone: c.rules.timezone }).toMillis();
+        : DateTime.fromObject(
+            { year: start.year, month: start.month, day: start.day, hour: Math.floor(minutes / 60), minute: minutes % 60 },
+            { zone: c.rules.timezone },
+          ).toMillis();
   }
   return ranges.map(([s, e]) => [at(s), at(e)] as [number, number]).filter(([s, e]) => e > s);
 }
@@ -329,7 +354,8 @@ export function businessMsBetween(rules: BusinessCalendarRules | null, from: num
   if (!c.offset) return 0;
   const first = localDay(c, from);
   const last = Math.min(localDay(c, to), first + MAX_DAYS - 1);
-  const overlap = (intervals: [number, number][]) => intervals.reduce((sum, [s, e]) => sum + Math.max(0, Math.min(e, to) - Math.max(s, from)), 0);
+  const overlap = (intervals: [number, number][]) =>
+    intervals.reduce((sum, [s, e]) => sum + Math.max(0, Math.min(e, to) - Math.max(s, from)), 0);
   let total = overlap(exactDay(c, first));
   if (last === first) return total;
   for (const span of spans(c, first + 1, last)) {

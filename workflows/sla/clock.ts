@@ -134,7 +134,12 @@ export function startSla(terms: SlaTerms, at: number, assignedToUser: boolean): 
     atRiskAt: null,
     breachedAt: null,
   });
-  const sla: TicketSla = { atRiskPercent: terms.atRiskPercent, calendar: terms.calendar, assign: clock(terms.assignTargetSeconds), resolve: clock(terms.resolveTargetSeconds) };
+  const sla: TicketSla = {
+    atRiskPercent: terms.atRiskPercent,
+    calendar: terms.calendar,
+    assign: clock(terms.assignTargetSeconds),
+    resolve: clock(terms.resolveTargetSeconds),
+  };
   const timeline = SLA_METRICS.map((m) => entry(sla, m, 'started', at, terms.calendar ? `calendar ${terms.calendar.name}` : '24×7'));
   // `meet` appends to the step it is given: its timeline already holds both starts
   return assignedToUser ? meet({ sla, timeline }, 'assign', at) : { sla, timeline };
@@ -146,7 +151,14 @@ function checkpoint(c: MetricClock, calendar: BusinessCalendarRules | null, at: 
   return { ...c, elapsedMs: elapsedMs(c, calendar, at), runningSince: iso(at) };
 }
 
-function update(step: SlaStep, metric: SlaMetric, kind: SlaTimelineKind, at: number, change: (c: MetricClock) => MetricClock, detail?: string): SlaStep {
+function update(
+  step: SlaStep,
+  metric: SlaMetric,
+  kind: SlaTimelineKind,
+  at: number,
+  change: (c: MetricClock) => MetricClock,
+  detail?: string,
+): SlaStep {
   const sla = { ...step.sla, [metric]: change(step.sla[metric]) };
   return { sla, timeline: [...step.timeline, entry(sla, metric, kind, at, detail)] };
 }
@@ -175,7 +187,12 @@ export function resumeSla(sla: TicketSla, at: number): SlaStep {
 export function meet(step: SlaStep, metric: SlaMetric, at: number): SlaStep {
   const c = step.sla[metric];
   if (c.phase === 'met') return step;
-  return update(step, metric, 'met', at, (x) => ({ ...checkpoint(x, step.sla.calendar, at), runningSince: null, phase: 'met', metAt: iso(at) }));
+  return update(step, metric, 'met', at, (x) => ({
+    ...checkpoint(x, step.sla.calendar, at),
+    runningSince: null,
+    phase: 'met',
+    metAt: iso(at),
+  }));
 }
 
 /** Resolution meets the resolve metric and, if nobody was ever assigned, closes the assign metric too. */

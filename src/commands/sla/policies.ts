@@ -53,11 +53,17 @@ export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input:
   const calendarId = input.calendar_id ?? null;
   const calendar = calendarId ? await BusinessCalendar.query(ctx.db).findById(calendarId) : undefined;
   if (calendarId && !calendar) {
-    throw validationFailed([{ in: 'body', path: 'calendar_id', message: 'No business calendar has this id (see GET /api/v1/business-calendars).' }]);
+    throw validationFailed([
+      { in: 'body', path: 'calendar_id', message: 'No business calendar has this id (see GET /api/v1/business-calendars).' },
+    ]);
   }
   if (calendar) {
     const rules = { timezone: calendar.timezone, weeklyHours: calendar.weeklyHours, holidays: calendar.holidays };
-    const problems = unreachableTargets(rules, policyTargets({ assignTargetSeconds: input.assign_target_seconds, resolveTargetSeconds: input.resolve_target_seconds }), calendar.name);
+    const problems = unreachableTargets(
+      rules,
+      policyTargets({ assignTargetSeconds: input.assign_target_seconds, resolveTargetSeconds: input.resolve_target_seconds }),
+      calendar.name,
+    );
     if (problems.length) throw validationFailed(problems.map((p) => ({ in: 'body', ...p })));
   }
   const values = {
@@ -68,7 +74,11 @@ export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input:
     calendarId,
     updatedAt: new Date(),
   };
-  return SlaPolicy.query(ctx.db).insert(values as Partial<SlaPolicy>).onConflict('priority').merge().returning('*');
+  return SlaPolicy.query(ctx.db)
+    .insert(values as Partial<SlaPolicy>)
+    .onConflict('priority')
+    .merge()
+    .returning('*');
 }
 
 export interface CalendarInput {
@@ -105,7 +115,9 @@ export async function calendarFinder(ctx: Ctx, id: string): Promise<BusinessCale
 export async function calendarCreator(ctx: Ctx, input: CalendarInput): Promise<BusinessCalendar> {
   authorize(ctx.principal, 'slaPolicies.manage');
   checkCalendar(input);
-  return BusinessCalendar.query(ctx.db).insert(columns(input) as Partial<BusinessCalendar>).returning('*');
+  return BusinessCalendar.query(ctx.db)
+    .insert(columns(input) as Partial<BusinessCalendar>)
+    .returning('*');
 }
 
 /** PUT: replaces the calendar; tickets already running keep the copy they started with. */
@@ -114,7 +126,9 @@ export async function calendarWriter(ctx: Ctx, id: string, input: CalendarInput)
   checkCalendar(input);
   // the policies that use it must still be able to reach their deadlines under the new hours
   const rules = { timezone: input.timezone, weeklyHours: input.weekly_hours, holidays: input.holidays };
-  const problems = (await SlaPolicy.query(ctx.db).where({ calendarId: id })).flatMap((p) => unreachableTargets(rules, policyTargets(p, `policies.${p.priority}.`), input.name));
+  const problems = (await SlaPolicy.query(ctx.db).where({ calendarId: id })).flatMap((p) =>
+    unreachableTargets(rules, policyTargets(p, `policies.${p.priority}.`), input.name),
+  );
   if (problems.length) throw validationFailed(problems.map((p) => ({ in: 'body', ...p })));
   const updated = await BusinessCalendar.query(ctx.db).patchAndFetchById(id, columns(input) as Partial<BusinessCalendar>);
   if (!updated) throw notFound('Business calendar');
@@ -125,9 +139,13 @@ export async function calendarDeleter(ctx: Ctx, id: string): Promise<void> {
   authorize(ctx.principal, 'slaPolicies.manage');
   const users = await SlaPolicy.query(ctx.db).where({ calendarId: id }).select('priority');
   if (users.length) {
-    throw conflict('calendar_in_use', `SLA policies still use this calendar (${users.map((p) => p.priority).join(', ')}); point them elsewhere first.`, {
-      priorities: users.map((p) => p.priority),
-    });
+    throw conflict(
+      'calendar_in_use',
+      `SLA policies still use this calendar (${users.map((p) => p.priority).join(', ')}); point them elsewhere first.`,
+      {
+        priorities: users.map((p) => p.priority),
+      },
+    );
   }
   const deleted = await BusinessCalendar.query(ctx.db).deleteById(id);
   if (!deleted) throw notFound('Business calendar');

@@ -32,7 +32,12 @@ export async function attachmentUploader(ctx: CommandContext, ref: string, req: 
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not upload files (needs tickets:write).');
   const dir = uploadDir(ctx);
-  const upload = await receiveUpload(req, { dir, ticketId: ticket.id, maxFileBytes: ctx.config.uploads.maxSizeMb * 1024 * 1024, maxSizeMb: ctx.config.uploads.maxSizeMb });
+  const upload = await receiveUpload(req, {
+    dir,
+    ticketId: ticket.id,
+    maxFileBytes: ctx.config.uploads.maxSizeMb * 1024 * 1024,
+    maxSizeMb: ctx.config.uploads.maxSizeMb,
+  });
   const paths = upload.files.map((f) => path.join(dir, f.storedName));
   try {
     const noteId = await checkNote(ctx.db, ticket, upload.fields.note_id);
@@ -44,7 +49,12 @@ export async function attachmentUploader(ctx: CommandContext, ref: string, req: 
       attachments,
     });
     if ('pending' in outcome) return { status: 'pending', ids: attachments.map((a) => a.id) };
-    return { status: 'applied', attachments: await Attachment.query(ctx.db).findByIds(attachments.map((a) => a.id)).orderBy('original_filename') };
+    return {
+      status: 'applied',
+      attachments: await Attachment.query(ctx.db)
+        .findByIds(attachments.map((a) => a.id))
+        .orderBy('original_filename'),
+    };
   } catch (err) {
     // A refused change (or bad input) records nothing: remove the files. If the change was merely
     // not confirmed in time it may still be recorded, so its files stay (the sweep removes them if not).

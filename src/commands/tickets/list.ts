@@ -35,7 +35,10 @@ const TICKET_NUMBER = /^ASM-\d{4,}$/i;
 /** Most urgent first; an index holds this exact expression (migrations/20261123000100). */
 export const PRIORITY_RANK = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
 
-export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>, q: TicketListQuery): Promise<{ results: Ticket[]; total: number }> {
+export async function ticketLister(
+  ctx: Pick<CommandContext, 'principal' | 'db'>,
+  q: TicketListQuery,
+): Promise<{ results: Ticket[]; total: number }> {
   if (!canReadTickets(ctx.principal)) throw forbidden('This API key may not read tickets.');
   const query = Ticket.query(ctx.db).whereNull('deleted_at');
   if (!can(ctx.principal, 'tickets.readAll')) {

@@ -29,7 +29,9 @@ export async function runTicketMutation<Req extends { requestId: string; apiRequ
   const args: [Req] = [{ ...request, apiRequestId: ctx.requestId }];
   let accepted;
   try {
-    accepted = await ctx.temporal.withDeadline(deadline, () => handle.startUpdate(update, { args, updateId: request.requestId, waitForStage: WorkflowUpdateStage.ACCEPTED }));
+    accepted = await ctx.temporal.withDeadline(deadline, () =>
+      handle.startUpdate(update, { args, updateId: request.requestId, waitForStage: WorkflowUpdateStage.ACCEPTED }),
+    );
   } catch (err) {
     // not accepted in time → 503 change_not_confirmed; a rejection → its 4xx (see outcome.ts)
     throw ticketWorkflowError(err);

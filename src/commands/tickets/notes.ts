@@ -13,7 +13,34 @@ import { runTicketMutation } from './mutate.js';
 
 /** Formatting survives; scripts, event handlers, styles and unsafe URLs do not. */
 const SANITIZE: sanitizeHtml.IOptions = {
-  allowedTags: ['p', 'br', 'b', 'strong', 'i', 'em', 'u', 's', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a', 'h1', 'h2', 'h3', 'h4', 'hr', 'table', 'thead', 'tbody', 'tr', 'th', 'td'],
+  allowedTags: [
+    'p',
+    'br',
+    'b',
+    'strong',
+    'i',
+    'em',
+    'u',
+    's',
+    'code',
+    'pre',
+    'blockquote',
+    'ul',
+    'ol',
+    'li',
+    'a',
+    'h1',
+    'h2',
+    'h3',
+    'h4',
+    'hr',
+    'table',
+    'thead',
+    'tbody',
+    'tr',
+    'th',
+    'td',
+  ],
   allowedAttributes: { a: ['href', 'title', 'rel'] },
   allowedSchemes: ['http', 'https', 'mailto'],
   transformTags: { a: sanitizeHtml.simpleTransform('a', { rel: 'noopener noreferrer nofollow' }) },
@@ -53,12 +80,19 @@ export async function noteAdder(
 }
 
 /** Authors edit their own notes; admins and managers any note. */
-export async function noteEditor(ctx: CommandContext, ref: string, noteId: string, input: { content: string }, opts: { requestId?: string } = {}): Promise<NoteWriteResult> {
+export async function noteEditor(
+  ctx: CommandContext,
+  ref: string,
+  noteId: string,
+  input: { content: string },
+  opts: { requestId?: string } = {},
+): Promise<NoteWriteResult> {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
   const note = await TicketNote.query(ctx.db).findOne({ id: noteId, ticketId: ticket.id });
   if (!note) throw notFound('Note');
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not edit notes (needs tickets:write).');
-  if (note.authorId !== ctx.principal.user.id && !can(ctx.principal, 'tickets.readAll')) throw forbidden('Only the author (or a manager) may edit this note.');
+  if (note.authorId !== ctx.principal.user.id && !can(ctx.principal, 'tickets.readAll'))
+    throw forbidden('Only the author (or a manager) may edit this note.');
   const content = cleanContent(input.content);
   if (content === note.content) return { status: 'applied', note };
   const outcome = await runTicketMutation(ctx, ticket.id, editNoteUpdate, {
@@ -75,5 +109,8 @@ export async function noteEditor(ctx: CommandContext, ref: string, noteId: strin
 
 export async function noteLister(ctx: CommandContext, ref: string, q: { page: number; page_size: number }) {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
-  return TicketNote.query(ctx.db).where({ ticketId: ticket.id }).orderBy([{ column: 'created_at' }, { column: 'id' }]).page(q.page - 1, q.page_size);
+  return TicketNote.query(ctx.db)
+    .where({ ticketId: ticket.id })
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+    .page(q.page - 1, q.page_size);
 }

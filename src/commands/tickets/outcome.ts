@@ -36,20 +36,33 @@ export const changeNotConfirmed = () =>
     RETRY_AFTER,
   );
 
-const changeNotApplied = () => new AppError(503, 'change_not_applied', 'The ticket could not take the change right now; nothing was applied. Retry shortly.', null, RETRY_AFTER);
+const changeNotApplied = () =>
+  new AppError(
+    503,
+    'change_not_applied',
+    'The ticket could not take the change right now; nothing was applied. Retry shortly.',
+    null,
+    RETRY_AFTER,
+  );
 
 const ticketClosed = () =>
-  conflict('ticket_closed', 'The ticket no longer takes changes (it was deleted meanwhile, or its workflow was stopped by an operator); nothing was applied.');
+  conflict(
+    'ticket_closed',
+    'The ticket no longer takes changes (it was deleted meanwhile, or its workflow was stopped by an operator); nothing was applied.',
+  );
 
 /** The server's failure type for an accepted Update whose workflow closed before it completed. */
 const CLOSED_WORKFLOW = 'AcceptedUpdateCompletedWorkflow';
 
 const WRITE_FAILURE_MESSAGES: Record<WriteFailureDetails['kind'], string> = {
-  invalid_reference: 'A group or user the request names no longer exists; nothing was applied. Check the ids (GET /api/v1/groups, /users) and retry.',
-  invalid_data: 'The database cannot store a value of this request (e.g. a NUL character or a lone surrogate in a text); nothing was applied. Fix the text and retry.',
+  invalid_reference:
+    'A group or user the request names no longer exists; nothing was applied. Check the ids (GET /api/v1/groups, /users) and retry.',
+  invalid_data:
+    'The database cannot store a value of this request (e.g. a NUL character or a lone surrogate in a text); nothing was applied. Fix the text and retry.',
   constraint: 'The request breaks a rule of the stored data; nothing was applied.',
   limit: 'A value of this request is too large to store; nothing was applied. Shorten it and retry.',
-  version_gap: 'The ticket’s stored record is not at the version this change follows; nothing was applied (operators are alerted by the log and the write-failure metric).',
+  version_gap:
+    'The ticket’s stored record is not at the version this change follows; nothing was applied (operators are alerted by the log and the write-failure metric).',
 };
 
 /** A failure the ticket's rules produced (validator or handler), by its type. */
@@ -92,6 +105,7 @@ export function ticketWorkflowError(err: unknown): unknown {
     // refused by the engine itself (not by the ticket's rules): nothing was applied, a retry is safe
     return changeNotApplied();
   }
-  if (err instanceof ServiceError && (err.cause as { code?: unknown } | undefined)?.code === GRPC_RESOURCE_EXHAUSTED) return changeNotApplied();
+  if (err instanceof ServiceError && (err.cause as { code?: unknown } | undefined)?.code === GRPC_RESOURCE_EXHAUSTED)
+    return changeNotApplied();
   return err;
 }

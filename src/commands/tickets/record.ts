@@ -175,7 +175,12 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
       const current = await Ticket.query(trx).findById(m.ticketId);
       if (current && current.version >= m.version) {
         // already applied by an earlier attempt
-        return { deliveries: await undispatchedDeliveries(trx, m.events.map((e) => dedupeKey(m.ticketId, m.version, e.type))) };
+        return {
+          deliveries: await undispatchedDeliveries(
+            trx,
+            m.events.map((e) => dedupeKey(m.ticketId, m.version, e.type)),
+          ),
+        };
       }
       throw new VersionGapError(`ticket ${m.ticketId} is at version ${current?.version}, cannot apply version ${m.version}`);
     }
@@ -191,7 +196,9 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
         updatedAt: at,
       } as Partial<TicketNote>);
     } else if (m.note?.op === 'edit') {
-      await TicketNote.query(trx).patch({ content: m.note.content, editedAt: at, updatedAt: at } as Partial<TicketNote>).where({ id: m.note.id, ticketId: m.ticketId });
+      await TicketNote.query(trx)
+        .patch({ content: m.note.content, editedAt: at, updatedAt: at } as Partial<TicketNote>)
+        .where({ id: m.note.id, ticketId: m.ticketId });
     }
     if (m.attachments?.op === 'add') {
       await Attachment.query(trx).insert(
@@ -209,15 +216,29 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
         })) as Partial<Attachment>[],
       );
     } else if (m.attachments?.op === 'delete') {
-      await Attachment.query(trx).delete().whereIn('id', m.attachments.items.map((a) => a.id)).where({ ticketId: m.ticketId });
+      await Attachment.query(trx)
+        .delete()
+        .whereIn(
+          'id',
+          m.attachments.items.map((a) => a.id),
+        )
+        .where({ ticketId: m.ticketId });
     }
     const ticket = await Ticket.query(trx).findById(m.ticketId).throwIfNotFound();
     for (const entry of m.audit) {
-      await recordAudit(trx, ticket, m.actor, { action: entry.action, field: entry.field ?? undefined, oldValue: entry.old, newValue: entry.new });
+      await recordAudit(trx, ticket, m.actor, {
+        action: entry.action,
+        field: entry.field ?? undefined,
+        oldValue: entry.old,
+        newValue: entry.new,
+      });
     }
     const note = m.note ? { id: m.note.id, content: m.note.content, is_internal: m.note.isInternal } : undefined;
     const deliveries: Dispatch[] = [];
-    for (const event of m.events) deliveries.push(...(await recordEvent(trx, ticket, event.type, m.actor, event.changes, { ...(note ? { note } : {}), ...event.data })));
+    for (const event of m.events)
+      deliveries.push(
+        ...(await recordEvent(trx, ticket, event.type, m.actor, event.changes, { ...(note ? { note } : {}), ...event.data })),
+      );
     return { deliveries };
   });
 }
@@ -252,7 +273,12 @@ async function recordEvent(
 ): Promise<Dispatch[]> {
   const env = envelope(
     type,
-    { ticket: presentTicket(ticket, ticket.updatedAt), changes, actor: { type: actor.type, user_id: actor.userId, api_key_id: actor.apiKeyId ?? null }, ...extra },
+    {
+      ticket: presentTicket(ticket, ticket.updatedAt),
+      changes,
+      actor: { type: actor.type, user_id: actor.userId, api_key_id: actor.apiKeyId ?? null },
+      ...extra,
+    },
     ticket.updatedAt,
   );
   await insertEvent(trx, {

@@ -17,7 +17,13 @@ export function accessLog(metrics?: AppMetrics): Middleware<AppState> {
       const route = (ctx as { _matchedRoute?: string })._matchedRoute ?? (ctx.path === '/mcp' ? '/mcp' : 'unmatched');
       metrics?.observeRequest(ctx.method, route, ctx.status, ms / 1000);
       ctx.state.log.info(
-        { method: ctx.method, path: ctx.path, status: ctx.status, duration_ms: Math.round(ms * 10) / 10, principal: ctx.state.principal?.key },
+        {
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          duration_ms: Math.round(ms * 10) / 10,
+          principal: ctx.state.principal?.key,
+        },
         'request',
       );
     }

@@ -14,7 +14,8 @@ export function authenticate(deps: Pick<AppDeps, 'db' | 'config'>): Middleware<A
     else if (bearer && looksLikeApiKey(bearer)) principal = await principalFromApiKey(deps.db, bearer);
     else if (bearer) principal = await principalFromJwt(deps.db, deps.config, bearer);
     else throw unauthorized();
-    if (!principal) throw unauthorized('The credentials are invalid, expired or revoked.', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+    if (!principal)
+      throw unauthorized('The credentials are invalid, expired or revoked.', { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
     ctx.state.principal = principal;
     await next();
   };

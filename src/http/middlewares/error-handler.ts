@@ -32,7 +32,12 @@ export function errorHandler(): Middleware<AppState> {
       if ((ctx.status === 405 || ctx.status === 501) && ctx.body === undefined) {
         const allow = ctx.response.get('Allow');
         const verb = ctx.status === 405 ? 'not allowed' : 'not implemented';
-        throw new AppError(ctx.status, HTTP_ERROR_CODES[ctx.status]!, `${ctx.method} is ${verb} on ${ctx.path}; allowed: ${allow || 'none'}.`, { allowed: allow ? allow.split(/,\s*/) : [] });
+        throw new AppError(
+          ctx.status,
+          HTTP_ERROR_CODES[ctx.status]!,
+          `${ctx.method} is ${verb} on ${ctx.path}; allowed: ${allow || 'none'}.`,
+          { allowed: allow ? allow.split(/,\s*/) : [] },
+        );
       }
     } catch (raw) {
       const err = toAppError(translateOutage(translateDbError(raw)));

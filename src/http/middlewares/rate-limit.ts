@@ -12,7 +12,10 @@ export function rateLimit(limits: RateLimits): Middleware<AppState> {
     ctx.set('RateLimit-Reset', String(decision.resetSeconds));
     ctx.set('RateLimit-Policy', `${decision.limit};w=60`);
     if (!decision.allowed) {
-      throw tooManyRequests(decision.resetSeconds, `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`);
+      throw tooManyRequests(
+        decision.resetSeconds,
+        `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`,
+      );
     }
     await next();
   };

@@ -32,6 +32,11 @@ export const Timestamp = z.iso.datetime();
 export const csvEnum = <T extends readonly [string, ...string[]]>(values: T) =>
   z
     .string()
-    .transform((v) => v.split(',').map((x) => x.trim()).filter(Boolean))
+    .transform((v) =>
+      v
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(values)).min(1))
     .openapi({ type: 'array', items: { type: 'string', enum: [...values] }, param: { style: 'form', explode: false } });

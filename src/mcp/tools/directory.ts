@@ -52,7 +52,10 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
     },
     output: pageOf(z.object({ id: z.string(), username: z.string(), full_name: z.string(), role: z.string() })),
     run: async ({ page, ...filters }) => {
-      const { results, total } = await userLister({ principal: s.principal, db: s.deps.db }, { ...filters, is_active: true, page, page_size: PAGE_SIZE });
+      const { results, total } = await userLister(
+        { principal: s.principal, db: s.deps.db },
+        { ...filters, is_active: true, page, page_size: PAGE_SIZE },
+      );
       const items = results.map((u) => {
         const p = presentUser(u);
         return { id: p.id, username: p.username, full_name: p.full_name, role: p.role };
@@ -70,11 +73,19 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
     description: 'Ticket counts by status and priority, and unresolved tickets per group.',
     readOnly: true,
     input: {},
-    output: z.object({ total: z.number(), by_status: z.record(z.string(), z.number()), by_priority: z.record(z.string(), z.number()), by_group: z.array(z.record(z.string(), z.unknown())) }),
+    output: z.object({
+      total: z.number(),
+      by_status: z.record(z.string(), z.number()),
+      by_priority: z.record(z.string(), z.number()),
+      by_group: z.array(z.record(z.string(), z.unknown())),
+    }),
     run: async () => {
       const summary = await dashboardSummary({ principal: s.principal, db: s.deps.db });
       const b = summary.by_status;
-      return ok(`${summary.total} tickets: ${b.open} open, ${b.under_investigation} under investigation, ${b.paused} paused, ${b.resolved} resolved.`, summary);
+      return ok(
+        `${summary.total} tickets: ${b.open} open, ${b.under_investigation} under investigation, ${b.paused} paused, ${b.resolved} resolved.`,
+        summary,
+      );
     },
   });
 
@@ -89,13 +100,32 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
       date_from: z.iso.datetime({ offset: true }).optional().describe('tickets created at or after'),
       date_to: z.iso.datetime({ offset: true }).optional().describe('tickets created before'),
     },
-    output: z.object({ overall: Figures, by_group: z.array(Figures.extend({ group_id: z.string().nullable(), group_name: z.string().nullable() })), by_priority: z.array(Figures.extend({ priority: z.string() })) }),
+    output: z.object({
+      overall: Figures,
+      by_group: z.array(Figures.extend({ group_id: z.string().nullable(), group_name: z.string().nullable() })),
+      by_priority: z.array(Figures.extend({ priority: z.string() })),
+    }),
     run: async (f) => {
       const m = await dashboardSla(
         { principal: s.principal, db: s.deps.db },
-        { group_id: f.group_id, priority: f.priority, date_from: f.date_from ? new Date(f.date_from) : undefined, date_to: f.date_to ? new Date(f.date_to) : undefined },
+        {
+          group_id: f.group_id,
+          priority: f.priority,
+          date_from: f.date_from ? new Date(f.date_from) : undefined,
+          date_to: f.date_to ? new Date(f.date_to) : undefined,
+        },
       );
-      const pick = <T extends { tickets: number; mtta_seconds: number | null; mttr_seconds: number | null; breached: number; breach_rate: number | null }>(x: T) => ({
+      const pick = <
+        T extends {
+          tickets: number;
+          mtta_seconds: number | null;
+          mttr_seconds: number | null;
+          breached: number;
+          breach_rate: number | null;
+        },
+      >(
+        x: T,
+      ) => ({
         tickets: x.tickets,
         mtta_seconds: x.mtta_seconds,
         mttr_seconds: x.mttr_seconds,
@@ -103,11 +133,14 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
         breach_rate: x.breach_rate,
       });
       const o = m.overall;
-      return ok(`${o.tickets} tickets: MTTA ${o.mtta_seconds ?? '–'} s, MTTR ${o.mttr_seconds ?? '–'} s, breach rate ${o.breach_rate ?? '–'}.`, {
-        overall: pick(o),
-        by_group: m.by_group.map((g) => ({ group_id: g.group_id, group_name: g.group_name, ...pick(g) })),
-        by_priority: m.by_priority.map((p) => ({ priority: p.priority, ...pick(p) })),
-      });
+      return ok(
+        `${o.tickets} tickets: MTTA ${o.mtta_seconds ?? '–'} s, MTTR ${o.mttr_seconds ?? '–'} s, breach rate ${o.breach_rate ?? '–'}.`,
+        {
+          overall: pick(o),
+          by_group: m.by_group.map((g) => ({ group_id: g.group_id, group_name: g.group_name, ...pick(g) })),
+          by_priority: m.by_priority.map((p) => ({ priority: p.priority, ...pick(p) })),
+        },
+      );
     },
   });
 }

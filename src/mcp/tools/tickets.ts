@@ -38,7 +38,15 @@ const fullTicket = (t: Parameters<typeof presentTicket>[0]) => {
 /** What a change returns: just enough to go on (get_ticket has the rest), so tools/list stays small. */
 const changed = (t: Parameters<typeof presentTicketBrief>[0]) => {
   const b = presentTicketBrief(t);
-  return { id: b.id, ticket_number: b.ticket_number, status: b.status, priority: b.priority, assigned_group_id: b.assigned_group_id, assigned_user_id: b.assigned_user_id, version: b.version };
+  return {
+    id: b.id,
+    ticket_number: b.ticket_number,
+    status: b.status,
+    priority: b.priority,
+    assigned_group_id: b.assigned_group_id,
+    assigned_user_id: b.assigned_user_id,
+    version: b.version,
+  };
 };
 
 /** Apply a PATCH through the ticket's workflow; a change still pending (workers slow) is reported as such. */
@@ -49,14 +57,24 @@ async function change(s: McpSession, ref: string, patch: TicketPatch, expectedVe
 }
 
 const ChangeResult = z.object({
-  ticket: TicketBrief.pick({ id: true, ticket_number: true, status: true, priority: true, assigned_group_id: true, assigned_user_id: true, version: true })
+  ticket: TicketBrief.pick({
+    id: true,
+    ticket_number: true,
+    status: true,
+    priority: true,
+    assigned_group_id: true,
+    assigned_user_id: true,
+    version: true,
+  })
     .nullable()
     .describe('null while pending'),
   pending: z.boolean(),
 });
 
 const summary = (verb: string, r: Awaited<ReturnType<typeof change>>, ref: string) =>
-  r.pending ? `${ref}: ${verb} accepted; it is applied as soon as a worker runs.` : `${r.ticket!.ticket_number} ${verb}: now ${r.ticket!.status}, ${r.ticket!.priority}.`;
+  r.pending
+    ? `${ref}: ${verb} accepted; it is applied as soon as a worker runs.`
+    : `${r.ticket!.ticket_number} ${verb}: now ${r.ticket!.status}, ${r.ticket!.priority}.`;
 
 export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: boolean): void {
   tool({
@@ -77,7 +95,12 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
     output: pageOf(TicketBrief),
     run: async (args) => {
       const { results, total } = await ticketLister(commandContextOf(s), { ...args, sort_by: 'priority', sort_order: 'asc' });
-      const page = pageFields(results.map((t) => presentTicketBrief(t)), total, args.page, args.page_size);
+      const page = pageFields(
+        results.map((t) => presentTicketBrief(t)),
+        total,
+        args.page,
+        args.page_size,
+      );
       return ok(`${total} ticket(s); showing ${results.length}${page.next_page ? `, more on page ${page.next_page}` : ''}.`, page);
     },
   });
@@ -116,7 +139,15 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
       const { results, total } = await auditLister(commandContextOf(s), ticket, { page, page_size: 25 });
       const items = results.map((a) => {
         const e = presentAuditEntry(a);
-        return { action: e.action, field_changed: e.field_changed, old_value: e.old_value, new_value: e.new_value, actor_type: e.actor_type, actor_id: e.actor_id, created_at: e.created_at };
+        return {
+          action: e.action,
+          field_changed: e.field_changed,
+          old_value: e.old_value,
+          new_value: e.new_value,
+          actor_type: e.actor_type,
+          actor_id: e.actor_id,
+          created_at: e.created_at,
+        };
       });
       return ok(`${total} audit entr${total === 1 ? 'y' : 'ies'} for ${ticket}.`, pageFields(items, total, page, 25));
     },
@@ -174,7 +205,8 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
         assigned_group_id: a.assigned_group_id ?? null,
         assigned_user_id: a.assigned_user_id ?? null,
       });
-      if (result.status === 'accepted') return ok(`Ticket ${result.id} accepted; it appears as soon as a worker runs.`, { ticket: null, pending: true });
+      if (result.status === 'accepted')
+        return ok(`Ticket ${result.id} accepted; it appears as soon as a worker runs.`, { ticket: null, pending: true });
       const t = changed(result.ticket);
       return ok(`Created ${t.ticket_number} (${t.priority}).`, { ticket: t, pending: false });
     },
@@ -183,7 +215,8 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
   tool({
     name: 'update_ticket',
     title: 'Update a ticket',
-    description: 'Change title, description, priority, status, category or tags. Status moves: open↔under_investigation, either→paused→back, any→resolved, resolved→open.',
+    description:
+      'Change title, description, priority, status, category or tags. Status moves: open↔under_investigation, either→paused→back, any→resolved, resolved→open.',
     idempotent: true,
     input: {
       ticket: TicketRef,
@@ -228,14 +261,24 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
     run: async ({ ticket, content, is_internal }) => {
       const r = await noteAdder(commandContextOf(s), ticket, { content, is_internal });
       const id = r.status === 'applied' ? r.note.id : r.id;
-      return ok(r.status === 'applied' ? `Note added to ${ticket}.` : `Note to ${ticket} accepted; applied as soon as a worker runs.`, { note_id: id, pending: r.status === 'pending' });
+      return ok(r.status === 'applied' ? `Note added to ${ticket}.` : `Note to ${ticket} accepted; applied as soon as a worker runs.`, {
+        note_id: id,
+        pending: r.status === 'pending',
+      });
     },
   });
 
   const withNote = async (ticket: string, note: string | undefined) => {
     if (note) await noteAdder(commandContextOf(s), ticket, { content: note, is_internal: true });
   };
-  const statusTool = (name: string, title: string, description: string, to: 'resolved' | 'paused' | 'open', noteLabel: string, verb: string) =>
+  const statusTool = (
+    name: string,
+    title: string,
+    description: string,
+    to: 'resolved' | 'paused' | 'open',
+    noteLabel: string,
+    verb: string,
+  ) =>
     tool({
       name,
       title,
@@ -250,9 +293,30 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
         return ok(summary(verb, r, args.ticket), r);
       },
     });
-  statusTool('resolve_ticket', 'Resolve a ticket', 'Mark a ticket resolved (stops its resolve SLA clock).', 'resolved', 'resolution', 'resolved');
-  statusTool('pause_ticket', 'Pause a ticket', 'Pause a ticket (e.g. waiting on the requester): every SLA clock stops.', 'paused', 'reason', 'paused');
-  statusTool('reopen_ticket', 'Reopen a ticket', 'Reopen a resolved ticket: its resolve clock resumes with the time already counted.', 'open', 'reason', 'reopened');
+  statusTool(
+    'resolve_ticket',
+    'Resolve a ticket',
+    'Mark a ticket resolved (stops its resolve SLA clock).',
+    'resolved',
+    'resolution',
+    'resolved',
+  );
+  statusTool(
+    'pause_ticket',
+    'Pause a ticket',
+    'Pause a ticket (e.g. waiting on the requester): every SLA clock stops.',
+    'paused',
+    'reason',
+    'paused',
+  );
+  statusTool(
+    'reopen_ticket',
+    'Reopen a ticket',
+    'Reopen a resolved ticket: its resolve clock resumes with the time already counted.',
+    'open',
+    'reason',
+    'reopened',
+  );
 
   tool({
     name: 'resume_ticket',
@@ -297,7 +361,10 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: 
       }
       const succeeded = results.filter((r) => r.ok).length;
       const structured = { results, succeeded, failed: results.length - succeeded };
-      const result = ok(`${succeeded} of ${results.length} ticket(s) updated${succeeded < results.length ? '; see results for the failures' : ''}.`, structured);
+      const result = ok(
+        `${succeeded} of ${results.length} ticket(s) updated${succeeded < results.length ? '; see results for the failures' : ''}.`,
+        structured,
+      );
       return succeeded === 0 ? { ...result, isError: true } : result;
     },
   });

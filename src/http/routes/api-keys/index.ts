@@ -11,7 +11,11 @@ const Scope = z.enum(['tickets:read', 'tickets:write', 'admin']);
 export const ApiKeyCreateSchema = z
   .object({
     name: z.string().trim().min(1).max(100),
-    scopes: z.array(Scope).max(3).default([]).transform((s) => [...new Set(s)]),
+    scopes: z
+      .array(Scope)
+      .max(3)
+      .default([])
+      .transform((s) => [...new Set(s)]),
     expires_at: z.iso
       .datetime({ offset: true })
       .transform((v) => new Date(v))
@@ -35,7 +39,9 @@ export const ApiKeySchema = z
   })
   .openapi('ApiKey');
 
-const ApiKeyCreatedSchema = ApiKeySchema.extend({ key: z.string().openapi({ description: 'The key itself: shown only in this response' }) }).openapi('ApiKeyCreated');
+const ApiKeyCreatedSchema = ApiKeySchema.extend({
+  key: z.string().openapi({ description: 'The key itself: shown only in this response' }),
+}).openapi('ApiKeyCreated');
 
 export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
   const common = { tags: ['api-keys'], secured: true, before: deps.guard };
@@ -47,7 +53,10 @@ export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'createApiKey',
     summary: 'Create an API key for yourself (the key is shown once)',
     body: ApiKeyCreateSchema,
-    responses: { 201: { description: 'Created', schema: ApiKeyCreatedSchema }, 403: { description: 'Only admins may grant the admin scope; a key needs the admin scope to manage keys' } },
+    responses: {
+      201: { description: 'Created', schema: ApiKeyCreatedSchema },
+      403: { description: 'Only admins may grant the admin scope; a key needs the admin scope to manage keys' },
+    },
     handler: async (ctx, { body }) => {
       const { key, plain } = await apiKeyCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -63,7 +72,10 @@ export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'listApiKeys',
     summary: "List API keys: your own (admins: everyone's); metadata only",
     query: PaginationQuery.extend({ include_revoked: QueryBoolean.default(false) }),
-    responses: { 200: { description: 'A page of keys', schema: Paginated(ApiKeySchema, 'ApiKeyPage') }, 403: { description: 'A key needs the admin scope to manage keys' } },
+    responses: {
+      200: { description: 'A page of keys', schema: Paginated(ApiKeySchema, 'ApiKeyPage') },
+      403: { description: 'A key needs the admin scope to manage keys' },
+    },
     handler: async (ctx, { query }) => {
       const { results, total } = await apiKeyLister(commandContext(ctx, deps), query);
       ctx.body = pageOf(results.map(presentApiKey), total, query.page, query.page_size);
@@ -77,7 +89,11 @@ export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'revokeApiKey',
     summary: 'Revoke an API key (immediate)',
     params: IdParams,
-    responses: { 204: { description: 'Revoked' }, 403: { description: 'A key needs the admin scope to manage keys' }, 404: { description: 'No such key (or not yours)' } },
+    responses: {
+      204: { description: 'Revoked' },
+      403: { description: 'A key needs the admin scope to manage keys' },
+      404: { description: 'No such key (or not yours)' },
+    },
     handler: async (ctx, { params }) => {
       await apiKeyRevoker(commandContext(ctx, deps), params.id);
       ctx.status = 204;

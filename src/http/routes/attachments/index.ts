@@ -68,7 +68,10 @@ export function attachmentRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'listTicketAttachments',
     summary: "A ticket's attachments",
     params: TicketRefParams,
-    responses: { 200: { description: 'Attachments, oldest first', schema: z.array(AttachmentSchema) }, 404: { description: 'No such ticket' } },
+    responses: {
+      200: { description: 'Attachments, oldest first', schema: z.array(AttachmentSchema) },
+      404: { description: 'No such ticket' },
+    },
     handler: async (ctx, { params }) => {
       ctx.body = (await attachmentLister(commandContext(ctx, deps), params.id)).map(presentAttachment);
     },
@@ -82,7 +85,12 @@ export function attachmentRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: 'Download a file (streamed, as an attachment, never sniffed by the browser)',
     params: IdParams,
     responses: {
-      200: { description: 'The file, with the type detected at upload', mediaType: '*/*', rawSchema: { type: 'string', format: 'binary' }, headers: ['ETag', 'Content-Disposition'] },
+      200: {
+        description: 'The file, with the type detected at upload',
+        mediaType: '*/*',
+        rawSchema: { type: 'string', format: 'binary' },
+        headers: ['ETag', 'Content-Disposition'],
+      },
       404: { description: 'No such attachment (or its ticket is not visible), or its file is missing' },
     },
     handler: async (ctx, { params }) => {
@@ -111,7 +119,12 @@ export function attachmentRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'deleteAttachment',
     summary: 'Delete a file (the uploader, a manager or an admin): the row, then the file',
     params: IdParams,
-    responses: { 204: { description: 'Deleted' }, 202: { description: 'Accepted', schema: TicketAcceptedSchema }, 403: { description: 'Not yours, or this API key may not write tickets' }, 404: { description: 'No such attachment' } },
+    responses: {
+      204: { description: 'Deleted' },
+      202: { description: 'Accepted', schema: TicketAcceptedSchema },
+      403: { description: 'Not yours, or this API key may not write tickets' },
+      404: { description: 'No such attachment' },
+    },
     handler: async (ctx, { params }) => {
       const outcome = await attachmentDeleter(commandContext(ctx, deps), params.id);
       if (outcome === 'pending') {

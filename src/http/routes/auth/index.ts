@@ -48,11 +48,19 @@ export function authRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx, { body }) => {
       const wait = await deps.limits.loginBlockedFor(body.username, ctx.ip);
       if (wait > 0) {
-        throw new AppError(429, 'login_throttled', `Too many failed sign-ins; try again in ${wait} s.`, { retry_after_seconds: wait }, { 'Retry-After': String(wait) });
+        throw new AppError(
+          429,
+          'login_throttled',
+          `Too many failed sign-ins; try again in ${wait} s.`,
+          { retry_after_seconds: wait },
+          { 'Retry-After': String(wait) },
+        );
       }
       const user = await User.query(deps.db).whereRaw('lower(username) = lower(?)', [body.username]).first();
       // Same work and the same answer whichever part was wrong.
-      const ok = user ? (await verifyPassword(user.passwordHash, body.password)) && user.isActive : (await burnPasswordCheck(body.password), false);
+      const ok = user
+        ? (await verifyPassword(user.passwordHash, body.password)) && user.isActive
+        : (await burnPasswordCheck(body.password), false);
       if (!ok || !user) {
         await deps.limits.loginFailed(body.username, ctx.ip);
         throw unauthorized('Invalid username or password.');

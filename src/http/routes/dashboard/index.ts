@@ -43,7 +43,12 @@ const SlaFigures = {
 
 const SlaDashboardSchema = z
   .object({
-    filters: z.object({ group_id: z.uuid().nullable(), priority: Priority.nullable(), date_from: z.string().nullable(), date_to: z.string().nullable() }),
+    filters: z.object({
+      group_id: z.uuid().nullable(),
+      priority: Priority.nullable(),
+      date_from: z.string().nullable(),
+      date_to: z.string().nullable(),
+    }),
     overall: z.object(SlaFigures),
     by_group: z.array(z.object({ group_id: z.uuid().nullable(), group_name: z.string().nullable(), ...SlaFigures })),
     by_priority: z.array(z.object({ priority: Priority, ...SlaFigures })),
@@ -82,7 +87,10 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
       if (range.date_from && range.date_to && range.date_from >= range.date_to) {
         throw validationFailed([{ in: 'query', path: 'date_to', message: 'date_to must be after date_from.' }]);
       }
-      ctx.body = await dashboardSla({ principal: ctx.state.principal!, db: deps.db }, { group_id: query.group_id, priority: query.priority, ...range });
+      ctx.body = await dashboardSla(
+        { principal: ctx.state.principal!, db: deps.db },
+        { group_id: query.group_id, priority: query.priority, ...range },
+      );
     },
   });
 
@@ -93,7 +101,10 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'getDashboardActivity',
     summary: 'Recent audit entries across all tickets, newest first (admin, manager)',
     query: PaginationQuery.extend({ page_size: PaginationQuery.shape.page_size.default(50) }),
-    responses: { 200: { description: 'A page of audit entries', schema: Paginated(AuditEntrySchema, 'ActivityPage') }, 403: { description: 'Agents may not' } },
+    responses: {
+      200: { description: 'A page of audit entries', schema: Paginated(AuditEntrySchema, 'ActivityPage') },
+      403: { description: 'Agents may not' },
+    },
     handler: async (ctx, { query }) => {
       const { results, total } = await dashboardActivity({ principal: ctx.state.principal!, db: deps.db }, query);
       ctx.body = pageOf(results.map(presentAuditEntry), total, query.page, query.page_size);

@@ -14,9 +14,20 @@ import { csvEnum } from '../common.js';
 import { registerEventWebhooks } from './schema.js';
 
 export const EVENT_TYPES = [
-  'ticket.created', 'ticket.updated', 'ticket.assigned', 'ticket.status_changed', 'ticket.paused', 'ticket.resumed',
-  'ticket.resolved', 'ticket.reopened', 'ticket.note_added', 'ticket.attachment_added', 'ticket.deleted',
-  'ticket.sla_at_risk', 'ticket.sla_breached', 'webhook.test',
+  'ticket.created',
+  'ticket.updated',
+  'ticket.assigned',
+  'ticket.status_changed',
+  'ticket.paused',
+  'ticket.resumed',
+  'ticket.resolved',
+  'ticket.reopened',
+  'ticket.note_added',
+  'ticket.attachment_added',
+  'ticket.deleted',
+  'ticket.sla_at_risk',
+  'ticket.sla_breached',
+  'webhook.test',
 ] as const;
 
 const StreamQuery = z.object({
@@ -24,9 +35,7 @@ const StreamQuery = z.object({
     .string()
     .regex(/^([0-9a-fA-F-]{36}|[Aa][Ss][Mm]-\d{4,})$/, 'must be a ticket UUID or number')
     .optional(),
-  types: csvEnum(EVENT_TYPES)
-    .optional()
-    .openapi({ description: 'comma-separated event types' }),
+  types: csvEnum(EVENT_TYPES).optional().openapi({ description: 'comma-separated event types' }),
   last_event_id: z.string().max(100).optional().openapi({ description: 'as the Last-Event-ID header, for clients that cannot set it' }),
 });
 
@@ -46,7 +55,8 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
     query: StreamQuery,
     responses: {
       200: {
-        description: 'Server-Sent Events: `id` = event id, `event` = type, `data` = the event envelope (see `webhooks`); `: keep-alive` comments every 15 s',
+        description:
+          'Server-Sent Events: `id` = event id, `event` = type, `data` = the event envelope (see `webhooks`); `: keep-alive` comments every 15 s',
         mediaType: 'text/event-stream',
         rawSchema: { type: 'string' },
       },
@@ -98,10 +108,19 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
  * The events after `lastEventId` that the stream order has settled (events/store.ts), then live:
  * the hub's cursor is never past what this read settled, and the stream sends each position once.
  */
-async function replay(db: Db, stream: SseStream, lastEventId: string, filter: { ticketId?: string; types?: string[] }, maxBacklog: number): Promise<void> {
+async function replay(
+  db: Db,
+  stream: SseStream,
+  lastEventId: string,
+  filter: { ticketId?: string; types?: string[] },
+  maxBacklog: number,
+): Promise<void> {
   const from = await Event.query(db).findById(lastEventId);
   if (!from) {
-    stream.notice('resync', { code: 'unknown_event_id', message: `No stored event ${lastEventId}: reload current state through the REST API; live events follow.` });
+    stream.notice('resync', {
+      code: 'unknown_event_id',
+      message: `No stored event ${lastEventId}: reload current state through the REST API; live events follow.`,
+    });
     return;
   }
   const { events: backlog } = await readSettled(db, positionOf(from), maxBacklog + 1, filter);

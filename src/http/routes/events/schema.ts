@@ -47,7 +47,12 @@ const EventSla = z
   })
   .openapi('EventSla');
 
-const ticketData = { ticket: TicketSchema, changes: Changes, actor: Actor, note: EventNote.optional().describe('the note, on events a note caused') };
+const ticketData = {
+  ticket: TicketSchema,
+  changes: Changes,
+  actor: Actor,
+  note: EventNote.optional().describe('the note, on events a note caused'),
+};
 
 /** The `data` of each event type. */
 const DATA: Record<EventType, z.ZodObject<z.ZodRawShape>> = {
@@ -79,7 +84,11 @@ const DATA: Record<EventType, z.ZodObject<z.ZodRawShape>> = {
   }),
 };
 
-const pascal = (type: string) => type.split(/[._]/).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+const pascal = (type: string) =>
+  type
+    .split(/[._]/)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 
 /** The envelope schema of one event type: `{id, type, timestamp, data}`. */
 export const eventSchemas = Object.fromEntries(
@@ -99,7 +108,9 @@ export const eventSchemas = Object.fromEntries(
 const DeliveryHeaders = z.object({
   'webhook-id': z.string().describe('the event id: the same on every retry and redelivery'),
   'webhook-timestamp': z.string().describe('Unix seconds of this attempt'),
-  'webhook-signature': z.string().describe('`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`; two, space-separated, during a secret rotation'),
+  'webhook-signature': z
+    .string()
+    .describe('`v1,<base64 HMAC-SHA256 of "id.timestamp.body">`; two, space-separated, during a secret rotation'),
   'x-servicemeow-signature': z.string().describe('hex HMAC-SHA256 of the body alone, with the same key'),
 });
 

@@ -4,7 +4,15 @@ import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
 import { commandContext, IdParams } from '../common.js';
-import { GroupCreateSchema, GroupDetailSchema, GroupMemberAddSchema, GroupMemberSchema, GroupSchema, GroupUpdateSchema, MemberParams } from './schema.js';
+import {
+  GroupCreateSchema,
+  GroupDetailSchema,
+  GroupMemberAddSchema,
+  GroupMemberSchema,
+  GroupSchema,
+  GroupUpdateSchema,
+  MemberParams,
+} from './schema.js';
 
 export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
   const common = { tags: ['groups'], secured: true, before: deps.guard };
@@ -16,7 +24,11 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'createGroup',
     summary: 'Create a group (admin, manager)',
     body: GroupCreateSchema,
-    responses: { 201: { description: 'Created', schema: GroupSchema, headers: ['Location'] }, 403: { description: 'Agents may not' }, 409: { description: 'Name taken' } },
+    responses: {
+      201: { description: 'Created', schema: GroupSchema, headers: ['Location'] },
+      403: { description: 'Agents may not' },
+      409: { description: 'Name taken' },
+    },
     handler: async (ctx, { body }) => {
       const group = await groupCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -61,7 +73,12 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: 'Rename or describe a group (admin, manager)',
     params: IdParams,
     body: GroupUpdateSchema,
-    responses: { 200: { description: 'Updated', schema: GroupSchema }, 403: { description: 'Agents may not' }, 404: { description: 'No such group' }, 409: { description: 'Name taken' } },
+    responses: {
+      200: { description: 'Updated', schema: GroupSchema },
+      403: { description: 'Agents may not' },
+      404: { description: 'No such group' },
+      409: { description: 'Name taken' },
+    },
     handler: async (ctx, { params, body }) => {
       ctx.body = presentGroup(await groupUpdater(commandContext(ctx, deps), params.id, body));
     },
@@ -75,7 +92,12 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: 'Add a member, optionally as lead (admin, manager)',
     params: IdParams,
     body: GroupMemberAddSchema,
-    responses: { 201: { description: 'Added', schema: GroupMemberSchema }, 403: { description: 'Agents may not' }, 404: { description: 'No such group' }, 409: { description: 'Already a member' } },
+    responses: {
+      201: { description: 'Added', schema: GroupMemberSchema },
+      403: { description: 'Agents may not' },
+      404: { description: 'No such group' },
+      409: { description: 'Already a member' },
+    },
     handler: async (ctx, { params, body }) => {
       ctx.status = 201;
       ctx.body = presentMember(await groupMemberAdder(commandContext(ctx, deps), params.id, body));
@@ -89,7 +111,11 @@ export function groupRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'removeGroupMember',
     summary: 'Remove a member (admin, manager)',
     params: MemberParams,
-    responses: { 204: { description: 'Removed' }, 403: { description: 'Agents may not' }, 404: { description: 'No such group or membership' } },
+    responses: {
+      204: { description: 'Removed' },
+      403: { description: 'Agents may not' },
+      404: { description: 'No such group or membership' },
+    },
     handler: async (ctx, { params }) => {
       await groupMemberRemover(commandContext(ctx, deps), params.id, params.user_id);
       ctx.status = 204;

@@ -27,4 +27,6 @@ export const GroupSchema = z
 
 export const GroupMemberSchema = z.object({ user: UserSchema, is_lead: z.boolean(), joined_at: Timestamp }).openapi('GroupMember');
 
-export const GroupDetailSchema = GroupSchema.extend({ member_count: z.number().int(), members: z.array(GroupMemberSchema) }).openapi('GroupDetail');
+export const GroupDetailSchema = GroupSchema.extend({ member_count: z.number().int(), members: z.array(GroupMemberSchema) }).openapi(
+  'GroupDetail',
+);

@@ -19,10 +19,7 @@ const WORKER_SEEN_WITHIN_MS = 90_000;
 async function check(name: string, probe: () => Promise<unknown>, timeoutMs = 2_000): Promise<[string, string]> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      probe(),
-      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs))),
-    ]);
+    await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs)))]);
     return [name, 'ok'];
   } catch (err) {
     return [name, `unavailable: ${(err as Error).message.split('\n')[0]}`];
@@ -91,7 +88,9 @@ export function metricsRoutes(api: ApiRouter, metrics: AppMetrics): void {
     operationId: 'getMetrics',
     summary: 'Prometheus metrics of this API process (text exposition format); not served through nginx',
     tags: ['operations'],
-    responses: { 200: { description: 'Metrics in the Prometheus text format', mediaType: 'text/plain; version=0.0.4', rawSchema: { type: 'string' } } },
+    responses: {
+      200: { description: 'Metrics in the Prometheus text format', mediaType: 'text/plain; version=0.0.4', rawSchema: { type: 'string' } },
+    },
     handler: async (ctx) => {
       ctx.type = metrics.registry.contentType;
       ctx.body = await metrics.registry.metrics();

@@ -1,4 +1,12 @@
-import { calendarCreator, calendarDeleter, calendarFinder, calendarLister, calendarWriter, slaPolicyLister, slaPolicyWriter } from '../../../commands/sla/policies.js';
+import {
+  calendarCreator,
+  calendarDeleter,
+  calendarFinder,
+  calendarLister,
+  calendarWriter,
+  slaPolicyLister,
+  slaPolicyWriter,
+} from '../../../commands/sla/policies.js';
 import { ticketSlaReader } from '../../../commands/tickets/sla.js';
 import { presentCalendar, presentSlaPolicy, presentTicketSla } from '../../../presenters/sla.js';
 import { notFound } from '../../../errors/index.js';
@@ -57,7 +65,11 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'createBusinessCalendar',
     summary: 'Create a business calendar (admin)',
     body: CalendarWriteSchema,
-    responses: { 201: { description: 'Created', schema: CalendarSchema, headers: ['Location'] }, 403: { description: 'Admins only' }, 409: { description: 'Name taken' } },
+    responses: {
+      201: { description: 'Created', schema: CalendarSchema, headers: ['Location'] },
+      403: { description: 'Admins only' },
+      409: { description: 'Name taken' },
+    },
     handler: async (ctx, { body }) => {
       const calendar = await calendarCreator(commandContext(ctx, deps), body);
       ctx.status = 201;
@@ -87,7 +99,12 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: 'Replace a business calendar (admin); running tickets keep the hours they started with',
     params: IdParams,
     body: CalendarWriteSchema,
-    responses: { 200: { description: 'The calendar', schema: CalendarSchema }, 403: { description: 'Admins only' }, 404: { description: 'No such calendar' }, 409: { description: 'Name taken' } },
+    responses: {
+      200: { description: 'The calendar', schema: CalendarSchema },
+      403: { description: 'Admins only' },
+      404: { description: 'No such calendar' },
+      409: { description: 'Name taken' },
+    },
     handler: async (ctx, { params, body }) => {
       ctx.body = presentCalendar(await calendarWriter(commandContext(ctx, deps), params.id, body));
     },
@@ -100,7 +117,12 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'deleteBusinessCalendar',
     summary: 'Delete a business calendar no policy uses (admin)',
     params: IdParams,
-    responses: { 204: { description: 'Deleted' }, 403: { description: 'Admins only' }, 404: { description: 'No such calendar' }, 409: { description: 'A policy still uses it' } },
+    responses: {
+      204: { description: 'Deleted' },
+      403: { description: 'Admins only' },
+      404: { description: 'No such calendar' },
+      409: { description: 'A policy still uses it' },
+    },
     handler: async (ctx, { params }) => {
       await calendarDeleter(commandContext(ctx, deps), params.id);
       ctx.status = 204;

@@ -4,7 +4,11 @@ import { Priority, SlaMetricSchema } from '../tickets/schema.js';
 import { WEEKDAYS } from '../../../../workflows/sla/calendar.js';
 
 // A year is plenty for any target and keeps business-calendar searches bounded.
-const Seconds = z.number().int().min(1).max(366 * 24 * 3600);
+const Seconds = z
+  .number()
+  .int()
+  .min(1)
+  .max(366 * 24 * 3600);
 
 export const SlaPolicyParams = z.object({ priority: Priority });
 

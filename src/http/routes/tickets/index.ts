@@ -48,7 +48,13 @@ async function idempotency(ctx: Ctx, deps: RouteDeps, path: string, body: unknow
   const key = ctx.get('Idempotency-Key');
   if (!key) return null;
   if (key.length > 255) throw badRequest('Idempotency-Key must be at most 255 characters.');
-  return claimIdempotencyKey(deps.db, { principal: ctx.state.principal!.key, key, method: ctx.method, path, body: { body, ifMatch: ctx.get('If-Match') } });
+  return claimIdempotencyKey(deps.db, {
+    principal: ctx.state.principal!.key,
+    key,
+    method: ctx.method,
+    path,
+    body: { body, ifMatch: ctx.get('If-Match') },
+  });
 }
 
 /** Answers a retried request with its stored response; true if it did. */
@@ -73,9 +79,15 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     body: TicketCreateSchema,
     responses: {
       201: { description: 'Created', schema: TicketSchema, headers: ['ETag', 'Location', 'Idempotent-Replayed'] },
-      202: { description: 'Accepted; the workers are slow to answer and will write it shortly', schema: TicketAcceptedSchema, headers: ['Location', 'Idempotent-Replayed'] },
+      202: {
+        description: 'Accepted; the workers are slow to answer and will write it shortly',
+        schema: TicketAcceptedSchema,
+        headers: ['Location', 'Idempotent-Replayed'],
+      },
       403: { description: 'This API key may not write tickets' },
-      422: { description: 'Validation failed, a referenced group or user does not exist, or the Idempotency-Key was used with another body' },
+      422: {
+        description: 'Validation failed, a referenced group or user does not exist, or the Idempotency-Key was used with another body',
+      },
     },
     handler: async (ctx, { body }) => {
       const claim = await idempotency(ctx, deps, '/tickets', body);
@@ -105,7 +117,12 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx, { query }) => {
       const { results, total } = await ticketLister(commandContext(ctx, deps), query);
       const now = new Date();
-      ctx.body = pageOf(results.map((t) => presentTicket(t, now)), total, query.page, query.page_size);
+      ctx.body = pageOf(
+        results.map((t) => presentTicket(t, now)),
+        total,
+        query.page,
+        query.page_size,
+      );
     },
   });
 
@@ -116,7 +133,10 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'getTicket',
     summary: 'A ticket by UUID or number',
     params: TicketRefParams,
-    responses: { 200: { description: 'The ticket', schema: TicketSchema, headers: ['ETag'] }, 404: { description: 'No such ticket (or not visible to you)' } },
+    responses: {
+      200: { description: 'The ticket', schema: TicketSchema, headers: ['ETag'] },
+      404: { description: 'No such ticket (or not visible to you)' },
+    },
     handler: async (ctx, { params }) => {
       const ticket = await findVisibleTicket(deps.db, ctx.state.principal!, params.id);
       ctx.set('ETag', `"${ticket.version}"`);
@@ -211,7 +231,10 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: "A ticket's notes, oldest first",
     params: TicketRefParams,
     query: PaginationQuery,
-    responses: { 200: { description: 'A page of notes', schema: Paginated(NoteSchema, 'NotePage') }, 404: { description: 'No such ticket' } },
+    responses: {
+      200: { description: 'A page of notes', schema: Paginated(NoteSchema, 'NotePage') },
+      404: { description: 'No such ticket' },
+    },
     handler: async (ctx, { params, query }) => {
       const { results, total } = await noteLister(commandContext(ctx, deps), params.id, query);
       ctx.body = pageOf(results.map(presentNote), total, query.page, query.page_size);
@@ -227,7 +250,12 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     params: NoteParams,
     headers: IdempotencyHeaders,
     body: NoteUpdateSchema,
-    responses: { 200: { description: 'Edited', schema: NoteSchema, headers: ['Idempotent-Replayed'] }, 202: { description: 'Accepted', schema: TicketAcceptedSchema, headers: ['Idempotent-Replayed'] }, 403: { description: 'Not your note, or this API key may not write tickets' }, 404: { description: 'No such ticket or note' } },
+    responses: {
+      200: { description: 'Edited', schema: NoteSchema, headers: ['Idempotent-Replayed'] },
+      202: { description: 'Accepted', schema: TicketAcceptedSchema, headers: ['Idempotent-Replayed'] },
+      403: { description: 'Not your note, or this API key may not write tickets' },
+      404: { description: 'No such ticket or note' },
+    },
     handler: async (ctx, { params, body }) => {
       const claim = await idempotency(ctx, deps, `/tickets/${params.id}/notes/${params.note_id}`, body);
       if (replayed(ctx, claim)) return;
@@ -247,7 +275,10 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: "A ticket's audit trail: every change with actor, old and new values",
     params: TicketRefParams,
     query: PaginationQuery.extend({ page_size: PaginationQuery.shape.page_size.default(100) }),
-    responses: { 200: { description: 'A page of audit entries', schema: Paginated(AuditEntrySchema, 'AuditPage') }, 404: { description: 'No such ticket' } },
+    responses: {
+      200: { description: 'A page of audit entries', schema: Paginated(AuditEntrySchema, 'AuditPage') },
+      404: { description: 'No such ticket' },
+    },
     handler: async (ctx, { params, query }) => {
       const { results, total } = await auditLister(commandContext(ctx, deps), params.id, query);
       ctx.body = pageOf(results.map(presentAuditEntry), total, query.page, query.page_size);

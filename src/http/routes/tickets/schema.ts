@@ -33,8 +33,17 @@ export const TicketListQuerySchema = PaginationQuery.extend({
   created_by_id: z.uuid().optional(),
   category: z.string().trim().min(1).max(100).optional(),
   tag: z.string().trim().min(1).max(50).optional(),
-  sla_breached: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
-  search: z.string().trim().min(1).max(200).optional().openapi({ description: 'full text over title and description (web search syntax), or an exact ASM- number' }),
+  sla_breached: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
+  search: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: 'full text over title and description (web search syntax), or an exact ASM- number' }),
   sort_by: z.enum(TICKET_SORTS).optional(),
   sort_order: z.enum(['asc', 'desc']).optional(),
 });
@@ -46,7 +55,11 @@ export const TicketPatchSchema = z
     priority: Priority.optional(),
     status: Status.optional(),
     category: z.string().trim().min(1).max(100).nullable().optional(),
-    tags: z.array(z.string().trim().min(1).max(50)).max(20).transform((tags) => [...new Set(tags)]).optional(),
+    tags: z
+      .array(z.string().trim().min(1).max(50))
+      .max(20)
+      .transform((tags) => [...new Set(tags)])
+      .optional(),
     assigned_group_id: z.uuid().nullable().optional(),
     assigned_user_id: z.uuid().nullable().optional(),
   })
@@ -57,9 +70,7 @@ export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
 });
 
-export const NoteCreateSchema = z
-  .object({ content: z.string().min(1).max(50_000), is_internal: z.boolean().default(false) })
-  .strict();
+export const NoteCreateSchema = z.object({ content: z.string().min(1).max(50_000), is_internal: z.boolean().default(false) }).strict();
 export const NoteUpdateSchema = z.object({ content: z.string().min(1).max(50_000) }).strict();
 
 export const NoteSchema = z
@@ -97,7 +108,10 @@ export const AuditEntrySchema = z
 export const TicketRefParams = z.object({
   id: z
     .string()
-    .regex(/^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[Aa][Ss][Mm]-\d{4,})$/, 'must be a ticket UUID or number like ASM-0001')
+    .regex(
+      /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[Aa][Ss][Mm]-\d{4,})$/,
+      'must be a ticket UUID or number like ASM-0001',
+    )
     .openapi({ description: 'Ticket UUID or number (ASM-0001)' }),
 });
 
@@ -149,8 +163,6 @@ export const TicketSchema = z
   })
   .openapi('Ticket');
 
-export const TicketAcceptedSchema = z
-  .object({ id: z.uuid(), status: z.literal('pending'), message: z.string() })
-  .openapi('Accepted');
+export const TicketAcceptedSchema = z.object({ id: z.uuid(), status: z.literal('pending'), message: z.string() }).openapi('Accepted');
 
 export const NoteParams = z.object({ id: TicketRefParams.shape.id, note_id: z.uuid() });

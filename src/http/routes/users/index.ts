@@ -17,7 +17,11 @@ export function userRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'createUser',
     summary: 'Create a user (admin)',
     body: UserCreateSchema,
-    responses: { 201: { description: 'Created', schema: UserSchema, headers: ['Location'] }, 403: { description: 'Not an admin' }, 409: { description: 'Username or e-mail taken' } },
+    responses: {
+      201: { description: 'Created', schema: UserSchema, headers: ['Location'] },
+      403: { description: 'Not an admin' },
+      409: { description: 'Username or e-mail taken' },
+    },
     handler: async (ctx, { body }) => {
       const user = await userCreator(commandContext(ctx, deps), body);
       ctx.status = 201;

@@ -18,7 +18,15 @@ export const UserCreateSchema = z
   .strict();
 
 export const UserUpdateSchema = nonEmpty(
-  z.object({ email: Email.optional(), full_name: FullName.optional(), role: Role.optional(), is_active: z.boolean().optional(), password: Password.optional() }).strict(),
+  z
+    .object({
+      email: Email.optional(),
+      full_name: FullName.optional(),
+      role: Role.optional(),
+      is_active: z.boolean().optional(),
+      password: Password.optional(),
+    })
+    .strict(),
 );
 
 export const UserListQuerySchema = PaginationQuery.extend({

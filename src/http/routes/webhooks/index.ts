@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { DEFAULT_KEEP_OLD_SECRET_HOURS, WEBHOOK_EVENT_TYPES, webhookCreator, webhookDeleter, webhookFinder, webhookLister, webhookSecretRotator, webhookUpdater } from '../../../commands/webhooks.js';
+import {
+  DEFAULT_KEEP_OLD_SECRET_HOURS,
+  WEBHOOK_EVENT_TYPES,
+  webhookCreator,
+  webhookDeleter,
+  webhookFinder,
+  webhookLister,
+  webhookSecretRotator,
+  webhookUpdater,
+} from '../../../commands/webhooks.js';
 import { deliveryFinder, deliveryLister, redeliverer, webhookTester, type DeliveryRow } from '../../../commands/webhook-deliveries.js';
 import { presentAttempt, presentDelivery, presentWebhook } from '../../../presenters/webhook.js';
 import type { ApiRouter, Ctx } from '../../api-router.js';
@@ -21,9 +30,23 @@ const fields = {
 };
 
 const WebhookCreateSchema = z
-  .object({ url: fields.url, event_types: EventTypes.default(['*']), description: fields.description.default(''), is_active: fields.is_active.default(true) })
+  .object({
+    url: fields.url,
+    event_types: EventTypes.default(['*']),
+    description: fields.description.default(''),
+    is_active: fields.is_active.default(true),
+  })
   .strict();
-const WebhookUpdateSchema = nonEmpty(z.object({ url: fields.url.optional(), event_types: EventTypes.optional(), description: fields.description.optional(), is_active: fields.is_active.optional() }).strict());
+const WebhookUpdateSchema = nonEmpty(
+  z
+    .object({
+      url: fields.url.optional(),
+      event_types: EventTypes.optional(),
+      description: fields.description.optional(),
+      is_active: fields.is_active.optional(),
+    })
+    .strict(),
+);
 
 const WebhookSchema = z
   .object({
@@ -35,7 +58,9 @@ const WebhookSchema = z
     disabled_reason: z.string().nullable(),
     disabled_at: Timestamp.nullable(),
     failing_since: z.string().nullable().describe('start of the current run of failed attempts; null after any success'),
-    previous_secret_expires_at: Timestamp.nullable().describe('after a rotation: until when the previous secret still signs beside the new one'),
+    previous_secret_expires_at: Timestamp.nullable().describe(
+      'after a rotation: until when the previous secret still signs beside the new one',
+    ),
     created_by_id: z.uuid().nullable(),
     created_at: Timestamp,
     updated_at: Timestamp,
@@ -43,7 +68,13 @@ const WebhookSchema = z
   .openapi('Webhook');
 const RotateSchema = z
   .object({
-    keep_old_for_hours: z.number().int().min(0).max(168).default(DEFAULT_KEEP_OLD_SECRET_HOURS).describe('how long the old secret keeps signing beside the new one; 0 stops it at once (a leaked secret)'),
+    keep_old_for_hours: z
+      .number()
+      .int()
+      .min(0)
+      .max(168)
+      .default(DEFAULT_KEEP_OLD_SECRET_HOURS)
+      .describe('how long the old secret keeps signing beside the new one; 0 stops it at once (a leaked secret)'),
   })
   .strict()
   .optional();
@@ -82,7 +113,9 @@ const DeliveryQuery = PaginationQuery.extend({
 });
 const DeliveryParams = z.object({ id: z.uuid(), delivery_id: z.uuid() });
 
-const WebhookWithSecretSchema = WebhookSchema.extend({ secret: z.string().describe('whsec_…: shown only now; verify signatures with it') }).openapi('WebhookWithSecret');
+const WebhookWithSecretSchema = WebhookSchema.extend({
+  secret: z.string().describe('whsec_…: shown only now; verify signatures with it'),
+}).openapi('WebhookWithSecret');
 
 /** 202 with the queued delivery and where to watch it. */
 function queued(ctx: Ctx, delivery: DeliveryRow): void {
@@ -171,10 +204,15 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     method: 'post',
     path: '/webhooks/{id}/rotate-secret',
     operationId: 'rotateWebhookSecret',
-    summary: 'Replace the signing secret (shown once); the old one keeps signing beside it for keep_old_for_hours (default 24, 0 = stop now)',
+    summary:
+      'Replace the signing secret (shown once); the old one keeps signing beside it for keep_old_for_hours (default 24, 0 = stop now)',
     params: IdParams,
     body: RotateSchema,
-    responses: { ...forbidden, 200: { description: 'The webhook with its new secret', schema: WebhookWithSecretSchema }, 404: { description: 'No such webhook' } },
+    responses: {
+      ...forbidden,
+      200: { description: 'The webhook with its new secret', schema: WebhookWithSecretSchema },
+      404: { description: 'No such webhook' },
+    },
     handler: async (ctx, { params, body }) => {
       const { webhook, secret } = await webhookSecretRotator(commandContext(ctx, deps), params.id, body?.keep_old_for_hours);
       ctx.body = { ...presentWebhook(webhook), secret };
@@ -207,7 +245,11 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     summary: "An endpoint's deliveries, newest first: status, attempts, next attempt, last result",
     params: IdParams,
     query: DeliveryQuery,
-    responses: { ...forbidden, 200: { description: 'A page of deliveries', schema: Paginated(DeliverySchema, 'WebhookDeliveryPage') }, 404: { description: 'No such webhook' } },
+    responses: {
+      ...forbidden,
+      200: { description: 'A page of deliveries', schema: Paginated(DeliverySchema, 'WebhookDeliveryPage') },
+      404: { description: 'No such webhook' },
+    },
     handler: async (ctx, { params, query }) => {
       const { results, total } = await deliveryLister(commandContext(ctx, deps), params.id, query);
       ctx.body = pageOf(results.map(presentDelivery), total, query.page, query.page_size);
@@ -221,7 +263,11 @@ export function webhookRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'getWebhookDelivery',
     summary: 'One delivery with every attempt (status code, latency, first 1 KiB of the response, error)',
     params: DeliveryParams,
-    responses: { ...forbidden, 200: { description: 'The delivery', schema: DeliveryDetailSchema }, 404: { description: 'No such webhook or delivery' } },
+    responses: {
+      ...forbidden,
+      200: { description: 'The delivery', schema: DeliveryDetailSchema },
+      404: { description: 'No such webhook or delivery' },
+    },
     handler: async (ctx, { params }) => {
       const { delivery, attempts } = await deliveryFinder(commandContext(ctx, deps), params.id, params.delivery_id);
       ctx.body = { ...presentDelivery(delivery), attempts: attempts.map(presentAttempt) };
