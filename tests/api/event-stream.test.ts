@@ -123,6 +123,8 @@ describe('GET /events/stream', () => {
 
   it('validates its query and needs credentials', async () => {
     expect((await subscribe(admin.token, '?types=ticket.exploded')).status).toBe(422);
+    // every stored event type can be filtered on, webhook.disabled included (one list for both)
+    expect((await subscribe(admin.token, '?types=webhook.disabled,webhook.test')).status).toBe(200);
     expect((await SseClient.open(`${h.baseUrl}/api/v1/events/stream`, {})).status).toBe(401);
   });
 

@@ -10,32 +10,16 @@ import { canReadTickets } from '../../../policies/tickets.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { Db } from '../../../db/index.js';
 import type { RouteDeps } from '../../context.js';
+import { WEBHOOK_EVENT_TYPES } from '../../../commands/webhooks.js';
 import { csvEnum } from '../common.js';
 import { registerEventWebhooks } from './schema.js';
-
-export const EVENT_TYPES = [
-  'ticket.created',
-  'ticket.updated',
-  'ticket.assigned',
-  'ticket.status_changed',
-  'ticket.paused',
-  'ticket.resumed',
-  'ticket.resolved',
-  'ticket.reopened',
-  'ticket.note_added',
-  'ticket.attachment_added',
-  'ticket.deleted',
-  'ticket.sla_at_risk',
-  'ticket.sla_breached',
-  'webhook.test',
-] as const;
 
 const StreamQuery = z.object({
   ticket_id: z
     .string()
     .regex(/^([0-9a-fA-F-]{36}|[Aa][Ss][Mm]-\d{4,})$/, 'must be a ticket UUID or number')
     .optional(),
-  types: csvEnum(EVENT_TYPES).optional().openapi({ description: 'comma-separated event types' }),
+  types: csvEnum(WEBHOOK_EVENT_TYPES).optional().openapi({ description: 'comma-separated event types' }),
   last_event_id: z.string().max(100).optional().openapi({ description: 'as the Last-Event-ID header, for clients that cannot set it' }),
 });
 
