@@ -11,7 +11,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const TEMPORAL_CLI_MODULE = 'github.com/temporalio/cli/cmd/temporal@v1.5.1';
 
-async function isExecutable(file: string): Promise<boolean> {
+/** Whether `file` exists and may be executed. */
+export async function isExecutable(file: string): Promise<boolean> {
   try {
     await access(file, constants.X_OK);
     return true;
@@ -20,18 +21,22 @@ async function isExecutable(file: string): Promise<boolean> {
   }
 }
 
-async function onPath(name: string): Promise<string | undefined> {
+/** `name` found in a directory of PATH, if any. */
+export async function onPath(name: string): Promise<string | undefined> {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
     if (dir && (await isExecutable(path.join(dir, name)))) return path.join(dir, name);
   }
   return undefined;
 }
 
-async function goBinDir(): Promise<string | undefined> {
+/** Where `go install` puts binaries (GOBIN, else the first GOPATH's bin), or undefined without Go. */
+export async function goBinDir(): Promise<string | undefined> {
   try {
-    const { stdout } = await run('go', ['env', 'GOPATH']);
-    const gopath = stdout.trim().split(path.delimiter)[0];
-    return gopath ? path.join(gopath, 'bin') : undefined;
+    const { stdout } = await run('go', ['env', 'GOBIN', 'GOPATH']);
+    const [gobin, gopath] = stdout.split('\n').map((s) => s.trim());
+    if (gobin) return gobin;
+    const first = gopath?.split(path.delimiter)[0];
+    return first ? path.join(first, 'bin') : undefined;
   } catch {
     return undefined; // no Go toolchain
   }

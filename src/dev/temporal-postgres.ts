@@ -10,7 +10,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
-import { access, constants, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,6 +19,7 @@ import { msToTs } from '@temporalio/common/lib/time.js';
 import pg from 'pg';
 import { ensureSearchAttributes } from '../temporal/search-attributes.js';
 import { createDatabaseIfMissing } from './embedded-postgres.js';
+import { goBinDir, isExecutable, onPath } from './temporal-cli.js';
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, '../..');
@@ -61,34 +62,6 @@ export function engineFromEnv(value: string | undefined): EngineKind {
 
 // ---------------------------------------------------------------------------------------------
 // binaries
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function onPath(name: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && (await isExecutable(path.join(dir, name)))) return path.join(dir, name);
-  }
-  return undefined;
-}
-
-async function goBinDir(): Promise<string | undefined> {
-  try {
-    const { stdout } = await run('go', ['env', 'GOBIN', 'GOPATH']);
-    const [gobin, gopath] = stdout.split('\n').map((s) => s.trim());
-    if (gobin) return gobin;
-    const first = gopath?.split(path.delimiter)[0];
-    return first ? path.join(first, 'bin') : undefined;
-  } catch {
-    return undefined; // no Go toolchain
-  }
-}
 
 /** Whether `file --version` reports `version` (so a foreign `server` binary is never used). */
 async function reportsVersion(file: string, version: string): Promise<boolean> {
