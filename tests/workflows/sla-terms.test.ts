@@ -13,8 +13,8 @@ import { ticketWorkflowId } from '../../workflows/definitions.js';
 import type { TicketSnapshot } from '../../workflows/ticket-state.js';
 import { startSla } from '../../workflows/sla/clock.js';
 import { eventually } from '../helpers/eventually.js';
-import { createGroup, createUser, login } from '../helpers/factories.js';
-import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { call, type Harness } from '../helpers/harness.js';
+import { startSlaHarness } from '../helpers/sla-harness.js';
 
 let h: Harness;
 let token: string;
@@ -29,15 +29,7 @@ const POLICIES = {
 } as const;
 
 beforeAll(async () => {
-  h = await startHarness({ scratch: 'sla_terms', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-  const admin = await createUser(h.db, { role: 'admin' });
-  token = await login(h, admin.username);
-  const agent = await createUser(h.db, { role: 'agent' });
-  agentId = agent.id;
-  groupId = (await createGroup(h.db, [agent])).id;
-  for (const [priority, body] of Object.entries(POLICIES)) {
-    expect((await call(h, 'PUT', `/api/v1/sla-policies/${priority}`, { token, body })).status).toBe(200);
-  }
+  ({ h, token, agentId, groupId } = await startSlaHarness('sla_terms', POLICIES));
 });
 afterAll(async () => {
   await h?.stop();

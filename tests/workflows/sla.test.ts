@@ -17,8 +17,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditLog, Event, Ticket } from '../../src/models/index.js';
 import { changeUpdate, createdUpdate, slaQuery, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
 import { eventually } from '../helpers/eventually.js';
-import { createGroup, createUser, login } from '../helpers/factories.js';
+import { createUser } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { startSlaHarness } from '../helpers/sla-harness.js';
 import { kill, launch, workerEnv } from '../helpers/processes.js';
 
 let h: Harness;
@@ -35,16 +36,7 @@ const POLICIES = {
 } as const;
 
 beforeAll(async () => {
-  h = await startHarness({ scratch: 'sla', env: { RATE_LIMIT_PER_MINUTE: '100000' } });
-  const admin = await createUser(h.db, { role: 'admin' });
-  token = await login(h, admin.username);
-  const agent = await createUser(h.db, { role: 'agent' });
-  agentId = agent.id;
-  groupId = (await createGroup(h.db, [agent])).id;
-  for (const [priority, body] of Object.entries(POLICIES)) {
-    const res = await call(h, 'PUT', `/api/v1/sla-policies/${priority}`, { token, body });
-    expect(res.status).toBe(200);
-  }
+  ({ h, token, agentId, groupId } = await startSlaHarness('sla', POLICIES));
 });
 afterAll(async () => {
   await h?.stop();

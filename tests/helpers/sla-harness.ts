@@ -1,0 +1,25 @@
+/**
+ * A harness for SLA tests: a database of the file's own (short policies would breach other files'
+ * tickets), an admin's token, an agent in a group, and the given policies set through the API.
+ */
+import { expect } from 'vitest';
+import { createGroup, createUser, login } from './factories.js';
+import { call, startHarness, type Harness } from './harness.js';
+
+export type SlaPolicyBody = { assign_target_seconds: number; resolve_target_seconds: number; at_risk_percent: number };
+
+/** Starts the harness on scratch database `scratch` and PUTs each priority's policy. */
+export async function startSlaHarness(
+  scratch: string,
+  policies: Record<string, SlaPolicyBody>,
+): Promise<{ h: Harness; token: string; agentId: string; groupId: string }> {
+  const h = await startHarness({ scratch, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+  const admin = await createUser(h.db, { role: 'admin' });
+  const token = await login(h, admin.username);
+  const agent = await createUser(h.db, { role: 'agent' });
+  const groupId = (await createGroup(h.db, [agent])).id;
+  for (const [priority, body] of Object.entries(policies)) {
+    expect((await call(h, 'PUT', `/api/v1/sla-policies/${priority}`, { token, body })).status).toBe(200);
+  }
+  return { h, token, agentId: agent.id, groupId };
+}
