@@ -16,7 +16,9 @@ const ReadyQuery = z.object({
 /** A worker long-polls (≤ 70 s per poll); one not seen for longer is gone. */
 const WORKER_SEEN_WITHIN_MS = 90_000;
 
-async function check(name: string, probe: () => Promise<unknown>, timeoutMs = 2_000): Promise<[string, string]> {
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function check(name: string, probe: () => Promise<unknown>, timeoutMs = CHECK_TIMEOUT_MS): Promise<[string, string]> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timed out')), timeoutMs)))]);
@@ -54,16 +56,22 @@ export function healthRoutes(api: ApiRouter, deps: AppDeps): void {
     },
     handler: async (ctx, { query }) => {
       const { namespace, taskQueue } = deps.config.temporal;
+      // The check's deadline goes on the gRPC call too: the SDK retries an unreachable server in
+      // the background, and without a deadline each probe would leave a retry chain running (up
+      // to ~10 attempts) after its answer, and past a connection close at shutdown.
+      const temporalCall = <T>(call: () => Promise<T>) => deps.temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, call);
       const checks = Object.fromEntries(
         await Promise.all([
           check('database', () => deps.db.raw('select 1')),
-          check('temporal', () => deps.temporal.workflowService.describeNamespace({ namespace })),
+          check('temporal', () => temporalCall(() => deps.temporal.workflowService.describeNamespace({ namespace }))),
           // opt-in: the API serves reads and accepts creates (202) without workers, so a worker is
           // not part of its own readiness; deploy scripts and tests wait on this before traffic
           ...(query.workers === 'required'
             ? [
                 check('workers', async () => {
-                  const { pollers } = await deps.temporal.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue } });
+                  const { pollers } = await temporalCall(() =>
+                    deps.temporal.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue } }),
+                  );
                   const seen = (pollers ?? []).filter((p) => Date.now() - (optionalTsToMs(p.lastAccessTime) ?? 0) < WORKER_SEEN_WITHIN_MS);
                   if (!seen.length) throw new Error(`no worker polls the task queue ${taskQueue}`);
                 }),
