@@ -1,11 +1,45 @@
-/** Output schemas of the MCP tools: compact on purpose (the whole tools/list stays small). */
+/**
+ * The MCP tools' schemas. Inputs are the commands' own (src/commands/tickets/inputs.ts), picked
+ * and described for a model; outputs are compact on purpose (the whole tools/list stays small).
+ */
 import { z } from 'zod';
 import { TICKET_REF } from '../commands/tickets/find.js';
+import { PriorityInput, StatusInput, TicketChangeShape, TicketCreateInput, TicketFields } from '../commands/tickets/inputs.js';
+
+export const Priority = PriorityInput;
+export const Status = StatusInput;
 
 export const TicketRef = z.string().regex(TICKET_REF, 'a ticket UUID or number like ASM-0001').describe('ticket UUID or number (ASM-0001)');
-export const Priority = z.enum(['critical', 'high', 'medium', 'low']);
-export const Status = z.enum(['open', 'under_investigation', 'paused', 'resolved']);
 export const Page = z.number().int().min(1).default(1).describe('page to fetch (see next_page)');
+export const RequestId = z.string().min(8).max(200).optional().describe('your id for this call (e.g. a UUID): retries with it apply once');
+export const GroupId = TicketFields.assigned_group_id.describe('group id (list_groups)');
+export const UserId = TicketFields.assigned_user_id.describe('user id (list_users)');
+const NoteText = TicketFields.note_content.optional().describe('stored as an internal note, with the change or not at all');
+
+/** create_ticket: the command's input, described. */
+export const CreateInput = {
+  title: TicketCreateInput.shape.title.describe('1–200 characters'),
+  description: TicketCreateInput.shape.description.describe('plain text or simple HTML'),
+  priority: TicketCreateInput.shape.priority.describe('default medium'),
+  category: TicketCreateInput.shape.category.describe('free text, e.g. network'),
+  tags: TicketCreateInput.shape.tags.describe('labels; trimmed, duplicates dropped'),
+  assigned_group_id: TicketCreateInput.shape.assigned_group_id.describe('group id (list_groups)'),
+  assigned_user_id: TicketCreateInput.shape.assigned_user_id.describe('user id (list_users); must be in the group'),
+  request_id: RequestId,
+};
+
+/** The change fields, described; each tool picks its own. */
+export const ChangeFields = {
+  title: TicketChangeShape.title.describe('new title'),
+  description: TicketChangeShape.description.describe('new description'),
+  priority: TicketChangeShape.priority.describe('new priority'),
+  status: TicketChangeShape.status.describe('new status (allowed_next in get_ticket)'),
+  category: TicketChangeShape.category.describe('new category; null clears'),
+  tags: TicketChangeShape.tags.describe('replaces all tags'),
+  assigned_group_id: TicketChangeShape.assigned_group_id.describe('group id (list_groups); null clears'),
+  assigned_user_id: TicketChangeShape.assigned_user_id.describe('user id (list_users); null clears'),
+};
+export { NoteText };
 
 const SlaBrief = z.object({
   state: z.enum(['running', 'paused', 'met', 'breached']),
@@ -27,6 +61,15 @@ export const TicketBrief = z.object({
   updated_at: z.string().nullable(),
 });
 
+export const NoteItem = z.object({
+  id: z.string(),
+  author_id: z.string().nullable(),
+  content: z.string(),
+  is_internal: z.boolean(),
+  created_at: z.string(),
+  edited_at: z.string().nullable(),
+});
+
 export const TicketFull = TicketBrief.extend({
   description: z.string(),
   category: z.string().nullable(),
@@ -34,6 +77,22 @@ export const TicketFull = TicketBrief.extend({
   created_by_id: z.string().nullable(),
   created_via: z.enum(['rest', 'mcp']),
   created_at: z.string().nullable(),
+  allowed_next: z.array(Status).describe('statuses it may move to now'),
+  recent_notes: z.array(NoteItem).describe('newest first; list_ticket_notes for all'),
+});
+
+/** What a change returns, flat: enough to go on (get_ticket has the rest); ticket fields null while pending. */
+export const ChangeResult = z.object({
+  id: z.string(),
+  ticket_number: z.string().nullable(),
+  status: z.string().nullable(),
+  priority: z.string().nullable(),
+  assigned_group_id: z.string().nullable(),
+  assigned_user_id: z.string().nullable(),
+  version: z.number().int().nullable(),
+  pending: z.boolean().describe('accepted, applied when a worker runs'),
+  changed: z.boolean().optional(),
+  note_id: z.string().nullable().optional(),
 });
 
 /** A page of items with the way to continue. */

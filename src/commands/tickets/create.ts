@@ -10,27 +10,12 @@ import { actorOf } from '../../auth/principal.js';
 import { forbidden, validationFailed } from '../../errors/index.js';
 import { Group, GroupMembership, Ticket, User } from '../../models/index.js';
 import { canWriteTickets } from '../../policies/tickets.js';
-import {
-  TicketPriorityKey,
-  TicketStatusKey,
-  createdUpdate,
-  ticketWorkflowId,
-  type TicketPriority,
-} from '../../../workflows/definitions.js';
+import { TicketPriorityKey, TicketStatusKey, createdUpdate, ticketWorkflowId } from '../../../workflows/definitions.js';
 import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
 import type { CommandContext } from '../context.js';
 import { loadSlaTerms } from '../sla/terms.js';
+import type { TicketCreateRequest } from './inputs.js';
 import { ticketWorkflowError } from './outcome.js';
-
-export interface TicketCreateRequest {
-  title: string;
-  description: string;
-  priority: TicketPriority;
-  category: string | null;
-  tags: string[];
-  assigned_group_id: string | null;
-  assigned_user_id: string | null;
-}
 
 export type TicketCreateResult = { status: 'created'; ticket: Ticket } | { status: 'accepted'; id: string };
 

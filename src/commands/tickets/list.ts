@@ -26,6 +26,12 @@ export interface TicketListQuery {
   tag?: string;
   sla_breached?: boolean;
   search?: string;
+  /** changed at or after this instant */
+  updated_since?: Date;
+  /** assigned to this user or to one of these groups (a queue) */
+  assigned_to_any?: { user_id: string; group_ids: string[] };
+  /** ticket numbers starting with this (completions) */
+  number_prefix?: string;
   sort_by?: (typeof TICKET_SORTS)[number];
   sort_order?: 'asc' | 'desc';
 }
@@ -54,6 +60,12 @@ export async function ticketLister(
   if (q.category) query.where('category', q.category);
   if (q.tag) query.whereRaw('tags @> ARRAY[?]::text[]', [q.tag]);
   if (q.sla_breached !== undefined) query.where('sla_breached', q.sla_breached);
+  if (q.assigned_to_any) {
+    const { user_id, group_ids } = q.assigned_to_any;
+    query.where((w) => w.where('assigned_user_id', user_id).orWhereIn('assigned_group_id', group_ids));
+  }
+  if (q.updated_since) query.where('updated_at', '>=', q.updated_since);
+  if (q.number_prefix) query.whereLike('ticket_number', `${q.number_prefix.toUpperCase().replace(/[\\%_]/g, '')}%`);
 
   let ranked = false;
   if (q.search && TICKET_NUMBER.test(q.search)) {

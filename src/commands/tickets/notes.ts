@@ -107,10 +107,15 @@ export async function noteEditor(
   return { status: 'applied', note: await TicketNote.query(ctx.db).findById(noteId).throwIfNotFound() };
 }
 
-export async function noteLister(ctx: CommandContext, ref: string, q: { page: number; page_size: number }) {
+/** A ticket's notes, oldest first (or newest first). */
+export async function noteLister(ctx: CommandContext, ref: string, q: { page: number; page_size: number; newest_first?: boolean }) {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const order = q.newest_first ? 'desc' : 'asc';
   return TicketNote.query(ctx.db)
     .where({ ticketId: ticket.id })
-    .orderBy([{ column: 'created_at' }, { column: 'id' }])
+    .orderBy([
+      { column: 'created_at', order },
+      { column: 'id', order },
+    ])
     .page(q.page - 1, q.page_size);
 }

@@ -5,31 +5,22 @@ import { forbidden } from '../../errors/index.js';
 import { Ticket } from '../../models/index.js';
 import { authorize } from '../../policies/index.js';
 import { canWriteTickets } from '../../policies/tickets.js';
-import { changeUpdate, deleteUpdate, type TicketPriority, type TicketStatus } from '../../../workflows/definitions.js';
+import { changeUpdate, deleteUpdate } from '../../../workflows/definitions.js';
 import type { TicketChanges } from '../../../workflows/ticket-state.js';
 import type { CommandContext } from '../context.js';
 import { checkAssignment } from './create.js';
 import { findVisibleTicket } from './find.js';
+import type { TicketChange } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
 
-export interface TicketPatch {
-  title?: string;
-  description?: string;
-  priority?: TicketPriority;
-  status?: TicketStatus;
-  category?: string | null;
-  tags?: string[];
-  assigned_group_id?: string | null;
-  assigned_user_id?: string | null;
-}
-
-export type TicketWriteResult = { status: 'applied'; ticket: Ticket } | { status: 'pending'; id: string };
+/** `changed`: false when the ticket already was as asked (nothing written). */
+export type TicketWriteResult = { status: 'applied'; ticket: Ticket; changed: boolean } | { status: 'pending'; id: string };
 
 /** `requestId` (from an Idempotency-Key) makes a retried PATCH answer instead of applying again. */
 export async function ticketUpdater(
   ctx: CommandContext,
   ref: string,
-  patch: TicketPatch,
+  patch: TicketChange,
   expectedVersion: number | null,
   opts: { requestId?: string } = {},
 ): Promise<TicketWriteResult> {
@@ -57,7 +48,7 @@ export async function ticketUpdater(
     changes,
   });
   if ('pending' in outcome) return { status: 'pending', id: ticket.id };
-  return { status: 'applied', ticket: await Ticket.query(ctx.db).findById(ticket.id).throwIfNotFound() };
+  return { status: 'applied', ticket: await Ticket.query(ctx.db).findById(ticket.id).throwIfNotFound(), changed: outcome.changed };
 }
 
 /** Soft delete: the row keeps `deleted_at`, the workflow completes (its timers with it). */

@@ -1,13 +1,18 @@
-/** Read-only tools over people and figures: groups, users, the dashboard and SLA metrics. */
+/** Read-only tools over people and figures: who am I and my queue, groups, users, the dashboard and SLA metrics. */
 import { z } from 'zod';
 import { dashboardSla, dashboardSummary } from '../../commands/dashboard.js';
 import { groupLister } from '../../commands/groups.js';
+import { groupIdsOf } from '../../commands/tickets/find.js';
+import { DateOrInstant, instantOf } from '../../commands/tickets/inputs.js';
+import { ticketLister } from '../../commands/tickets/list.js';
 import { userLister } from '../../commands/users.js';
-import { can } from '../../policies/index.js';
+import { validationFailed } from '../../errors/index.js';
+import { Group } from '../../models/index.js';
 import { presentGroup } from '../../presenters/group.js';
+import { presentTicketBrief } from '../../presenters/ticket.js';
 import { presentUser } from '../../presenters/user.js';
-import { ok } from '../results.js';
-import { Page, pageFields, pageOf, Priority } from '../schemas.js';
+import { count, ok, pagingLine, ticketLine } from '../results.js';
+import { GroupId, Page, pageFields, pageOf, Priority, TicketBrief } from '../schemas.js';
 import type { McpSession } from '../session.js';
 import type { ToolRegistrar } from '../server.js';
 
@@ -21,7 +26,69 @@ const Figures = z.object({
   breach_rate: z.number().nullable(),
 });
 
+const QUEUE_SIZE = 10;
+const QueueItem = TicketBrief.pick({ ticket_number: true, title: true, status: true, priority: true, assigned_user_id: true }).extend({
+  resolve_due_at: z.string().nullable(),
+  breached: z.boolean(),
+});
+
 export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void {
+  tool({
+    name: 'whoami',
+    title: 'Who am I, and my queue',
+    description:
+      "This API key's user, role, scopes and groups, and the unresolved tickets assigned to it or its groups, most urgent first.",
+    readOnly: true,
+    input: { page: Page },
+    output: z.object({
+      user: z.object({ id: z.string(), username: z.string(), full_name: z.string(), role: z.string() }),
+      scopes: z.array(z.string()).nullable(),
+      groups: z.array(z.object({ id: z.string(), name: z.string() })),
+      queue: pageOf(QueueItem).describe('list_tickets gives more of each'),
+    }),
+    run: async ({ page }) => {
+      const me = presentUser(s.principal.user);
+      const groupIds = await groupIdsOf(s.deps.db, me.id);
+      const groups = groupIds.length
+        ? (await Group.query(s.deps.db).findByIds(groupIds).orderBy('name')).map((g) => ({ id: g.id, name: g.name }))
+        : [];
+      const { results, total } = await ticketLister(
+        { principal: s.principal, db: s.deps.db },
+        {
+          page,
+          page_size: QUEUE_SIZE,
+          status: ['open', 'under_investigation', 'paused'],
+          assigned_to_any: { user_id: me.id, group_ids: groupIds },
+          sort_by: 'priority',
+          sort_order: 'desc',
+        },
+      );
+      const briefs = results.map((t) => presentTicketBrief(t));
+      const items = briefs.map((b) => ({
+        ticket_number: b.ticket_number,
+        title: b.title,
+        status: b.status,
+        priority: b.priority,
+        assigned_user_id: b.assigned_user_id,
+        resolve_due_at: b.sla.resolve.due_at,
+        breached: b.sla.assign.state === 'breached' || b.sla.resolve.state === 'breached',
+      }));
+      const queue = pageFields(items, total, page, QUEUE_SIZE);
+      const text = [
+        `You are ${me.username} (${me.full_name}, id ${me.id}), role ${s.principal.role}; key scopes ${s.principal.scopes?.length ? s.principal.scopes.join(', ') : 'all of the role'}.`,
+        `Groups: ${groups.map((g) => `${g.name} (${g.id})`).join(', ') || 'none'}.`,
+        `Queue (unresolved, assigned to you or your groups, most urgent first): ${pagingLine(queue, items.length, 'ticket')}`,
+        ...briefs.map(ticketLine),
+      ];
+      return ok(text.join('\n'), {
+        user: { id: me.id, username: me.username, full_name: me.full_name, role: me.role },
+        scopes: s.principal.scopes,
+        groups,
+        queue,
+      });
+    },
+  });
+
   tool({
     name: 'list_groups',
     title: 'List groups',
@@ -35,7 +102,11 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
         const p = presentGroup(g);
         return { id: p.id, name: p.name, description: p.description, member_count: p.member_count };
       });
-      return ok(`${total} group(s).`, pageFields(items, total, page, PAGE_SIZE));
+      const fields = pageFields(items, total, page, PAGE_SIZE);
+      const lines = items.map(
+        (g) => `- ${g.id} ${JSON.stringify(g.name)}${g.member_count !== undefined ? `, ${count(g.member_count, 'member')}` : ''}`,
+      );
+      return ok([pagingLine(fields, items.length, 'group'), ...lines].join('\n'), fields);
     },
   });
 
@@ -46,8 +117,8 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
     readOnly: true,
     input: {
       search: z.string().max(100).optional().describe('part of a username, name or e-mail'),
-      group_id: z.uuid().optional(),
-      role: z.enum(['admin', 'manager', 'agent']).optional(),
+      group_id: GroupId.optional().describe('members of this group (list_groups)'),
+      role: z.enum(['admin', 'manager', 'agent']).optional().describe('only this role'),
       page: Page,
     },
     output: pageOf(z.object({ id: z.string(), username: z.string(), full_name: z.string(), role: z.string() })),
@@ -60,18 +131,19 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
         const p = presentUser(u);
         return { id: p.id, username: p.username, full_name: p.full_name, role: p.role };
       });
-      return ok(`${total} active user(s).`, pageFields(items, total, page, PAGE_SIZE));
+      const fields = pageFields(items, total, page, PAGE_SIZE);
+      const lines = items.map((u) => `- ${u.id} ${u.username} (${JSON.stringify(u.full_name)}, ${u.role})`);
+      return ok([pagingLine(fields, items.length, 'active user'), ...lines].join('\n'), fields);
     },
   });
 
-  // Dashboards are for admins and managers: agents' keys are not offered these tools at all.
-  if (!can(s.principal, 'dashboards.read')) return;
-
+  // Dashboards are for admins and managers: agents' keys are not offered these tools.
   tool({
     name: 'get_dashboard_summary',
     title: 'Dashboard summary',
     description: 'Ticket counts by status and priority, and unresolved tickets per group.',
     readOnly: true,
+    audience: 'dashboards',
     input: {},
     output: z.object({
       total: z.number(),
@@ -83,7 +155,13 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
       const summary = await dashboardSummary({ principal: s.principal, db: s.deps.db });
       const b = summary.by_status;
       return ok(
-        `${summary.total} tickets: ${b.open} open, ${b.under_investigation} under investigation, ${b.paused} paused, ${b.resolved} resolved.`,
+        [
+          `${count(summary.total, 'ticket')}: ${b.open} open, ${b.under_investigation} under investigation, ${b.paused} paused, ${b.resolved} resolved.`,
+          `By priority: ${Object.entries(summary.by_priority)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ')}.`,
+          `Unresolved by group: ${summary.by_group.map((g) => `${String(g.group_name ?? 'unassigned')} ${String(g.count)}`).join(', ') || 'none'}.`,
+        ].join('\n'),
         summary,
       );
     },
@@ -94,27 +172,23 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
     title: 'SLA metrics',
     description: 'MTTA, MTTR (paused time excluded) and breach rate, overall and by group and priority.',
     readOnly: true,
+    audience: 'dashboards',
     input: {
-      group_id: z.uuid().optional(),
-      priority: Priority.optional(),
-      date_from: z.iso.datetime({ offset: true }).optional().describe('tickets created at or after'),
-      date_to: z.iso.datetime({ offset: true }).optional().describe('tickets created before'),
+      group_id: GroupId.optional().describe('only this group (list_groups)'),
+      priority: Priority.optional().describe('only this priority'),
+      date_from: DateOrInstant.optional().describe('created at or after (a date: its start, UTC)'),
+      date_to: DateOrInstant.optional().describe('created before (a date: the end of that day, UTC)'),
     },
     output: z.object({
       overall: Figures,
-      by_group: z.array(Figures.extend({ group_id: z.string().nullable(), group_name: z.string().nullable() })),
-      by_priority: z.array(Figures.extend({ priority: z.string() })),
+      by_group: z.array(z.record(z.string(), z.unknown())).describe("overall's figures with group_id, group_name"),
+      by_priority: z.array(z.record(z.string(), z.unknown())).describe("overall's figures with priority"),
     }),
     run: async (f) => {
-      const m = await dashboardSla(
-        { principal: s.principal, db: s.deps.db },
-        {
-          group_id: f.group_id,
-          priority: f.priority,
-          date_from: f.date_from ? new Date(f.date_from) : undefined,
-          date_to: f.date_to ? new Date(f.date_to) : undefined,
-        },
-      );
+      const range = { date_from: instantOf(f.date_from, 'from'), date_to: instantOf(f.date_to, 'to') };
+      if (range.date_from && range.date_to && range.date_from >= range.date_to)
+        throw validationFailed([{ in: 'body', path: 'date_to', message: 'must be after date_from' }]);
+      const m = await dashboardSla({ principal: s.principal, db: s.deps.db }, { group_id: f.group_id, priority: f.priority, ...range });
       const pick = <
         T extends {
           tickets: number;
@@ -133,8 +207,14 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
         breach_rate: x.breach_rate,
       });
       const o = m.overall;
+      const figures = (x: Parameters<typeof pick>[0]) =>
+        `${count(x.tickets, 'ticket')}, MTTA ${x.mtta_seconds ?? '–'} s, MTTR ${x.mttr_seconds ?? '–'} s, ${x.breached} breached (rate ${x.breach_rate ?? '–'})`;
       return ok(
-        `${o.tickets} tickets: MTTA ${o.mtta_seconds ?? '–'} s, MTTR ${o.mttr_seconds ?? '–'} s, breach rate ${o.breach_rate ?? '–'}.`,
+        [
+          `Overall: ${figures(o)}.`,
+          ...m.by_group.map((g) => `Group ${g.group_name ?? 'unassigned'} (${g.group_id ?? '-'}): ${figures(g)}.`),
+          ...m.by_priority.map((p) => `Priority ${p.priority}: ${figures(p)}.`),
+        ].join('\n'),
         {
           overall: pick(o),
           by_group: m.by_group.map((g) => ({ group_id: g.group_id, group_name: g.group_name, ...pick(g) })),

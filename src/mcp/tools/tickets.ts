@@ -1,371 +1,371 @@
 /**
- * Ticket tools: the same commands, policies and presenters as the REST routes; MCP only adds the
- * shape an agent needs (compact results, a next page, actionable errors).
+ * Ticket write tools: the same commands as the REST routes, with the commands' own input schemas.
+ * Every write takes an optional `request_id`: a retry with the same id is answered from the first
+ * call (like REST's Idempotency-Key) and never applied twice.
+ *
+ * A status tool's note is part of the change: the status change goes first (its transition checked
+ * before anything is written), and the note is added only if the status changed; a retry with the
+ * same request_id finishes what the first call started and adds the note once.
  */
+import { createHash, randomUUID } from 'node:crypto';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { auditLister } from '../../commands/tickets/audit.js';
+import { claimIdempotencyKey } from '../../commands/idempotency.js';
 import { ticketCreator } from '../../commands/tickets/create.js';
 import { findVisibleTicket } from '../../commands/tickets/find.js';
-import { ticketLister } from '../../commands/tickets/list.js';
-import { noteAdder } from '../../commands/tickets/notes.js';
-import { ticketSlaReader } from '../../commands/tickets/sla.js';
-import { ticketUpdater, type TicketPatch } from '../../commands/tickets/update.js';
-import { notFound } from '../../errors/index.js';
-import { presentAuditEntry } from '../../presenters/audit.js';
-import { presentTicketSla } from '../../presenters/sla.js';
-import { briefOf, presentTicket, presentTicketBrief } from '../../presenters/ticket.js';
+import { NOTHING_TO_CHANGE, type TicketChange } from '../../commands/tickets/inputs.js';
+import { noteAdder, sanitizeNote } from '../../commands/tickets/notes.js';
+import { ticketUpdater } from '../../commands/tickets/update.js';
+import { conflict, validationFailed } from '../../errors/index.js';
+import type { TicketStatus } from '../../../workflows/definitions.js';
+import { TRANSITIONS } from '../../../workflows/ticket-state.js';
 import { ok } from '../results.js';
-import { Page, pageFields, pageOf, Priority, Status, TicketBrief, TicketFull, TicketRef } from '../schemas.js';
+import { ChangeFields, ChangeResult, CreateInput, NoteText, RequestId, Status, TicketRef } from '../schemas.js';
 import { commandContextOf, type McpSession } from '../session.js';
-import type { ToolRegistrar } from '../server.js';
+import { failureLine, type ToolRegistrar } from '../server.js';
+import { changedTicket } from '../views.js';
 
-const PAGE_SIZE = 10;
 const MAX_BULK = 50;
 
-const fullTicket = (t: Parameters<typeof presentTicket>[0]) => {
-  const p = presentTicket(t);
-  return {
-    ...briefOf(p),
-    description: p.description,
-    category: p.category,
-    tags: p.tags,
-    created_by_id: p.created_by_id,
-    created_via: p.created_via,
-    created_at: p.created_at,
-  };
-};
-
-/** What a change returns: just enough to go on (get_ticket has the rest), so tools/list stays small. */
-const changed = (t: Parameters<typeof presentTicketBrief>[0]) => {
-  const b = presentTicketBrief(t);
-  return {
-    id: b.id,
-    ticket_number: b.ticket_number,
-    status: b.status,
-    priority: b.priority,
-    assigned_group_id: b.assigned_group_id,
-    assigned_user_id: b.assigned_user_id,
-    version: b.version,
-  };
-};
-
-/** Apply a PATCH through the ticket's workflow; a change still pending (workers slow) is reported as such. */
-async function change(s: McpSession, ref: string, patch: TicketPatch, expectedVersion: number | null = null) {
-  const result = await ticketUpdater(commandContextOf(s), ref, patch, expectedVersion);
-  if (result.status === 'pending') return { ticket: null, pending: true };
-  return { ticket: changed(result.ticket), pending: false };
+/** A UUID derived from a request's id, so a retry addresses the same note (or ticket) again. */
+export function derivedId(seed: string): string {
+  const h = createHash('sha256').update(seed).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-const ChangeResult = z.object({
-  ticket: TicketBrief.pick({
-    id: true,
-    ticket_number: true,
-    status: true,
-    priority: true,
-    assigned_group_id: true,
-    assigned_user_id: true,
-    version: true,
-  })
-    .nullable()
-    .describe('null while pending'),
-  pending: z.boolean(),
-});
+interface Answer {
+  text: string;
+  structured: Record<string, unknown>;
+  /** false while pending: a retry with the same request_id should look again, not replay */
+  final: boolean;
+}
 
-const summary = (verb: string, r: Awaited<ReturnType<typeof change>>, ref: string) =>
-  r.pending
-    ? `${ref}: ${verb} accepted; it is applied as soon as a worker runs.`
-    : `${r.ticket!.ticket_number} ${verb}: now ${r.ticket!.status}, ${r.ticket!.priority}.`;
-
-export function registerTicketTools(tool: ToolRegistrar, s: McpSession, writes: boolean): void {
-  tool({
-    name: 'list_tickets',
-    title: 'List tickets',
-    description: 'Find tickets you may see: filter by status, priority, group, assignee or SLA breach; search words or an ASM- number.',
-    readOnly: true,
-    input: {
-      search: z.string().max(200).optional().describe('words in title/description, or a ticket number'),
-      status: z.array(Status).optional(),
-      priority: z.array(Priority).optional(),
-      assigned_group_id: z.uuid().optional(),
-      assigned_user_id: z.uuid().optional(),
-      sla_breached: z.boolean().optional(),
-      page: Page,
-      page_size: z.number().int().min(1).max(25).default(PAGE_SIZE),
-    },
-    output: pageOf(TicketBrief),
-    run: async (args) => {
-      const { results, total } = await ticketLister(commandContextOf(s), { ...args, sort_by: 'priority', sort_order: 'asc' });
-      const page = pageFields(
-        results.map((t) => presentTicketBrief(t)),
-        total,
-        args.page,
-        args.page_size,
-      );
-      return ok(`${total} ticket(s); showing ${results.length}${page.next_page ? `, more on page ${page.next_page}` : ''}.`, page);
-    },
+/**
+ * Runs a write once per `request_id` (claimed like REST's Idempotency-Key, under the tool's name):
+ * a finished one is answered from storage, an unfinished one resumes with the same resource id.
+ */
+async function once(
+  s: McpSession,
+  toolName: string,
+  requestId: string | undefined,
+  args: unknown,
+  run: (resourceId: string, retried: boolean) => Promise<Answer>,
+): Promise<CallToolResult> {
+  if (!requestId) {
+    const a = await run(randomUUID(), false);
+    return ok(a.text, a.structured);
+  }
+  const claim = await claimIdempotencyKey(s.deps.db, {
+    principal: s.principal.key,
+    key: `mcp:${requestId}`,
+    method: 'MCP',
+    path: toolName,
+    body: args,
   });
+  if (claim.replay) {
+    const stored = claim.replay.body as { text: string; structured: Record<string, unknown> };
+    return ok(`${stored.text} (answered from the first call with this request_id; nothing was applied again)`, stored.structured);
+  }
+  const a = await run(claim.resourceId, true);
+  if (a.final) await claim.complete(200, { text: a.text, structured: a.structured });
+  return ok(a.text, a.structured);
+}
 
-  tool({
-    name: 'get_ticket',
-    title: 'Get a ticket',
-    description: 'One ticket in full, with its SLA state.',
-    readOnly: true,
-    input: { ticket: TicketRef },
-    output: TicketFull,
-    run: async ({ ticket }) => {
-      const t = await findVisibleTicket(s.deps.db, s.principal, ticket);
-      return ok(`${t.ticketNumber} "${t.title}": ${t.status}, ${t.priority}.`, fullTicket(t));
-    },
-  });
+const PENDING = {
+  ticket_number: null,
+  status: null,
+  priority: null,
+  assigned_group_id: null,
+  assigned_user_id: null,
+  version: null,
+  pending: true,
+};
 
-  tool({
-    name: 'get_ticket_audit_log',
-    title: 'Ticket audit log',
-    description: "A ticket's change history: who changed which field from what to what, oldest first.",
-    readOnly: true,
-    input: { ticket: TicketRef, page: Page },
-    output: pageOf(
-      z.object({
-        action: z.string(),
-        field_changed: z.string().nullable(),
-        old_value: z.unknown(),
-        new_value: z.unknown(),
-        actor_type: z.string(),
-        actor_id: z.string().nullable(),
-        created_at: z.string(),
-      }),
-    ),
-    run: async ({ ticket, page }) => {
-      const { results, total } = await auditLister(commandContextOf(s), ticket, { page, page_size: 25 });
-      const items = results.map((a) => {
-        const e = presentAuditEntry(a);
-        return {
-          action: e.action,
-          field_changed: e.field_changed,
-          old_value: e.old_value,
-          new_value: e.new_value,
-          actor_type: e.actor_type,
-          actor_id: e.actor_id,
-          created_at: e.created_at,
-        };
-      });
-      return ok(`${total} audit entr${total === 1 ? 'y' : 'ies'} for ${ticket}.`, pageFields(items, total, page, 25));
-    },
-  });
+type ChangeOutcome = Awaited<ReturnType<typeof ticketUpdater>>;
 
-  tool({
-    name: 'get_ticket_sla',
-    title: 'Ticket SLA',
-    description: "A ticket's live SLA per metric (assign, resolve) with the timeline that explains it.",
-    readOnly: true,
-    input: { ticket: TicketRef },
-    output: z.object({
-      ticket_number: z.string(),
-      assign: z.record(z.string(), z.unknown()),
-      resolve: z.record(z.string(), z.unknown()),
-      timeline: z.array(z.record(z.string(), z.unknown())),
-    }),
-    run: async ({ ticket }) => {
-      const { ticket: t, view, source } = await ticketSlaReader(commandContextOf(s), ticket);
-      if (!view) throw notFound('SLA of this ticket');
-      const sla = presentTicketSla(t, view, source, new Date());
-      const line = (m: 'assign' | 'resolve') => `${m} ${sla[m].state}${sla[m].due_at ? ` (due ${sla[m].due_at})` : ''}`;
-      return ok(`${t.ticketNumber}: ${line('assign')}; ${line('resolve')}.`, {
-        ticket_number: sla.ticket_number,
-        assign: sla.assign,
-        resolve: sla.resolve,
-        timeline: sla.timeline.slice(-50),
-      });
-    },
-  });
+function changeAnswer(ref: string, verb: string, r: ChangeOutcome, extra: Record<string, unknown> = {}, note = ''): Answer {
+  if (r.status === 'pending') {
+    return {
+      text: `${ref}: ${verb} accepted; it is applied as soon as a worker runs (id ${r.id}).${note}`,
+      structured: { ...PENDING, id: r.id, ...extra },
+      final: false,
+    };
+  }
+  const t = changedTicket(r.ticket);
+  const what = r.changed ? `${verb}: now` : `unchanged (it already was as asked): still`;
+  return {
+    text: `${t.ticket_number} ${what} ${t.status}, ${t.priority}, group ${t.assigned_group_id ?? 'none'}, user ${t.assigned_user_id ?? 'none'}, v${t.version}.${note}`,
+    structured: { ...t, pending: false, changed: r.changed, ...extra },
+    final: true,
+  };
+}
 
-  if (!writes) return;
+const CHANGE_FIELDS = Object.keys(ChangeFields);
+const hasChange = (v: Record<string, unknown>, fields: string[]) => fields.some((f) => v[f] !== undefined);
+
+export function registerTicketTools(tool: ToolRegistrar, s: McpSession): void {
+  const ctx = () => commandContextOf(s);
 
   tool({
     name: 'create_ticket',
     title: 'Create a ticket',
-    description: 'Open a new ticket; its SLA clocks start at once.',
-    input: {
-      title: z.string().trim().min(1).max(200),
-      description: z.string().max(20_000).default(''),
-      priority: Priority.default('medium'),
-      category: z.string().max(100).optional(),
-      tags: z.array(z.string().min(1).max(50)).max(20).default([]),
-      assigned_group_id: z.uuid().optional().describe('from list_groups'),
-      assigned_user_id: z.uuid().optional().describe('from list_users; must be in the group'),
-    },
+    description: 'Open a new ticket; its SLA clocks start at once. Pass request_id to make a retry safe.',
+    idempotent: false,
+    input: CreateInput,
     output: ChangeResult,
-    run: async (a) => {
-      const result = await ticketCreator(commandContextOf(s), {
-        title: a.title,
-        description: a.description,
-        priority: a.priority,
-        category: a.category ?? null,
-        tags: a.tags,
-        assigned_group_id: a.assigned_group_id ?? null,
-        assigned_user_id: a.assigned_user_id ?? null,
-      });
-      if (result.status === 'accepted')
-        return ok(`Ticket ${result.id} accepted; it appears as soon as a worker runs.`, { ticket: null, pending: true });
-      const t = changed(result.ticket);
-      return ok(`Created ${t.ticket_number} (${t.priority}).`, { ticket: t, pending: false });
-    },
+    run: async ({ request_id, ...req }) =>
+      once(s, 'create_ticket', request_id, req, async (resourceId, claimed) => {
+        const result = await ticketCreator(ctx(), req, { ticketId: claimed ? resourceId : undefined });
+        if (result.status === 'accepted') {
+          return {
+            text: `Ticket ${result.id} accepted; it appears as soon as a worker runs (get_ticket with this id then).`,
+            structured: { ...PENDING, id: result.id },
+            final: false,
+          };
+        }
+        const t = changedTicket(result.ticket);
+        return {
+          text: `Created ${t.ticket_number} (id ${t.id}): ${t.status}, ${t.priority}, group ${t.assigned_group_id ?? 'none'}, user ${t.assigned_user_id ?? 'none'}.`,
+          structured: { ...t, pending: false, changed: true },
+          final: true,
+        };
+      }),
   });
 
   tool({
     name: 'update_ticket',
     title: 'Update a ticket',
-    description:
-      'Change title, description, priority, status, category or tags. Status moves: open↔under_investigation, either→paused→back, any→resolved, resolved→open.',
+    description: 'Change any of title, description, priority, status, category, tags, assignment. Fields you omit stay as they are.',
+    destructive: true,
     idempotent: true,
     input: {
       ticket: TicketRef,
-      title: z.string().trim().min(1).max(200).optional(),
-      description: z.string().max(20_000).optional(),
-      priority: Priority.optional(),
-      status: Status.optional(),
-      category: z.string().max(100).nullable().optional(),
-      tags: z.array(z.string().min(1).max(50)).max(20).optional(),
+      ...ChangeFields,
       expected_version: z.number().int().min(1).optional().describe('fail if the ticket changed since this version'),
+      request_id: RequestId,
+    },
+    refine: {
+      check: (v) => hasChange(v, CHANGE_FIELDS),
+      message: `update_ticket: ${NOTHING_TO_CHANGE} (${CHANGE_FIELDS.join(', ')}); nothing was done. To add a note use add_ticket_note.`,
     },
     output: ChangeResult,
-    run: async ({ ticket, expected_version, ...patch }) => {
-      const r = await change(s, ticket, patch, expected_version ?? null);
-      return ok(summary('updated', r, ticket), r);
-    },
+    run: async ({ ticket, expected_version, request_id, ...patch }) =>
+      once(s, 'update_ticket', request_id, { ticket, expected_version, patch }, async (resourceId) =>
+        changeAnswer(ticket, 'updated', await ticketUpdater(ctx(), ticket, patch, expected_version ?? null, { requestId: resourceId })),
+      ),
   });
 
   tool({
     name: 'assign_ticket',
     title: 'Assign a ticket',
-    description: 'Assign to a group and/or a user (the user must be a member of the group); null clears.',
+    description: 'Assign to a group and/or a user (the user must be in the group); null clears.',
+    destructive: true,
     idempotent: true,
     input: {
       ticket: TicketRef,
-      group_id: z.uuid().nullable().optional().describe('from list_groups'),
-      user_id: z.uuid().nullable().optional().describe('from list_users'),
+      assigned_group_id: ChangeFields.assigned_group_id,
+      assigned_user_id: ChangeFields.assigned_user_id,
+      request_id: RequestId,
+    },
+    refine: {
+      check: (v) => hasChange(v, ['assigned_group_id', 'assigned_user_id']),
+      message: 'assign_ticket needs assigned_group_id and/or assigned_user_id (null clears); nothing was done.',
     },
     output: ChangeResult,
-    run: async ({ ticket, group_id, user_id }) => {
-      const r = await change(s, ticket, { assigned_group_id: group_id, assigned_user_id: user_id });
-      return ok(summary('assigned', r, ticket), r);
-    },
+    run: async ({ ticket, request_id, ...patch }) =>
+      once(s, 'assign_ticket', request_id, { ticket, patch }, async (resourceId) =>
+        changeAnswer(ticket, 'assigned', await ticketUpdater(ctx(), ticket, patch, null, { requestId: resourceId })),
+      ),
   });
 
   tool({
     name: 'add_ticket_note',
     title: 'Add a note',
     description: 'Add a note to a ticket (internal by default; public notes are visible to the requester).',
-    input: { ticket: TicketRef, content: z.string().min(1).max(20_000), is_internal: z.boolean().default(true) },
-    output: z.object({ note_id: z.string(), pending: z.boolean() }),
-    run: async ({ ticket, content, is_internal }) => {
-      const r = await noteAdder(commandContextOf(s), ticket, { content, is_internal });
-      const id = r.status === 'applied' ? r.note.id : r.id;
-      return ok(r.status === 'applied' ? `Note added to ${ticket}.` : `Note to ${ticket} accepted; applied as soon as a worker runs.`, {
-        note_id: id,
-        pending: r.status === 'pending',
-      });
+    input: {
+      ticket: TicketRef,
+      content: NoteText.unwrap().describe('the note; simple HTML is kept, scripts removed'),
+      is_internal: z.boolean().default(true).describe('false: visible to the requester'),
+      request_id: RequestId,
     },
+    output: z.object({ note_id: z.string(), pending: z.boolean() }),
+    run: async ({ ticket, request_id, ...note }) =>
+      once(s, 'add_ticket_note', request_id, { ticket, note }, async (resourceId, claimed) => {
+        const r = await noteAdder(ctx(), ticket, note, { noteId: claimed ? resourceId : undefined });
+        const id = r.status === 'applied' ? r.note.id : r.id;
+        return r.status === 'applied'
+          ? {
+              text: `Note ${id} added to ${ticket} (${note.is_internal ? 'internal' : 'public'}).`,
+              structured: { note_id: id, pending: false },
+              final: true,
+            }
+          : {
+              text: `Note ${id} to ${ticket} accepted; applied as soon as a worker runs.`,
+              structured: { note_id: id, pending: true },
+              final: false,
+            };
+      }),
   });
 
-  const withNote = async (ticket: string, note: string | undefined) => {
-    if (note) await noteAdder(commandContextOf(s), ticket, { content: note, is_internal: true });
-  };
-  const statusTool = (
+  /** A status change with its optional note: one change (see the file's comment). */
+  const statusChange = async (
     name: string,
-    title: string,
-    description: string,
-    to: 'resolved' | 'paused' | 'open',
-    noteLabel: string,
     verb: string,
+    args: { ticket: string; note?: string; request_id?: string },
+    to: TicketStatus,
+    from?: { only: TicketStatus; why: string },
   ) =>
-    tool({
-      name,
-      title,
-      description,
-      idempotent: true,
-      input: { ticket: TicketRef, [noteLabel]: z.string().min(1).max(20_000).optional().describe('added as an internal note') },
-      output: ChangeResult,
-      run: async (a) => {
-        const args = a as { ticket: string } & Record<string, string | undefined>;
-        await withNote(args.ticket, args[noteLabel]);
-        const r = await change(s, args.ticket, { status: to });
-        return ok(summary(verb, r, args.ticket), r);
-      },
+    once(s, name, args.request_id, { ...args, to }, async (resourceId, claimed) => {
+      const current = await findVisibleTicket(s.deps.db, s.principal, args.ticket);
+      // a retry may find its own change applied already: the workflow answers it from memory
+      const retryOfOwn = claimed && current.status === to;
+      if (from && current.status !== from.only && !retryOfOwn) {
+        throw conflict('invalid_transition', `${current.ticketNumber} is ${current.status}, not ${from.only}: ${from.why}`, {
+          from: current.status,
+          to,
+          allowed: [...TRANSITIONS[current.status]],
+        });
+      }
+      if (current.status !== to && !TRANSITIONS[current.status].includes(to)) {
+        const allowed = TRANSITIONS[current.status];
+        throw conflict(
+          'invalid_transition',
+          `A ${current.status} ticket cannot become ${to}; allowed: ${allowed.join(', ')}. Nothing was changed.`,
+          {
+            from: current.status,
+            to,
+            allowed,
+          },
+        );
+      }
+      // the note is checked before the status changes, so a note that would be refused refuses both
+      if (args.note !== undefined && !sanitizeNote(args.note))
+        throw validationFailed([{ in: 'body', path: 'note', message: 'is empty once unsafe HTML is removed' }]);
+      const r = await ticketUpdater(ctx(), current.id, { status: to }, null, { requestId: `${name}-${resourceId}` });
+      const statusChanged = r.status === 'pending' || r.changed;
+      let noteId: string | null = null;
+      let noteText = '';
+      if (args.note !== undefined && statusChanged) {
+        const n = await noteAdder(
+          ctx(),
+          current.id,
+          { content: args.note, is_internal: true },
+          { noteId: derivedId(`${resourceId}:note`) },
+        );
+        noteId = n.status === 'applied' ? n.note.id : n.id;
+        noteText = n.status === 'applied' ? ` Internal note ${noteId} added.` : ` Internal note ${noteId} accepted.`;
+      } else if (args.note !== undefined) {
+        noteText = ' The note was not added: nothing changed.';
+      }
+      return changeAnswer(current.ticketNumber, verb, r, { note_id: noteId }, noteText);
     });
-  statusTool(
-    'resolve_ticket',
-    'Resolve a ticket',
-    'Mark a ticket resolved (stops its resolve SLA clock).',
-    'resolved',
-    'resolution',
-    'resolved',
-  );
-  statusTool(
-    'pause_ticket',
-    'Pause a ticket',
-    'Pause a ticket (e.g. waiting on the requester): every SLA clock stops.',
-    'paused',
-    'reason',
-    'paused',
-  );
-  statusTool(
-    'reopen_ticket',
-    'Reopen a ticket',
-    'Reopen a resolved ticket: its resolve clock resumes with the time already counted.',
-    'open',
-    'reason',
-    'reopened',
-  );
 
+  const statusInput = { ticket: TicketRef, note: NoteText, request_id: RequestId };
+  tool({
+    name: 'resolve_ticket',
+    title: 'Resolve a ticket',
+    description: 'Mark a ticket resolved (stops its resolve SLA clock), with an optional resolution note.',
+    destructive: true,
+    idempotent: true,
+    input: statusInput,
+    output: ChangeResult,
+    run: (a) => statusChange('resolve_ticket', 'resolved', a, 'resolved'),
+  });
+  tool({
+    name: 'pause_ticket',
+    title: 'Pause a ticket',
+    description: 'Pause an open or under_investigation ticket (e.g. waiting on the requester): every SLA clock stops.',
+    destructive: true,
+    idempotent: true,
+    input: statusInput,
+    output: ChangeResult,
+    run: (a) => statusChange('pause_ticket', 'paused', a, 'paused'),
+  });
+  tool({
+    name: 'reopen_ticket',
+    title: 'Reopen a ticket',
+    description: 'Reopen a resolved ticket (to open): its resolve clock resumes with the time already counted.',
+    destructive: true,
+    idempotent: true,
+    input: statusInput,
+    output: ChangeResult,
+    run: (a) =>
+      statusChange('reopen_ticket', 'reopened', a, 'open', {
+        only: 'resolved',
+        why: 'only a resolved ticket can be reopened. To change the status of an unresolved one use update_ticket (or resume_ticket for a paused one).',
+      }),
+  });
   tool({
     name: 'resume_ticket',
     title: 'Resume a ticket',
     description: 'Resume a paused ticket: its SLA clocks run again.',
+    destructive: true,
     idempotent: true,
-    input: { ticket: TicketRef, status: z.enum(['open', 'under_investigation']).default('under_investigation') },
-    output: ChangeResult,
-    run: async ({ ticket, status }) => {
-      const r = await change(s, ticket, { status });
-      return ok(summary('resumed', r, ticket), r);
+    input: {
+      ...statusInput,
+      status: z.enum(['open', 'under_investigation']).default('under_investigation').describe('status to resume to'),
     },
+    output: ChangeResult,
+    run: ({ status, ...a }) =>
+      statusChange('resume_ticket', 'resumed', a, status, {
+        only: 'paused',
+        why: 'only a paused ticket can be resumed. Use reopen_ticket for a resolved one, update_ticket for other status changes.',
+      }),
   });
 
+  const bulkFields = ['status', 'priority', 'assigned_group_id', 'assigned_user_id', 'tags'] as const;
   tool({
     name: 'bulk_update_tickets',
     title: 'Update several tickets',
     description: `Apply the same change (status, priority, assignment, tags) to up to ${MAX_BULK} tickets; each succeeds or fails on its own.`,
+    destructive: true,
     idempotent: true,
     input: {
-      tickets: z.array(TicketRef).min(1).max(MAX_BULK),
-      status: Status.optional(),
-      priority: Priority.optional(),
-      assigned_group_id: z.uuid().nullable().optional(),
-      assigned_user_id: z.uuid().nullable().optional(),
-      tags: z.array(z.string().min(1).max(50)).max(20).optional(),
+      tickets: z.array(TicketRef).min(1).max(MAX_BULK).describe('ticket UUIDs or numbers'),
+      status: ChangeFields.status,
+      priority: ChangeFields.priority,
+      assigned_group_id: ChangeFields.assigned_group_id,
+      assigned_user_id: ChangeFields.assigned_user_id,
+      tags: ChangeFields.tags,
+      request_id: RequestId,
+    },
+    refine: {
+      check: (v) => hasChange(v, [...bulkFields]),
+      message: `bulk_update_tickets needs at least one of ${bulkFields.join(', ')}; nothing was done.`,
     },
     output: z.object({
       results: z.array(z.object({ ticket: z.string(), ok: z.boolean(), status: Status.nullable(), error: z.string().nullable() })),
       succeeded: z.number().int(),
       failed: z.number().int(),
     }),
-    run: async ({ tickets, ...patch }, fail) => {
-      const results = [];
-      for (const ref of [...new Set(tickets)]) {
-        try {
-          const r = await change(s, ref, patch);
-          results.push({ ticket: r.ticket?.ticket_number ?? ref, ok: true, status: r.ticket?.status ?? null, error: null });
-        } catch (err) {
-          results.push({ ticket: ref, ok: false, status: null, error: fail(err) });
+    run: async ({ tickets, request_id, ...patch }) => {
+      const fail = failureLine(s);
+      const result = await once(s, 'bulk_update_tickets', request_id, { tickets, patch }, async (resourceId) => {
+        const results = [];
+        for (const ref of [...new Set(tickets)]) {
+          try {
+            const r = await ticketUpdater(ctx(), ref, patch as TicketChange, null, { requestId: derivedId(`${resourceId}:${ref}`) });
+            results.push(
+              r.status === 'pending'
+                ? { ticket: ref, ok: true, status: null, error: null }
+                : { ticket: r.ticket.ticketNumber, ok: true, status: r.ticket.status, error: null },
+            );
+          } catch (err) {
+            results.push({ ticket: ref, ok: false, status: null, error: fail(err) });
+          }
         }
-      }
-      const succeeded = results.filter((r) => r.ok).length;
-      const structured = { results, succeeded, failed: results.length - succeeded };
-      const result = ok(
-        `${succeeded} of ${results.length} ticket(s) updated${succeeded < results.length ? '; see results for the failures' : ''}.`,
-        structured,
-      );
-      return succeeded === 0 ? { ...result, isError: true } : result;
+        const succeeded = results.filter((r) => r.ok).length;
+        const lines = results.map(
+          (r) => `- ${r.ticket}: ${r.ok ? `ok${r.status ? `, now ${r.status}` : ', pending'}` : `failed: ${r.error}`}`,
+        );
+        return {
+          text: [`${succeeded} of ${results.length} updated.`, ...lines].join('\n'),
+          structured: { results, succeeded, failed: results.length - succeeded },
+          final: true,
+        };
+      });
+      const structured = result.structuredContent as { succeeded: number };
+      return structured.succeeded === 0 ? { ...result, isError: true } : result;
     },
   });
 }

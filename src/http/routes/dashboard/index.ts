@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { dashboardActivity, dashboardSla, dashboardSummary } from '../../../commands/dashboard.js';
+import { DateOrInstant, instantOf } from '../../../commands/tickets/inputs.js';
 import { validationFailed } from '../../../errors/index.js';
 import { presentAuditEntry } from '../../../presenters/audit.js';
 import type { ApiRouter } from '../../api-router.js';
@@ -16,9 +17,6 @@ const SummarySchema = z
     by_group: z.array(z.object({ group_id: z.uuid().nullable(), group_name: z.string().nullable(), count: z.number().int() })),
   })
   .openapi('DashboardSummary');
-
-/** A date (`2026-11-01`, the whole day in UTC) or an instant (`2026-11-01T09:00:00Z`). */
-const DateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);
 
 const SlaQuery = z
   .object({
@@ -55,10 +53,6 @@ const SlaDashboardSchema = z
   })
   .openapi('DashboardSla');
 
-const DAY_MS = 86_400_000;
-const instant = (v: string | undefined, endOfDay: boolean) =>
-  v === undefined ? undefined : v.length === 10 ? new Date(Date.parse(`${v}T00:00:00Z`) + (endOfDay ? DAY_MS : 0)) : new Date(v);
-
 export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
   const common = { tags: ['dashboard'], secured: true, before: deps.guard };
 
@@ -83,7 +77,7 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
     query: SlaQuery,
     responses: { 200: { description: 'SLA figures', schema: SlaDashboardSchema }, 403: { description: 'Agents may not' } },
     handler: async (ctx, { query }) => {
-      const range = { date_from: instant(query.date_from, false), date_to: instant(query.date_to, true) };
+      const range = { date_from: instantOf(query.date_from, 'from'), date_to: instantOf(query.date_to, 'to') };
       if (range.date_from && range.date_to && range.date_from >= range.date_to) {
         throw validationFailed([{ in: 'query', path: 'date_to', message: 'date_to must be after date_from.' }]);
       }

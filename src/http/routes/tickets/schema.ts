@@ -2,27 +2,21 @@ import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
 import { PaginationQuery } from '../../pagination.js';
+import {
+  NoteAddInput,
+  NoteEditInput,
+  TICKET_PRIORITIES as PRIORITIES,
+  TICKET_STATUSES as STATUSES,
+  TicketChangeInput,
+  TicketCreateInput,
+  TicketFields,
+} from '../../../commands/tickets/inputs.js';
 
-const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-const STATUSES = ['open', 'under_investigation', 'paused', 'resolved'] as const;
 export const Priority = z.enum(PRIORITIES);
 const Status = z.enum(STATUSES);
 
-export const TicketCreateSchema = z
-  .object({
-    title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-    description: z.string().max(50_000).default(''),
-    priority: Priority.default('medium'),
-    category: z.string().trim().min(1).max(100).nullable().default(null),
-    tags: z
-      .array(z.string().trim().min(1).max(50))
-      .max(20)
-      .default([])
-      .transform((tags) => [...new Set(tags)]),
-    assigned_group_id: z.uuid().nullable().default(null),
-    assigned_user_id: z.uuid().nullable().default(null),
-  })
-  .strict();
+/** The bodies are the commands' own input schemas (src/commands/tickets/inputs.ts). */
+export const TicketCreateSchema = TicketCreateInput;
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
 export const TicketListQuerySchema = PaginationQuery.extend({
@@ -31,47 +25,27 @@ export const TicketListQuerySchema = PaginationQuery.extend({
   assigned_group_id: z.uuid().optional(),
   assigned_user_id: z.uuid().optional(),
   created_by_id: z.uuid().optional(),
-  category: z.string().trim().min(1).max(100).optional(),
-  tag: z.string().trim().min(1).max(50).optional(),
+  category: TicketFields.category.optional(),
+  tag: TicketFields.tag.optional(),
   sla_breached: z
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
-  search: z
-    .string()
-    .trim()
-    .min(1)
-    .max(200)
+  search: TicketFields.search
     .optional()
     .openapi({ description: 'full text over title and description (web search syntax), or an exact ASM- number' }),
   sort_by: z.enum(TICKET_SORTS).optional(),
   sort_order: z.enum(['asc', 'desc']).optional(),
 });
 
-export const TicketPatchSchema = z
-  .object({
-    title: z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters').optional(),
-    description: z.string().max(50_000).optional(),
-    priority: Priority.optional(),
-    status: Status.optional(),
-    category: z.string().trim().min(1).max(100).nullable().optional(),
-    tags: z
-      .array(z.string().trim().min(1).max(50))
-      .max(20)
-      .transform((tags) => [...new Set(tags)])
-      .optional(),
-    assigned_group_id: z.uuid().nullable().optional(),
-    assigned_user_id: z.uuid().nullable().optional(),
-  })
-  .strict()
-  .refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' });
+export const TicketPatchSchema = TicketChangeInput;
 
 export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
 });
 
-export const NoteCreateSchema = z.object({ content: z.string().min(1).max(50_000), is_internal: z.boolean().default(false) }).strict();
-export const NoteUpdateSchema = z.object({ content: z.string().min(1).max(50_000) }).strict();
+export const NoteCreateSchema = NoteAddInput;
+export const NoteUpdateSchema = NoteEditInput;
 
 export const NoteSchema = z
   .object({
