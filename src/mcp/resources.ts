@@ -11,7 +11,7 @@ import { findVisibleTicket, TICKET_REF } from '../commands/tickets/find.js';
 import { ticketLister } from '../commands/tickets/list.js';
 import { AppError } from '../errors/index.js';
 import { presentTicket } from '../presenters/ticket.js';
-import { TicketRef } from './schemas.js';
+import { ticketRefSchema } from './schemas.js';
 import type { McpSession } from './session.js';
 import { allowedNext, noteLines, recentNotes } from './views.js';
 
@@ -79,7 +79,7 @@ export function registerTicketResources(server: McpServer, s: McpSession): void 
     {
       title: 'Triage a ticket',
       description: 'Propose priority, group and next step for a ticket, using the tools.',
-      argsSchema: { ticket: completable(TicketRef, (value) => completeTicketNumber(s, value)) },
+      argsSchema: { ticket: completable(ticketRefSchema(), (value) => completeTicketNumber(s, value)) },
     },
     async ({ ticket }) => {
       const t = await visibleTicket(s, ticket, ErrorCode.InvalidParams);

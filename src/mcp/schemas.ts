@@ -9,7 +9,10 @@ import { PriorityInput, StatusInput, TicketChangeShape, TicketCreateInput, Ticke
 export const Priority = PriorityInput;
 export const Status = StatusInput;
 
-export const TicketRef = z.string().regex(TICKET_REF, 'a ticket UUID or number like ASM-0001').describe('ticket UUID or number (ASM-0001)');
+/** A fresh ticket reference schema (completions mark the schema they are given, so each server needs its own). */
+export const ticketRefSchema = () =>
+  z.string().regex(TICKET_REF, 'a ticket UUID or number like ASM-0001').describe('ticket UUID or number (ASM-0001)');
+export const TicketRef = ticketRefSchema();
 export const Page = z.number().int().min(1).default(1).describe('page to fetch (see next_page)');
 export const RequestId = z.string().min(8).max(200).optional().describe('your id for this call (e.g. a UUID): retries with it apply once');
 export const GroupId = TicketFields.assigned_group_id.describe('group id (list_groups)');
