@@ -49,17 +49,21 @@ const ALL_TOOLS = [
   'get_ticket_audit_log',
   'get_ticket_sla',
   'list_groups',
+  'list_ticket_attachments',
+  'list_ticket_notes',
   'list_tickets',
   'list_users',
   'pause_ticket',
+  'read_attachment',
   'reopen_ticket',
   'resolve_ticket',
   'resume_ticket',
   'update_ticket',
+  'whoami',
 ];
 
 describe('tools/list', () => {
-  it('offers the 17 tools, each with title, description, described inputs, an output schema and annotations, under ~8k tokens', async () => {
+  it('offers the 21 tools, each with title, description, described inputs, an output schema and annotations, under ~8k tokens', async () => {
     const client = await connect(adminKey);
     try {
       const { tools } = await client.listTools();
@@ -137,20 +141,20 @@ describe('tools', () => {
       tags: ['vpn'],
     });
     expect(created.isError).toBeFalsy();
-    const number = created.structuredContent.ticket.ticket_number as string;
+    const number = created.structuredContent.ticket_number as string;
     expect(number).toMatch(/^ASM-\d{4,}$/);
     expect(text(created)).toContain(number);
 
-    expect((await tool('assign_ticket', { ticket: number, group_id: groupId, user_id: agent.id })).structuredContent.ticket).toMatchObject({
+    expect(
+      (await tool('assign_ticket', { ticket: number, assigned_group_id: groupId, assigned_user_id: agent.id })).structuredContent,
+    ).toMatchObject({
       assigned_user_id: agent.id,
     });
     expect((await tool('add_ticket_note', { ticket: number, content: 'Asked for logs.' })).structuredContent.pending).toBe(false);
-    expect((await tool('pause_ticket', { ticket: number, reason: 'Waiting for the user' })).structuredContent.ticket.status).toBe('paused');
+    expect((await tool('pause_ticket', { ticket: number, note: 'Waiting for the user' })).structuredContent.status).toBe('paused');
     expect((await tool('get_ticket_sla', { ticket: number })).structuredContent.resolve.state).toBe('paused');
-    expect((await tool('resume_ticket', { ticket: number })).structuredContent.ticket.status).toBe('under_investigation');
-    expect((await tool('resolve_ticket', { ticket: number, resolution: 'Replaced the router.' })).structuredContent.ticket.status).toBe(
-      'resolved',
-    );
+    expect((await tool('resume_ticket', { ticket: number })).structuredContent.status).toBe('under_investigation');
+    expect((await tool('resolve_ticket', { ticket: number, note: 'Replaced the router.' })).structuredContent.status).toBe('resolved');
 
     const { token } = await signedIn(h, 'admin');
     const rest = await call(h, 'GET', `/api/v1/tickets/${number}`, { token });
@@ -162,8 +166,8 @@ describe('tools', () => {
     const key = await ApiKey.query(h.db).findOne({ userId: admin.id });
     expect(entries.every((e) => e.actor_type === 'api_key' && e.api_key_id === key!.id)).toBe(true);
 
-    const reopened = await tool('reopen_ticket', { ticket: number, reason: 'Back again' });
-    expect(reopened.structuredContent.ticket.status).toBe('open');
+    const reopened = await tool('reopen_ticket', { ticket: number, note: 'Back again' });
+    expect(reopened.structuredContent.status).toBe('open');
     const log = await tool('get_ticket_audit_log', { ticket: number });
     expect(log.structuredContent.total).toBeGreaterThan(5);
   });
@@ -171,7 +175,7 @@ describe('tools', () => {
   it('reads: get_ticket, list_tickets with a next page, list_groups, list_users, dashboards and SLA metrics', async () => {
     const made = [];
     for (let i = 0; i < 3; i++)
-      made.push((await tool('create_ticket', { title: `Paging probe ${i} zebracorn` })).structuredContent.ticket.ticket_number);
+      made.push((await tool('create_ticket', { title: `Paging probe ${i} zebracorn` })).structuredContent.ticket_number);
     const full = await tool('get_ticket', { ticket: made[0] });
     expect(full.structuredContent).toMatchObject({
       ticket_number: made[0],
@@ -189,15 +193,15 @@ describe('tools', () => {
     expect((await tool('list_users', { group_id: groupId })).structuredContent.items.map((u: { id: string }) => u.id)).toEqual([agent.id]);
     expect((await tool('get_dashboard_summary')).structuredContent.total).toBeGreaterThan(0);
     expect((await tool('get_sla_metrics', { priority: 'medium' })).structuredContent.overall.tickets).toBeGreaterThan(0);
-    expect(
-      (await tool('update_ticket', { ticket: made[1], title: 'Renamed zebracorn', priority: 'low' })).structuredContent.ticket,
-    ).toMatchObject({ ticket_number: made[1], priority: 'low' });
+    expect((await tool('update_ticket', { ticket: made[1], title: 'Renamed zebracorn', priority: 'low' })).structuredContent).toMatchObject(
+      { ticket_number: made[1], priority: 'low' },
+    );
     expect((await tool('get_ticket', { ticket: made[1] })).structuredContent.title).toBe('Renamed zebracorn');
   });
 
   it('bulk_update_tickets applies each change on its own and reports the failures', async () => {
-    const a = (await tool('create_ticket', { title: 'Bulk A' })).structuredContent.ticket.ticket_number;
-    const b = (await tool('create_ticket', { title: 'Bulk B' })).structuredContent.ticket.ticket_number;
+    const a = (await tool('create_ticket', { title: 'Bulk A' })).structuredContent.ticket_number;
+    const b = (await tool('create_ticket', { title: 'Bulk B' })).structuredContent.ticket_number;
     const res = await tool('bulk_update_tickets', { tickets: [a, b, 'ASM-99999999'], status: 'under_investigation', priority: 'critical' });
     expect(res.isError).toBeFalsy();
     expect(res.structuredContent).toMatchObject({ succeeded: 2, failed: 1 });
@@ -212,7 +216,7 @@ describe('tools', () => {
     expect(missing.isError).toBe(true);
     expect(text(missing)).toMatch(/not found.*list_tickets/i);
 
-    const t = (await tool('create_ticket', { title: 'Transition probe' })).structuredContent.ticket.ticket_number;
+    const t = (await tool('create_ticket', { title: 'Transition probe' })).structuredContent.ticket_number;
     await tool('resolve_ticket', { ticket: t });
     const bad = await tool('pause_ticket', { ticket: t });
     expect(bad.isError).toBe(true);
@@ -224,15 +228,14 @@ describe('tools', () => {
 
     const invalid = await tool('get_ticket', { ticket: '1; DROP TABLE tickets' });
     expect(invalid.isError).toBe(true);
-    const badGroup = await tool('assign_ticket', { ticket: t, group_id: '00000000-0000-4000-8000-000000000000' });
+    const badGroup = await tool('assign_ticket', { ticket: t, assigned_group_id: '00000000-0000-4000-8000-000000000000' });
     expect(badGroup.isError).toBe(true);
     expect(text(badGroup)).toMatch(/list_groups/);
     for (const r of [missing, bad, stale, invalid, badGroup]) expect(text(r)).not.toMatch(/select |insert |\bat .*\.ts:\d+|stack/i);
   });
 
   it('lists tickets as resources, reads one, and offers the triage prompt', async () => {
-    const number = (await tool('create_ticket', { title: 'Resource probe', description: 'Printer jam' })).structuredContent.ticket
-      .ticket_number;
+    const number = (await tool('create_ticket', { title: 'Resource probe', description: 'Printer jam' })).structuredContent.ticket_number;
     const templates = await client.listResourceTemplates();
     expect(templates.resourceTemplates.map((t) => t.uriTemplate)).toContain('servicemeow://tickets/{number}');
     const { resources } = await client.listResources();
