@@ -7,7 +7,8 @@
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { findVisibleTicket, TICKET_REF } from '../commands/tickets/find.js';
+import { findVisibleTicket } from '../commands/tickets/find.js';
+import { TICKET_REF_PATTERN } from '../../workflows/vocabulary.js';
 import { ticketLister } from '../commands/tickets/list.js';
 import { AppError } from '../errors/index.js';
 import { presentTicket } from '../presenters/ticket.js';
@@ -31,7 +32,7 @@ async function completeTicketNumber(s: McpSession, typed: string | undefined): P
 
 async function visibleTicket(s: McpSession, ref: string, notFoundCode: number) {
   try {
-    if (!TICKET_REF.test(ref)) throw new AppError(404, 'not_found', 'Ticket not found.');
+    if (!TICKET_REF_PATTERN.test(ref)) throw new AppError(404, 'not_found', 'Ticket not found.');
     return await findVisibleTicket(s.deps.db, s.principal, ref);
   } catch (err) {
     if (err instanceof AppError && err.code === 'not_found')

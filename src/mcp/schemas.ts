@@ -3,7 +3,7 @@
  * and described for a model; outputs are compact on purpose (the whole tools/list stays small).
  */
 import { z } from 'zod';
-import { TICKET_REF } from '../commands/tickets/find.js';
+import { SLA_STATES, TICKET_CHANNELS, TICKET_REF_PATTERN } from '../../workflows/vocabulary.js';
 import { PriorityInput, StatusInput, TicketChangeShape, TicketCreateInput, TicketFields } from '../commands/tickets/inputs.js';
 
 export const Priority = PriorityInput;
@@ -11,7 +11,7 @@ export const Status = StatusInput;
 
 /** A fresh ticket reference schema (completions mark the schema they are given, so each server needs its own). */
 export const ticketRefSchema = () =>
-  z.string().regex(TICKET_REF, 'a ticket UUID or number like ASM-0001').describe('ticket UUID or number (ASM-0001)');
+  z.string().regex(TICKET_REF_PATTERN, 'a ticket UUID or number like ASM-0001').describe('ticket UUID or number (ASM-0001)');
 export const TicketRef = ticketRefSchema();
 export const Page = z.number().int().min(1).default(1).describe('page to fetch (see next_page)');
 export const RequestId = z.string().min(8).max(200).optional().describe('your id for this call (e.g. a UUID): retries with it apply once');
@@ -45,7 +45,7 @@ export const ChangeFields = {
 export { NoteText };
 
 const SlaBrief = z.object({
-  state: z.enum(['running', 'paused', 'met', 'breached']),
+  state: z.enum(SLA_STATES),
   due_at: z.string().nullable(),
   remaining_seconds: z.number().int(),
   at_risk: z.boolean(),
@@ -78,7 +78,7 @@ export const TicketFull = TicketBrief.extend({
   category: z.string().nullable(),
   tags: z.array(z.string()),
   created_by_id: z.string().nullable(),
-  created_via: z.enum(['rest', 'mcp']),
+  created_via: z.enum(TICKET_CHANNELS),
   created_at: z.string().nullable(),
   allowed_next: z.array(Status).describe('statuses it may move to now'),
   recent_notes: z.array(NoteItem).describe('newest first; list_ticket_notes for all'),

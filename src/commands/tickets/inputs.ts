@@ -5,10 +5,8 @@
  * The commands map them to the workflow's Update payloads (workflows/definitions.ts).
  */
 import { z } from 'zod';
-import type { TicketPriority, TicketStatus } from '../../../workflows/definitions.js';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../../workflows/vocabulary.js';
 
-export const TICKET_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const satisfies readonly TicketPriority[];
-export const TICKET_STATUSES = ['open', 'under_investigation', 'paused', 'resolved'] as const satisfies readonly TicketStatus[];
 export const PriorityInput = z.enum(TICKET_PRIORITIES);
 export const StatusInput = z.enum(TICKET_STATUSES);
 

@@ -14,6 +14,7 @@ import { presentUser } from '../../presenters/user.js';
 import { count, ok, pagingLine, ticketLine } from '../results.js';
 import { GroupId, Page, pageFields, pageOf, Priority, TicketBrief } from '../schemas.js';
 import type { McpSession } from '../session.js';
+import { TICKET_STATUSES } from '../../../workflows/vocabulary.js';
 import type { ToolRegistrar } from '../server.js';
 
 const PAGE_SIZE = 25;
@@ -57,7 +58,7 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
         {
           page,
           page_size: QUEUE_SIZE,
-          status: ['open', 'under_investigation', 'paused'],
+          status: TICKET_STATUSES.filter((st) => st !== 'resolved'),
           assigned_to_any: { user_id: me.id, group_ids: groupIds },
           sort_by: 'priority',
           sort_order: 'desc',

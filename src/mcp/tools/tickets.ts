@@ -303,7 +303,7 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession): void {
     idempotent: true,
     input: {
       ...statusInput,
-      status: z.enum(['open', 'under_investigation']).default('under_investigation').describe('status to resume to'),
+      status: Status.exclude(['paused', 'resolved']).default('under_investigation').describe('status to resume to'),
     },
     output: ChangeResult,
     run: ({ status, ...a }) =>

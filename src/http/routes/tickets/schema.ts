@@ -2,26 +2,26 @@ import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
 import { PaginationQuery } from '../../pagination.js';
+import { NoteAddInput, NoteEditInput, TicketChangeInput, TicketCreateInput, TicketFields } from '../../../commands/tickets/inputs.js';
 import {
-  NoteAddInput,
-  NoteEditInput,
-  TICKET_PRIORITIES as PRIORITIES,
-  TICKET_STATUSES as STATUSES,
-  TicketChangeInput,
-  TicketCreateInput,
-  TicketFields,
-} from '../../../commands/tickets/inputs.js';
+  ACTOR_TYPES,
+  SLA_STATES,
+  TICKET_CHANNELS,
+  TICKET_PRIORITIES,
+  TICKET_REF_PATTERN,
+  TICKET_STATUSES,
+} from '../../../../workflows/vocabulary.js';
 
-export const Priority = z.enum(PRIORITIES);
-const Status = z.enum(STATUSES);
+export const Priority = z.enum(TICKET_PRIORITIES);
+const Status = z.enum(TICKET_STATUSES);
 
 /** The bodies are the commands' own input schemas (src/commands/tickets/inputs.ts). */
 export const TicketCreateSchema = TicketCreateInput;
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
 export const TicketListQuerySchema = PaginationQuery.extend({
-  status: csvEnum(STATUSES).optional().openapi({ description: 'one or more, comma-separated' }),
-  priority: csvEnum(PRIORITIES).optional().openapi({ description: 'one or more, comma-separated' }),
+  status: csvEnum(TICKET_STATUSES).optional().openapi({ description: 'one or more, comma-separated' }),
+  priority: csvEnum(TICKET_PRIORITIES).optional().openapi({ description: 'one or more, comma-separated' }),
   assigned_group_id: z.uuid().optional(),
   assigned_user_id: z.uuid().optional(),
   created_by_id: z.uuid().optional(),
@@ -52,7 +52,7 @@ export const NoteSchema = z
     id: z.uuid(),
     ticket_id: z.uuid(),
     author_id: z.uuid().nullable(),
-    actor_type: z.enum(['user', 'api_key', 'system']),
+    actor_type: z.enum(ACTOR_TYPES),
     content: z.string(),
     is_internal: z.boolean(),
     created_at: Timestamp,
@@ -67,7 +67,7 @@ export const AuditEntrySchema = z
     ticket_id: z.uuid().nullable(),
     ticket_number: z.string().nullable().optional(),
     ticket_version: z.number().int().nullable(),
-    actor_type: z.enum(['user', 'api_key', 'system']),
+    actor_type: z.enum(ACTOR_TYPES),
     actor_id: z.uuid().nullable(),
     api_key_id: z.uuid().nullable(),
     action: z.string(),
@@ -82,10 +82,7 @@ export const AuditEntrySchema = z
 export const TicketRefParams = z.object({
   id: z
     .string()
-    .regex(
-      /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[Aa][Ss][Mm]-\d{4,})$/,
-      'must be a ticket UUID or number like ASM-0001',
-    )
+    .regex(TICKET_REF_PATTERN, 'must be a ticket UUID or number like ASM-0001')
     .openapi({ description: 'Ticket UUID or number (ASM-0001)' }),
 });
 
@@ -104,7 +101,7 @@ export const SlaMetricSchema = z.object({
   remaining_seconds: z.number().int(),
   due_at: Timestamp.nullable().describe('the deadline while the clock runs; null while paused or met'),
   at_risk_at: Timestamp.nullable(),
-  state: z.enum(['running', 'paused', 'met', 'breached']),
+  state: z.enum(SLA_STATES),
   at_risk: z.boolean(),
   breached_at: Timestamp.nullable(),
   met_at: Timestamp.nullable(),
@@ -124,7 +121,7 @@ export const TicketSchema = z
     assigned_group_id: z.uuid().nullable(),
     assigned_user_id: z.uuid().nullable(),
     created_by_id: z.uuid().nullable(),
-    created_via: z.enum(['rest', 'mcp']),
+    created_via: z.enum(TICKET_CHANNELS),
     version: z.number().int(),
     first_assigned_at: Timestamp.nullable(),
     resolved_at: Timestamp.nullable(),
