@@ -60,6 +60,7 @@ export type TicketChange = z.output<typeof TicketChangeInput>;
 export const NoteAddInput = z.strictObject({ content: TicketFields.note_content, is_internal: z.boolean().default(false) });
 export type NoteAdd = z.output<typeof NoteAddInput>;
 export const NoteEditInput = z.strictObject({ content: TicketFields.note_content });
+export type NoteEdit = z.output<typeof NoteEditInput>;
 
 /** A date (`2026-11-01`, the whole day in UTC) or an instant (`2026-11-01T09:00:00Z`). */
 export const DateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);

@@ -9,6 +9,7 @@ import { canWriteTickets } from '../../policies/tickets.js';
 import { addNoteUpdate, editNoteUpdate } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 import { findVisibleTicket } from './find.js';
+import type { NoteAdd, NoteEdit } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
 
 /** Formatting survives; scripts, event handlers, styles and unsafe URLs do not. */
@@ -62,7 +63,7 @@ export type NoteWriteResult = { status: 'applied'; note: TicketNote } | { status
 export async function noteAdder(
   ctx: CommandContext,
   ref: string,
-  input: { content: string; is_internal: boolean },
+  input: NoteAdd,
   opts: { noteId?: string } = {},
 ): Promise<NoteWriteResult> {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
@@ -84,7 +85,7 @@ export async function noteEditor(
   ctx: CommandContext,
   ref: string,
   noteId: string,
-  input: { content: string },
+  input: NoteEdit,
   opts: { requestId?: string } = {},
 ): Promise<NoteWriteResult> {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
