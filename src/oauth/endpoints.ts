@@ -29,9 +29,12 @@ import { setRequestOrigin } from './request-scope.js';
 
 type Ctx = ParameterizedContext<AppState>;
 
-/** The origin clients use: PUBLIC_URL, or the request's own (Koa trusts the one proxy in front). */
-export function publicOrigin(ctx: { origin: string }, publicUrl: string | undefined): string {
-  return publicUrl ?? ctx.origin;
+/**
+ * The origin clients use: PUBLIC_URL, or the request's own (Koa trusts the one proxy in front for
+ * X-Forwarded-Proto/Host). Not Koa 3's `ctx.origin`, which is the Origin header.
+ */
+export function publicOrigin(ctx: { protocol: string; host: string }, publicUrl: string | undefined): string {
+  return publicUrl ?? `${ctx.protocol}://${ctx.host}`;
 }
 
 /** RFC 9728 §5.1: where a 401 from `resourcePath` points clients for its metadata. */
