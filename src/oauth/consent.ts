@@ -38,7 +38,8 @@ function page(ctx: Ctx, status: number, title: string, body: string, redirectUri
   ctx.type = 'text/html; charset=utf-8';
   ctx.set('Cache-Control', 'no-store');
   ctx.set('X-Frame-Options', 'DENY');
-  ctx.set('Referrer-Policy', 'no-referrer');
+  // not `no-referrer`: Chromium then sends `Origin: null` with the form, which the CSRF check refuses
+  ctx.set('Referrer-Policy', 'same-origin');
   ctx.set(
     'Content-Security-Policy',
     `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${redirectUri ? ` ${formActionSource(redirectUri)}` : ''}; frame-ancestors 'none'; base-uri 'none'`,
