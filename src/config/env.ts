@@ -120,7 +120,10 @@ const EnvSchema = z.object({
   // the origin clients reach the server at (OAuth issuer and MCP resource); unset: each request's own
   PUBLIC_URL: z
     .string()
-    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).href === `${new URL(v).origin}/`, 'must be an origin such as https://desk.example.com (no path)')
+    .refine(
+      (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).href === `${new URL(v).origin}/`,
+      'must be an origin such as https://desk.example.com (no path)',
+    )
     .transform((v) => new URL(v).origin)
     .optional(),
 });

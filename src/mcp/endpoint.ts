@@ -57,7 +57,7 @@ export function mcpEndpoint(deps: RouteDeps): Middleware<AppState> {
           ctx,
           401,
           -32001,
-          "The MCP server accepts API keys (smk_…) and OAuth access tokens from its own authorization server, not REST session tokens; create a key with POST /api/v1/api-keys or sign in through OAuth.",
+          'The MCP server accepts API keys (smk_…) and OAuth access tokens from its own authorization server, not REST session tokens; create a key with POST /api/v1/api-keys or sign in through OAuth.',
           { 'WWW-Authenticate': `${challenge}, error="invalid_token"` },
         );
       }
@@ -69,12 +69,7 @@ export function mcpEndpoint(deps: RouteDeps): Middleware<AppState> {
 
       const decision = await spendRequest(ctx, deps.limits, principal.key);
       if (!decision.allowed) {
-        return reply(
-          ctx,
-          429,
-          -32002,
-          `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`,
-        );
+        return reply(ctx, 429, -32002, `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`);
       }
 
       try {

@@ -33,7 +33,11 @@ export function signConsentRequest(config: Config, r: ConsentRequest): string {
 /** The request, or null when the value is not one we signed or has expired. */
 export function verifyConsentRequest(config: Config, value: string): ConsentRequest | null {
   try {
-    const claims = jwt.verify(value, config.jwt.secret, { algorithms: [config.jwt.algorithm], audience: AUDIENCE, issuer: config.jwt.issuer });
+    const claims = jwt.verify(value, config.jwt.secret, {
+      algorithms: [config.jwt.algorithm],
+      audience: AUDIENCE,
+      issuer: config.jwt.issuer,
+    });
     const r = typeof claims === 'object' ? (claims as { r?: ConsentRequest }).r : undefined;
     if (!r || typeof r.clientId !== 'string' || typeof r.redirectUri !== 'string' || typeof r.codeChallenge !== 'string') return null;
     if (!Array.isArray(r.scopes) || typeof r.resource !== 'string') return null;

@@ -74,7 +74,14 @@ function consentForm(
   const cookie = randomBytes(32).toString('base64url');
   const secure = ctx.protocol === 'https';
   ctx.cookies.secure = secure;
-  ctx.cookies.set(CSRF_COOKIE, cookie, { httpOnly: true, sameSite: 'strict', secure, path: CONSENT_PATH, maxAge: 10 * 60_000, overwrite: true });
+  ctx.cookies.set(CSRF_COOKIE, cookie, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure,
+    path: CONSENT_PATH,
+    maxAge: 10 * 60_000,
+    overwrite: true,
+  });
   const name = client.client_name || client.client_id;
   const scopes = r.scopes.length ? r.scopes : ['tickets:read', 'tickets:write', 'admin'];
   const target = new URL(r.redirectUri);

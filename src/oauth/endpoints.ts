@@ -102,7 +102,10 @@ export function oauthEndpoints(deps: RouteDeps, resourcePath: string): Middlewar
   });
   handlers.use(AUTHORIZE_PATH, authorizationHandler({ provider, rateLimit: false }));
   handlers.use(TOKEN_PATH, tokenHandler({ provider, rateLimit: false }));
-  handlers.use(REGISTER_PATH, clientRegistrationHandler({ clientsStore: provider.clientsStore, rateLimit: false, clientSecretExpirySeconds: 0 }));
+  handlers.use(
+    REGISTER_PATH,
+    clientRegistrationHandler({ clientsStore: provider.clientsStore, rateLimit: false, clientSecretExpirySeconds: 0 }),
+  );
   handlers.use(REVOKE_PATH, revocationHandler({ provider, rateLimit: false }));
   const sdkPaths = new Set([AUTHORIZE_PATH, TOKEN_PATH, REGISTER_PATH, REVOKE_PATH]);
 
@@ -146,7 +149,8 @@ export function oauthEndpoints(deps: RouteDeps, resourcePath: string): Middlewar
         }
         // the resource's metadata: `/.well-known/oauth-protected-resource/mcp` (or the bare prefix)
         const suffix = path.slice(RESOURCE_METADATA_PREFIX.length);
-        if (isResourceMetadata && suffix !== '' && suffix !== resourcePath) return oauthJson(ctx, 404, 'not_found', 'No such protected resource.');
+        if (isResourceMetadata && suffix !== '' && suffix !== resourcePath)
+          return oauthJson(ctx, 404, 'not_found', 'No such protected resource.');
         ctx.set('Cache-Control', 'public, max-age=300');
         ctx.body = isResourceMetadata ? protectedResourceMetadata(origin, resourcePath) : authorizationServerMetadata(origin);
         return;
@@ -154,7 +158,12 @@ export function oauthEndpoints(deps: RouteDeps, resourcePath: string): Middlewar
       if (!known) return oauthJson(ctx, 404, 'not_found', 'Not found.');
       const decision = await spendRequest(ctx, deps.limits, `oauth-ip:${ctx.ip}`);
       if (!decision.allowed) {
-        return oauthJson(ctx, 429, 'too_many_requests', `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`);
+        return oauthJson(
+          ctx,
+          429,
+          'too_many_requests',
+          `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`,
+        );
       }
       if (path === CONSENT_PATH) {
         if (ctx.method === 'GET' || ctx.method === 'HEAD') return await consent.show(ctx);

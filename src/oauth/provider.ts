@@ -110,7 +110,8 @@ class ClientsStore implements OAuthRegisteredClientsStore {
     if (!full.client_id) throw new InvalidClientMetadataError('The server could not assign a client id.');
     const uris = full.redirect_uris;
     if (uris.length === 0) throw new CustomOAuthError('invalid_redirect_uri', 'Register at least one redirect URI.');
-    if (uris.length > MAX_REDIRECT_URIS) throw new CustomOAuthError('invalid_redirect_uri', `Register at most ${MAX_REDIRECT_URIS} redirect URIs.`);
+    if (uris.length > MAX_REDIRECT_URIS)
+      throw new CustomOAuthError('invalid_redirect_uri', `Register at most ${MAX_REDIRECT_URIS} redirect URIs.`);
     for (const uri of uris) {
       const problem = redirectUriProblem(uri);
       if (problem) throw new CustomOAuthError('invalid_redirect_uri', `Redirect URI ${JSON.stringify(uri.slice(0, 200))} ${problem}.`);
@@ -178,7 +179,8 @@ export class ServiceMeowOAuthProvider implements OAuthServerProvider {
 
   async challengeForAuthorizationCode(client: OAuthClientInformationFull, code: string): Promise<string> {
     const row = await guarded(() =>
-      this.deps.db('oauthAuthorizationCodes as c')
+      this.deps
+        .db('oauthAuthorizationCodes as c')
         .join('oauthGrants as g', 'g.id', 'c.grantId')
         .where('c.codeHash', sha256(code))
         .where('g.clientId', client.client_id)
@@ -229,7 +231,12 @@ export class ServiceMeowOAuthProvider implements OAuthServerProvider {
     return outcome;
   }
 
-  async exchangeRefreshToken(client: OAuthClientInformationFull, refreshToken: string, scopes?: string[], resource?: URL): Promise<OAuthTokens> {
+  async exchangeRefreshToken(
+    client: OAuthClientInformationFull,
+    refreshToken: string,
+    scopes?: string[],
+    resource?: URL,
+  ): Promise<OAuthTokens> {
     const outcome = await guarded(() =>
       this.deps.db.transaction(async (trx) => {
         const token = await trx('oauthTokens')
@@ -280,7 +287,8 @@ export class ServiceMeowOAuthProvider implements OAuthServerProvider {
   /** RFC 7009: either token revokes its whole grant; unknown tokens are not an error. */
   async revokeToken(client: OAuthClientInformationFull, request: OAuthTokenRevocationRequest): Promise<void> {
     await guarded(async () => {
-      const row = await this.deps.db('oauthTokens as t')
+      const row = await this.deps
+        .db('oauthTokens as t')
         .join('oauthGrants as g', 'g.id', 't.grantId')
         .where('t.tokenHash', sha256(request.token))
         .where('g.clientId', client.client_id)

@@ -10,7 +10,12 @@ export const pkcePair = () => {
   return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
 };
 
-export async function form(baseUrl: string, path: string, fields: Record<string, string | undefined>, headers: Record<string, string> = {}) {
+export async function form(
+  baseUrl: string,
+  path: string,
+  fields: Record<string, string | undefined>,
+  headers: Record<string, string> = {},
+) {
   const body = new URLSearchParams(Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined));
   const res = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
@@ -38,7 +43,12 @@ export async function registerClient(baseUrl: string, metadata: Record<string, u
 }
 
 const unescape = (s: string) =>
-  s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  s
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 /** The consent page's hidden fields and the CSRF cookie it set. */
 export async function openConsent(baseUrl: string, consentUrl: string) {
@@ -82,7 +92,11 @@ export function authorizeUrl(baseUrl: string, p: AuthorizeParams): string {
  * Walk /oauth/authorize → the consent page → the form post, as a user who signs in and allows.
  * Returns the final redirect (to the client), whatever it carries (code or error).
  */
-export async function consentFlow(baseUrl: string, authorizationUrl: string, user: { username: string; password: string; decision?: string }) {
+export async function consentFlow(
+  baseUrl: string,
+  authorizationUrl: string,
+  user: { username: string; password: string; decision?: string },
+) {
   const start = await fetch(authorizationUrl, { redirect: 'manual' });
   const location = start.headers.get('location');
   if (start.status !== 303 || !location?.includes('/oauth/consent')) {

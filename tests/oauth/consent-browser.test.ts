@@ -69,7 +69,13 @@ describe.skipIf(!haveChromium)('consent page in headless Chromium', () => {
     const page = await context.newPage();
     try {
       const response = await page.goto(
-        authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: callbackUrl, challenge: pkce.challenge, state: 'xyz', resource: `${h.baseUrl}/mcp` }),
+        authorizeUrl(h.baseUrl, {
+          clientId: client.client_id,
+          redirectUri: callbackUrl,
+          challenge: pkce.challenge,
+          state: 'xyz',
+          resource: `${h.baseUrl}/mcp`,
+        }),
       );
       expect(response!.status()).toBe(200);
       expect(page.url()).toContain('/oauth/consent?request=');
@@ -129,7 +135,9 @@ describe.skipIf(!haveChromium)('consent page in headless Chromium', () => {
     const context = await browser.newContext();
     const page = await context.newPage();
     try {
-      await page.goto(authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: callbackUrl, challenge: pkcePair().challenge, state: 'no' }));
+      await page.goto(
+        authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: callbackUrl, challenge: pkcePair().challenge, state: 'no' }),
+      );
       const received = nextCallback();
       await page.click('button[value=deny]');
       const params = await received;

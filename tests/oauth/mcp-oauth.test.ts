@@ -43,7 +43,12 @@ class ScriptedProvider implements OAuthClientProvider {
     return REDIRECT;
   }
   get clientMetadata(): OAuthClientMetadata {
-    return { client_name: 'SDK test client', redirect_uris: [REDIRECT], grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] };
+    return {
+      client_name: 'SDK test client',
+      redirect_uris: [REDIRECT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    };
   }
   clientInformation() {
     return this.info;
@@ -83,7 +88,13 @@ async function grant(user: { username: string }, opts: { scope?: string } = {}) 
   const pkce = pkcePair();
   const done = await consentFlow(
     h.baseUrl,
-    authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkce.challenge, scope: opts.scope, resource: `${h.baseUrl}/mcp` }),
+    authorizeUrl(h.baseUrl, {
+      clientId: client.client_id,
+      redirectUri: REDIRECT,
+      challenge: pkce.challenge,
+      scope: opts.scope,
+      resource: `${h.baseUrl}/mcp`,
+    }),
     { username: user.username, password: PASSWORD },
   );
   const code = done.redirect!.searchParams.get('code')!;
@@ -126,7 +137,9 @@ describe('the official MCP client with only the server URL', () => {
     const provider = new ScriptedProvider({ username: agent.username, password: PASSWORD });
     const url = new URL(`${h.baseUrl}/mcp`);
     const first = new Client({ name: 'oauth-test', version: '1.0.0' });
-    await expect(first.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }))).rejects.toBeInstanceOf(UnauthorizedError);
+    await expect(first.connect(new StreamableHTTPClientTransport(url, { authProvider: provider }))).rejects.toBeInstanceOf(
+      UnauthorizedError,
+    );
     expect(provider.info?.client_id).toBeTruthy();
     expect(provider.code).toBeTruthy();
 
@@ -153,7 +166,9 @@ describe('the official MCP client with only the server URL', () => {
   it('keeps API keys working', async () => {
     const { plain } = await createApiKey(h.db, agent);
     const client = new Client({ name: 'oauth-test', version: '1.0.0' });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${h.baseUrl}/mcp`), { requestInit: { headers: { 'X-API-Key': plain } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${h.baseUrl}/mcp`), { requestInit: { headers: { 'X-API-Key': plain } } }),
+    );
     expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     await client.close();
   });
@@ -171,24 +186,40 @@ describe('the official MCP client with only the server URL', () => {
 describe('refresh, revocation and deactivation', () => {
   it('rotates refresh tokens; replaying a rotated one revokes the grant at once', async () => {
     const { client, tokens } = await grant(agent);
-    const refreshed = await tokenRequest(h.baseUrl, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token! });
+    const refreshed = await tokenRequest(h.baseUrl, {
+      grant_type: 'refresh_token',
+      client_id: client.client_id,
+      refresh_token: tokens.refresh_token!,
+    });
     expect(refreshed.status, refreshed.text).toBe(200);
     expect(refreshed.json.refresh_token).not.toBe(tokens.refresh_token);
     expect((await mcpWithBearer(refreshed.json.access_token)).status).toBe(200);
 
-    const replay = await tokenRequest(h.baseUrl, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token! });
+    const replay = await tokenRequest(h.baseUrl, {
+      grant_type: 'refresh_token',
+      client_id: client.client_id,
+      refresh_token: tokens.refresh_token!,
+    });
     expect(replay.status).toBe(400);
     expect(replay.json.error).toBe('invalid_grant');
     // the whole family: the newest access and refresh tokens too
     expect((await mcpWithBearer(refreshed.json.access_token)).status).toBe(401);
-    const next = await tokenRequest(h.baseUrl, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: refreshed.json.refresh_token });
+    const next = await tokenRequest(h.baseUrl, {
+      grant_type: 'refresh_token',
+      client_id: client.client_id,
+      refresh_token: refreshed.json.refresh_token,
+    });
     expect(next.json.error).toBe('invalid_grant');
   });
 
   it('a refresh token works only for its own client', async () => {
     const { tokens } = await grant(agent);
     const { body: other } = await registerClient(h.baseUrl);
-    const res = await tokenRequest(h.baseUrl, { grant_type: 'refresh_token', client_id: other.client_id, refresh_token: tokens.refresh_token! });
+    const res = await tokenRequest(h.baseUrl, {
+      grant_type: 'refresh_token',
+      client_id: other.client_id,
+      refresh_token: tokens.refresh_token!,
+    });
     expect(res.json.error).toBe('invalid_grant');
   });
 
@@ -200,7 +231,11 @@ describe('refresh, revocation and deactivation', () => {
     const res = await mcpWithBearer(tokens.access_token);
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toMatch(/error="invalid_token"/);
-    const refresh = await tokenRequest(h.baseUrl, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token! });
+    const refresh = await tokenRequest(h.baseUrl, {
+      grant_type: 'refresh_token',
+      client_id: client.client_id,
+      refresh_token: tokens.refresh_token!,
+    });
     expect(refresh.json.error).toBe('invalid_grant');
     // unknown tokens are not an error (RFC 7009 §2.2)
     expect((await form(h.baseUrl, '/oauth/revoke', { client_id: client.client_id, token: 'smat_nothing' })).status).toBe(200);
@@ -212,7 +247,11 @@ describe('refresh, revocation and deactivation', () => {
     expect((await mcpWithBearer(tokens.access_token)).status).toBe(200);
     await User.query(h.db).patch({ isActive: false }).where('id', user.id);
     expect((await mcpWithBearer(tokens.access_token)).status).toBe(401);
-    const refresh = await tokenRequest(h.baseUrl, { grant_type: 'refresh_token', client_id: client.client_id, refresh_token: tokens.refresh_token! });
+    const refresh = await tokenRequest(h.baseUrl, {
+      grant_type: 'refresh_token',
+      client_id: client.client_id,
+      refresh_token: tokens.refresh_token!,
+    });
     expect(refresh.json.error).toBe('invalid_grant');
   });
 
@@ -229,7 +268,9 @@ describe('refusals', () => {
       expect(res.status, uri).toBe(400);
       expect(['invalid_redirect_uri', 'invalid_client_metadata'], uri).toContain(res.body.error);
     }
-    const ok = await registerClient(h.baseUrl, { redirect_uris: ['https://app.example/cb', 'http://localhost:3000/cb', 'cursor://oauth/cb'] });
+    const ok = await registerClient(h.baseUrl, {
+      redirect_uris: ['https://app.example/cb', 'http://localhost:3000/cb', 'cursor://oauth/cb'],
+    });
     expect(ok.status).toBe(201);
     // public clients only: a request for a secret gets none
     const confidential = await registerClient(h.baseUrl, { token_endpoint_auth_method: 'client_secret_post' });
@@ -240,9 +281,12 @@ describe('refusals', () => {
 
   it('refuses an unregistered redirect URI without redirecting to it', async () => {
     const { body: client } = await registerClient(h.baseUrl);
-    const res = await fetch(authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: 'https://evil.example/cb', challenge: pkcePair().challenge }), {
-      redirect: 'manual',
-    });
+    const res = await fetch(
+      authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: 'https://evil.example/cb', challenge: pkcePair().challenge }),
+      {
+        redirect: 'manual',
+      },
+    );
     expect(res.status).toBe(400);
     expect(res.headers.get('location')).toBeNull();
     expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
@@ -250,8 +294,14 @@ describe('refusals', () => {
 
   it('requires PKCE with S256 at authorization', async () => {
     const { body: client } = await registerClient(h.baseUrl);
-    for (const p of [{ challenge: undefined }, { challenge: pkcePair().challenge, method: 'plain' }, { challenge: pkcePair().challenge, method: '' }]) {
-      const res = await fetch(authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, ...p, state: 's1' }), { redirect: 'manual' });
+    for (const p of [
+      { challenge: undefined },
+      { challenge: pkcePair().challenge, method: 'plain' },
+      { challenge: pkcePair().challenge, method: '' },
+    ]) {
+      const res = await fetch(authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, ...p, state: 's1' }), {
+        redirect: 'manual',
+      });
       expect(res.status).toBe(302);
       const to = new URL(res.headers.get('location')!);
       expect(to.origin + to.pathname).toBe(REDIRECT);
@@ -263,10 +313,14 @@ describe('refusals', () => {
   it('refuses a missing or wrong code verifier, and a replayed code revokes what it was exchanged for', async () => {
     const { body: client } = await registerClient(h.baseUrl);
     const pkce = pkcePair();
-    const done = await consentFlow(h.baseUrl, authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkce.challenge }), {
-      username: agent.username,
-      password: PASSWORD,
-    });
+    const done = await consentFlow(
+      h.baseUrl,
+      authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkce.challenge }),
+      {
+        username: agent.username,
+        password: PASSWORD,
+      },
+    );
     const code = done.redirect!.searchParams.get('code')!;
     expect(done.redirect!.searchParams.get('iss')).toBe(h.baseUrl);
     const base = { grant_type: 'authorization_code', client_id: client.client_id, code, redirect_uri: REDIRECT };
@@ -292,16 +346,25 @@ describe('refusals', () => {
   it('refuses tokens for another resource: at authorization, at exchange, and at the MCP endpoint', async () => {
     const { body: client } = await registerClient(h.baseUrl);
     const res = await fetch(
-      authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkcePair().challenge, resource: 'https://other.example/mcp' }),
+      authorizeUrl(h.baseUrl, {
+        clientId: client.client_id,
+        redirectUri: REDIRECT,
+        challenge: pkcePair().challenge,
+        resource: 'https://other.example/mcp',
+      }),
       { redirect: 'manual' },
     );
     expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('invalid_target');
 
     const pkce = pkcePair();
-    const done = await consentFlow(h.baseUrl, authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkce.challenge }), {
-      username: agent.username,
-      password: PASSWORD,
-    });
+    const done = await consentFlow(
+      h.baseUrl,
+      authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkce.challenge }),
+      {
+        username: agent.username,
+        password: PASSWORD,
+      },
+    );
     const exchange = await tokenRequest(h.baseUrl, {
       grant_type: 'authorization_code',
       client_id: client.client_id,
@@ -320,9 +383,12 @@ describe('refusals', () => {
 
   it('refuses a consent form without its CSRF cookie or from another origin', async () => {
     const { body: client } = await registerClient(h.baseUrl);
-    const start = await fetch(authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkcePair().challenge }), {
-      redirect: 'manual',
-    });
+    const start = await fetch(
+      authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkcePair().challenge }),
+      {
+        redirect: 'manual',
+      },
+    );
     const page = await openConsent(h.baseUrl, start.headers.get('location')!);
     expect(page.status).toBe(200);
     const fields = { request: page.request, csrf: page.csrf, username: agent.username, password: PASSWORD, decision: 'allow' };
@@ -339,7 +405,8 @@ describe('refusals', () => {
 
   it('a wrong password shows the form again; a denial and a scope beyond the role go back to the client as errors', async () => {
     const { body: client } = await registerClient(h.baseUrl);
-    const url = (scope?: string) => authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkcePair().challenge, scope, state: 'st' });
+    const url = (scope?: string) =>
+      authorizeUrl(h.baseUrl, { clientId: client.client_id, redirectUri: REDIRECT, challenge: pkcePair().challenge, scope, state: 'st' });
     const wrong = await consentFlow(h.baseUrl, url(), { username: agent.username, password: 'not it' });
     expect(wrong.status).toBe(401);
     expect(wrong.redirect).toBeNull();
@@ -358,12 +425,24 @@ describe('refusals', () => {
 
   it('answers malformed OAuth requests with OAuth errors, never a 500', async () => {
     const checks = [
-      await fetch(`${h.baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=password' }),
+      await fetch(`${h.baseUrl}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'grant_type=password',
+      }),
       await fetch(`${h.baseUrl}/oauth/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }),
       await fetch(`${h.baseUrl}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }),
-      await fetch(`${h.baseUrl}/oauth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: 'x' }) }),
+      await fetch(`${h.baseUrl}/oauth/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: 'x' }),
+      }),
       await fetch(`${h.baseUrl}/oauth/authorize?client_id=${'x'.repeat(5000)}`, { redirect: 'manual' }),
-      await fetch(`${h.baseUrl}/oauth/consent`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'request=%zz' }),
+      await fetch(`${h.baseUrl}/oauth/consent`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'request=%zz',
+      }),
       await fetch(`${h.baseUrl}/oauth/consent?request=garbage`),
       await fetch(`${h.baseUrl}/oauth/nothing`),
       await fetch(`${h.baseUrl}/.well-known/oauth-protected-resource/other`),
