@@ -123,12 +123,15 @@ class ClientsStore implements OAuthRegisteredClientsStore {
     if ((full.response_types ?? ['code']).some((r) => r !== 'code')) {
       throw new InvalidClientMetadataError('Only the "code" response type is supported.');
     }
-    if (full.scope && full.scope.split(' ').some((s) => s && !OAUTH_SCOPES.includes(s as ApiKeyScope))) {
-      throw new InvalidClientMetadataError(`Unknown scope; the scopes are ${OAUTH_SCOPES.join(', ')}.`);
-    }
+    // the registered scope is informational here (each authorization names its own): keep ours only
+    const scope = full.scope
+      ?.split(' ')
+      .filter((s) => OAUTH_SCOPES.includes(s as ApiKeyScope))
+      .join(' ');
     const stored: OAuthClientInformationFull = {
       ...full,
       client_name: full.client_name?.slice(0, 200),
+      scope: scope || undefined,
       grant_types: grantTypes,
       response_types: ['code'],
       token_endpoint_auth_method: 'none',
@@ -163,9 +166,12 @@ export class ServiceMeowOAuthProvider implements OAuthServerProvider {
     if (resource !== expected) {
       throw new InvalidTargetError(`This server issues tokens only for its MCP endpoint ${expected}, not ${resource}.`);
     }
-    const scopes = (params.scopes ?? []).filter(Boolean);
-    const unknown = scopes.filter((s) => !OAUTH_SCOPES.includes(s as ApiKeyScope));
-    if (unknown.length) throw new InvalidScopeError(`Unknown scope ${unknown.join(', ')}; the scopes are ${OAUTH_SCOPES.join(', ')}.`);
+    // Scopes of other servers (`openid`, …) are ignored (RFC 6749 §3.3); only ours, or none, is an error.
+    const asked = (params.scopes ?? []).filter(Boolean);
+    const scopes = asked.filter((s) => OAUTH_SCOPES.includes(s as ApiKeyScope));
+    if (asked.length && !scopes.length) {
+      throw new InvalidScopeError(`Unknown scope ${asked.join(', ')}; the scopes are ${OAUTH_SCOPES.join(', ')}.`);
+    }
     const request = signConsentRequest(this.deps.config, {
       clientId: client.client_id,
       redirectUri: params.redirectUri,

@@ -421,6 +421,10 @@ describe('refusals', () => {
 
     const unknown = await fetch(url('tickets:everything'), { redirect: 'manual' });
     expect(new URL(unknown.headers.get('location')!).searchParams.get('error')).toBe('invalid_scope');
+
+    // other servers' scopes next to ours are ignored
+    const mixed = await consentFlow(h.baseUrl, url('openid tickets:read'), { username: agent.username, password: PASSWORD });
+    expect(mixed.redirect!.searchParams.get('code')).toBeTruthy();
   });
 
   it('answers malformed OAuth requests with OAuth errors, never a 500', async () => {
