@@ -308,6 +308,8 @@ export class ServiceMeowOAuthProvider implements OAuthServerProvider {
     const refresh = secret(REFRESH_TOKEN_PREFIX);
     const accessSeconds = this.deps.config.jwt.accessTokenMinutes * 60;
     const now = Date.now();
+    // a long-lived grant does not pile up its expired tokens (a replay of one is refused all the same)
+    await trx('oauthTokens').where({ grantId: grant.id }).where('expiresAt', '<', new Date(now)).delete();
     await trx('oauthTokens').insert([
       { grantId: grant.id, kind: 'access', tokenHash: sha256(access), scopes, expiresAt: new Date(now + accessSeconds * 1000) },
       {

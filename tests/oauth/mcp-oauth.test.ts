@@ -16,7 +16,11 @@ import {
   type OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../../src/db/index.js';
+import { freePort } from '../../src/dev/ports.js';
+import { createLogger } from '../../src/logger.js';
 import { User } from '../../src/models/index.js';
+import { startHttpServer } from '../../src/server.js';
 import { createApiKey, createGroup, createUser, PASSWORD } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { authorizeUrl, consentFlow, form, openConsent, pkcePair, registerClient, tokenRequest } from '../helpers/oauth.js';
@@ -454,6 +458,44 @@ describe('refusals', () => {
     for (const res of checks) {
       expect(res.status, `${res.url} ${res.status}`).toBeGreaterThanOrEqual(400);
       expect(res.status, res.url).toBeLessThan(500);
+    }
+  });
+});
+
+describe('database outage', () => {
+  it('answers 503 temporarily_unavailable with Retry-After, never a 500', async () => {
+    const db = createDb(`postgres://postgres@127.0.0.1:${await freePort()}/nowhere`);
+    const server = await startHttpServer(
+      { config: h.config, db, temporal: h.temporal.client, logger: createLogger('silent') },
+      0,
+      '127.0.0.1',
+    );
+    const base = `http://127.0.0.1:${server.port}`;
+    try {
+      const answers = [
+        await fetch(`${base}/oauth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ redirect_uris: [REDIRECT] }),
+        }),
+        await fetch(`${base}/oauth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'grant_type=refresh_token&client_id=c&refresh_token=r',
+        }),
+        await fetch(authorizeUrl(base, { clientId: 'c', redirectUri: REDIRECT, challenge: pkcePair().challenge }), { redirect: 'manual' }),
+      ];
+      for (const res of answers) {
+        expect([res.status, ((await res.json()) as { error: string }).error, res.headers.get('retry-after')], res.url).toEqual([
+          503,
+          'temporarily_unavailable',
+          '5',
+        ]);
+      }
+      expect((await mcpWithBearer('smat_whatever', base)).status).toBe(503);
+    } finally {
+      await server.close();
+      await db.destroy();
     }
   });
 });
