@@ -27,7 +27,8 @@ import { attachmentRoutes } from './http/routes/attachments/index.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { userRoutes } from './http/routes/users/index.js';
 import { RateLimits } from './rate-limit/index.js';
-import { mcpEndpoint } from './mcp/endpoint.js';
+import { MCP_PATH, mcpEndpoint } from './mcp/endpoint.js';
+import { oauthEndpoints } from './oauth/endpoints.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -74,6 +75,8 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   app.use(accessLog(metrics));
   // MCP answers in JSON-RPC terms, so it sits before the REST error renderer and body parser
   app.use(mcpEndpoint(routeDeps));
+  // the MCP endpoint's OAuth authorization server: OAuth's JSON errors and HTML pages of its own
+  app.use(oauthEndpoints(routeDeps, MCP_PATH));
   app.use(errorHandler());
   app.use(parseJsonBody());
   app.use(refuseUnstorableText());

@@ -5,6 +5,8 @@
 import type { Knex } from 'knex';
 import type { Config } from '../config/env.js';
 import { ApiKey, User, type ApiKeyScope, type Role } from '../models/index.js';
+import { findAccessToken } from '../oauth/provider.js';
+import { grantableScopes } from '../policies/index.js';
 import type { Actor } from '../../workflows/definitions.js';
 import { apiKeyMatches, apiKeyPrefix } from './api-keys.js';
 import { verifyAccessToken } from './tokens.js';
@@ -14,7 +16,7 @@ export interface Principal {
   role: Role;
   actorType: 'user' | 'api_key';
   apiKeyId: string | null;
-  /** null: unrestricted (JWT); otherwise the key's scopes */
+  /** null: unrestricted (JWT); otherwise the key's (or OAuth token's) scopes */
   scopes: ApiKeyScope[] | null;
   /** stable identity for rate limits and idempotency keys */
   key: string;
@@ -46,4 +48,21 @@ export async function principalFromApiKey(db: Knex, plain: string): Promise<Prin
     .where('id', key.id)
     .where((q) => q.whereNull('last_used_at').orWhere('last_used_at', '<', db.raw("now() - interval '1 minute'")));
   return { user, role: user.role, actorType: 'api_key', apiKeyId: key.id, scopes: key.scopes, key: `api_key:${key.id}` };
+}
+
+/**
+ * An OAuth access token (src/oauth) used at `resource`: the user acting through a client they
+ * allowed, with the token's scopes narrowed to the user's current role. A token for another
+ * resource, of a revoked grant or of a deactivated user is no credential.
+ */
+export async function principalFromOAuthToken(db: Knex, plain: string, resource: string): Promise<Principal | null> {
+  const token = await findAccessToken(db, plain);
+  if (!token || token.resource !== resource) return null;
+  const user = await User.query(db).findById(token.userId);
+  if (!user || !user.isActive) return null;
+  const allowed = grantableScopes(user.role);
+  const scopes = token.scopes.filter((s) => allowed.includes(s));
+  // never an empty list: for keys that means "the whole role"
+  if (scopes.length === 0) return null;
+  return { user, role: user.role, actorType: 'user', apiKeyId: null, scopes, key: `oauth:${token.grantId}` };
 }

@@ -117,6 +117,15 @@ const EnvSchema = z.object({
     }),
   WEBHOOK_DISABLE_AFTER: duration('5d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  // the origin clients reach the server at (OAuth issuer and MCP resource); unset: each request's own
+  PUBLIC_URL: z
+    .string()
+    .refine(
+      (v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol) && new URL(v).href === `${new URL(v).origin}/`,
+      'must be an origin such as https://desk.example.com (no path)',
+    )
+    .transform((v) => new URL(v).origin)
+    .optional(),
 });
 
 export interface Config {
@@ -147,6 +156,8 @@ export interface Config {
   redisUrl: string | undefined;
   webhooks: { allowPrivateNetworks: boolean; retryScheduleMs: number[]; disableAfterMs: number };
   logLevel: string;
+  /** the public origin (OAuth issuer, MCP resource), or undefined: each request's own */
+  publicUrl: string | undefined;
 }
 
 /** Thrown with every invalid variable listed, one per line. */
@@ -219,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       disableAfterMs: e.WEBHOOK_DISABLE_AFTER,
     },
     logLevel: e.LOG_LEVEL,
+    publicUrl: e.PUBLIC_URL,
   });
 }
 

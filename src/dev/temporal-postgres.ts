@@ -443,7 +443,7 @@ export async function startPostgresEngine(options: PostgresEngineOptions): Promi
 
   const address = `127.0.0.1:${ports.frontend}`;
   try {
-    await ensureNamespace(address, namespace, readyTimeoutMs);
+    await ensureNamespace(address, namespace, readyTimeoutMs, undefined, server.exitReason);
   } catch (err) {
     await server.stop();
     throw err;
@@ -459,7 +459,7 @@ export async function startPostgresEngine(options: PostgresEngineOptions): Promi
     async restart() {
       await current.stop();
       current = await launchServer(binaries.server, workDir, logFile, address, readyTimeoutMs);
-      await ensureNamespace(address, namespace, readyTimeoutMs);
+      await ensureNamespace(address, namespace, readyTimeoutMs, undefined, current.exitReason);
     },
     stop: () => current.stop(),
   };
@@ -468,6 +468,8 @@ export async function startPostgresEngine(options: PostgresEngineOptions): Promi
 interface ServerProcess {
   child: ChildProcess;
   stop(): Promise<void>;
+  /** Why the server is gone (its exit code and log tail), or undefined while it runs. */
+  exitReason(): string | undefined;
 }
 
 async function launchServer(
@@ -501,12 +503,16 @@ async function launchServer(
     out.end();
   };
 
+  const exitReason = () =>
+    exitCode === undefined ? undefined : `the server exited with code ${exitCode}; its log: ${logFile}\n${tail(logFile)}`;
+
   const deadline = Date.now() + readyTimeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
-    if (exitCode !== undefined) {
+    const gone = exitReason();
+    if (gone) {
       await stop();
-      throw new Error(`the server exited with code ${exitCode}; its log: ${logFile}\n${tail(logFile)}`);
+      throw new Error(gone);
     }
     let connection: Connection | undefined;
     try {
@@ -515,7 +521,7 @@ async function launchServer(
       // the frontend answers before history and matching have joined the ring; a namespace call
       // that needs them (or a fresh system namespace) proves the cluster works
       await connection.workflowService.describeNamespace({ namespace: 'temporal-system' });
-      return { child, stop };
+      return { child, stop, exitReason };
     } catch (err) {
       lastError = err;
       await new Promise((r) => setTimeout(r, 500));
@@ -536,31 +542,50 @@ function tail(file: string, bytes = 3_000): string {
   }
 }
 
-/** Registers the namespace if missing, adds missing search attributes, and waits until it serves. */
-export async function ensureNamespace(address: string, namespace: string, timeoutMs = 60_000, retentionDays = 30): Promise<void> {
-  const connection = await Connection.connect({ address });
+/** One attempt's bound, so that a hung call cannot hold the loop. */
+const NAMESPACE_ATTEMPT_MS = 5_000;
+
+/**
+ * Registers the namespace if missing, adds missing search attributes, and waits until it serves.
+ * `serverGone` (the engine's own server process) ends the wait at once with its reason when the
+ * server exits, instead of retrying for the whole timeout.
+ */
+export async function ensureNamespace(
+  address: string,
+  namespace: string,
+  timeoutMs = 60_000,
+  retentionDays = 30,
+  serverGone: () => string | undefined = () => undefined,
+): Promise<void> {
+  // No SDK retry interceptor: this loop retries itself, and a retry the SDK had scheduled would
+  // fire after the close below (an uncaught "Channel has been shut down").
+  const connection = Connection.lazy({ address, interceptors: [] });
   try {
     const deadline = Date.now() + timeoutMs;
     let lastError: unknown;
     while (Date.now() < deadline) {
+      const gone = serverGone();
+      if (gone) throw new Error(`namespace ${namespace} not ready on ${address}: ${gone}`);
       try {
-        const found = await connection.workflowService.describeNamespace({ namespace }).then(
-          () => true,
-          (err: { code?: number }) => {
-            if (err.code === 5) return false; // NOT_FOUND
-            throw err;
-          },
-        );
-        if (!found) {
-          await connection.workflowService
-            .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${retentionDays} days`) })
-            .catch((err: { code?: number }) => {
-              if (err.code !== 6) throw err; // ALREADY_EXISTS: a concurrent start won
-            });
-        }
-        await ensureSearchAttributes(connection, namespace);
-        // served by the frontend's namespace cache (what workflow starts use), not only the database
-        await connection.workflowService.countWorkflowExecutions({ namespace, query: '' });
+        await connection.withDeadline(Math.min(deadline, Date.now() + NAMESPACE_ATTEMPT_MS), async () => {
+          const found = await connection.workflowService.describeNamespace({ namespace }).then(
+            () => true,
+            (err: { code?: number }) => {
+              if (err.code === 5) return false; // NOT_FOUND
+              throw err;
+            },
+          );
+          if (!found) {
+            await connection.workflowService
+              .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(`${retentionDays} days`) })
+              .catch((err: { code?: number }) => {
+                if (err.code !== 6) throw err; // ALREADY_EXISTS: a concurrent start won
+              });
+          }
+          await ensureSearchAttributes(connection, namespace);
+          // served by the frontend's namespace cache (what workflow starts use), not only the database
+          await connection.workflowService.countWorkflowExecutions({ namespace, query: '' });
+        });
         return;
       } catch (err) {
         lastError = err;

@@ -1,16 +1,17 @@
 /**
  * `/mcp`: Streamable HTTP, stateless (a fresh server and transport per request, closed with the
  * response), JSON responses. It answers for itself — JSON-RPC error bodies, never the REST error
- * envelope: authentication (API keys only: 401 with WWW-Authenticate), the same per-principal
- * rate limit as REST, body parsing, then `ctx.respond = false` and the SDK's transport takes over.
+ * envelope: authentication (API keys or OAuth access tokens bound to this endpoint: 401 with
+ * WWW-Authenticate naming the RFC 9728 metadata), the same per-principal rate limit as REST, body parsing, then `ctx.respond = false` and the SDK's transport takes over.
  */
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { Middleware } from 'koa';
 import { koaBody } from 'koa-body';
-import { looksLikeApiKey } from '../auth/api-keys.js';
-import { principalFromApiKey } from '../auth/principal.js';
 import { AppError, translateOutage } from '../errors/index.js';
 import type { AppState, RouteDeps } from '../http/context.js';
+import { resolvePrincipal } from '../http/middlewares/authenticate.js';
+import { spendRequest } from '../http/middlewares/rate-limit.js';
+import { publicOrigin, resourceMetadataUrl } from '../oauth/endpoints.js';
 import { createMcpServer } from './server.js';
 
 export const MCP_PATH = '/mcp';
@@ -39,39 +40,36 @@ export function mcpEndpoint(deps: RouteDeps): Middleware<AppState> {
       return reply(ctx, 405, -32000, 'Method not allowed: this MCP endpoint is stateless; send JSON-RPC with POST.', { Allow: 'POST' });
     }
     try {
-      const apiKey = ctx.get('X-API-Key') || /^Bearer\s+(\S+)$/i.exec(ctx.get('Authorization'))?.[1];
-      if (!apiKey)
-        return reply(ctx, 401, -32001, 'Authentication required: send an API key as X-API-Key or Authorization: Bearer.', {
-          'WWW-Authenticate': CHALLENGE,
-        });
-      if (!looksLikeApiKey(apiKey)) {
+      // The REST middleware's principal resolution and rate limit; answered in JSON-RPC terms.
+      const origin = publicOrigin(ctx, deps.config.publicUrl);
+      const challenge = `${CHALLENGE}, resource_metadata="${resourceMetadataUrl(origin, MCP_PATH)}"`;
+      const found = await resolvePrincipal(deps, ctx, { oauthResource: `${origin}${MCP_PATH}` });
+      if ('missing' in found)
         return reply(
           ctx,
           401,
           -32001,
-          'The MCP server accepts API keys (smk_…), not access tokens; create one with POST /api/v1/api-keys.',
-          { 'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"` },
+          'Authentication required: sign in through OAuth (this 401 names the metadata) or send an API key as X-API-Key or Authorization: Bearer.',
+          { 'WWW-Authenticate': challenge },
         );
-      }
-      const principal = await principalFromApiKey(deps.db, apiKey);
-      if (!principal)
-        return reply(ctx, 401, -32001, 'The API key is invalid, expired or revoked.', {
-          'WWW-Authenticate': `${CHALLENGE}, error="invalid_token"`,
-        });
-
-      const decision = await deps.limits.request(principal.key);
-      ctx.set('RateLimit-Limit', String(decision.limit));
-      ctx.set('RateLimit-Remaining', String(decision.remaining));
-      ctx.set('RateLimit-Reset', String(decision.resetSeconds));
-      ctx.set('RateLimit-Policy', `${decision.limit};w=60`);
-      if (!decision.allowed) {
+      if ('wrongKind' in found) {
         return reply(
           ctx,
-          429,
-          -32002,
-          `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`,
-          { 'Retry-After': String(decision.resetSeconds) },
+          401,
+          -32001,
+          'The MCP server accepts API keys (smk_…) and OAuth access tokens from its own authorization server, not REST session tokens; create a key with POST /api/v1/api-keys or sign in through OAuth.',
+          { 'WWW-Authenticate': `${challenge}, error="invalid_token"` },
         );
+      }
+      if (!('principal' in found))
+        return reply(ctx, 401, -32001, 'The API key or access token is invalid, expired or revoked, or was issued for another resource.', {
+          'WWW-Authenticate': `${challenge}, error="invalid_token"`,
+        });
+      const principal = found.principal;
+
+      const decision = await spendRequest(ctx, deps.limits, principal.key);
+      if (!decision.allowed) {
+        return reply(ctx, 429, -32002, `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`);
       }
 
       try {

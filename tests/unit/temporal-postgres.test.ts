@@ -13,6 +13,7 @@ import {
   allocateEnginePorts,
   engineFromEnv,
   engineOptionsFromEnv,
+  ensureNamespace,
   freeEnginePorts,
   pinnedTemporalVersion,
   renderEngineConfig,
@@ -110,5 +111,21 @@ describe('environment', () => {
     expect(() => engineOptionsFromEnv({ TEMPORAL_ENGINE_DATABASE: 'Bad-Name', TEMPORAL_HISTORY_SHARDS: '0' }, 'mysql://x')).toThrow(
       /TEMPORAL_ENGINE_DATABASE_URL[\s\S]*TEMPORAL_ENGINE_DATABASE:[\s\S]*TEMPORAL_HISTORY_SHARDS/,
     );
+  });
+});
+
+describe('waiting for the namespace', () => {
+  it('ends at once with the reason when the server process is gone, instead of retrying until the timeout', async () => {
+    const started = Date.now();
+    let checks = 0;
+    const gone = () => (++checks >= 2 ? 'the server exited with code 1' : undefined);
+    // port 1: nothing listens, as after the server died; the timeout is far longer than the test's
+    await expect(ensureNamespace('127.0.0.1:1', 'default', 120_000, 30, gone)).rejects.toThrow(/exited with code 1/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(checks).toBe(2);
+  });
+
+  it('without a server process to watch, gives up at its timeout naming the last error', async () => {
+    await expect(ensureNamespace('127.0.0.1:1', 'default', 1_500)).rejects.toThrow(/not ready on 127\.0\.0\.1:1 within 1500 ms/);
   });
 });
