@@ -1,6 +1,6 @@
 /**
  * What each ticket operation cost the engine, read from workflow histories: workflow tasks,
- * activity tasks (and local activities), search-attribute upserts and history events.
+ * activity tasks (and local activities), search-attribute upserts, patch markers and history events.
  *
  * A ticket history is cut into operations where each one begins: the create at the start; a
  * mutation at the workflow task that accepted its Update; an SLA signal at the timer that fired
@@ -19,7 +19,10 @@ export interface OperationCost {
   workflow_tasks: number;
   activity_tasks: number;
   local_activities: number;
+  /** search-attribute upserts of the ticket's own attributes */
   upserts: number;
+  /** `patched()` markers, each with the SDK's TemporalChangeVersion upsert (2 events, a visibility write) */
+  patch_markers: number;
   events: number;
 }
 
@@ -40,24 +43,34 @@ function beginning(events: HistoryEvent[], i: number): string | null {
 /** Every operation of one ticket workflow's history (one run), in order. */
 export function operationCosts(events: HistoryEvent[]): OperationCost[] {
   const ops: OperationCost[] = [];
-  let current: OperationCost = { operation: 'create', workflow_tasks: 0, activity_tasks: 0, local_activities: 0, upserts: 0, events: 0 };
-  const started = events[0]?.workflowExecutionStartedEventAttributes;
-  // a run started from carried state begins with no create
-  if (started?.input?.payloads?.[0]?.data && !Buffer.from(started.input.payloads[0].data).toString('utf8').includes('"create"')) {
-    current.operation = 'carried_start';
-  }
+  // a ticket's first run begins with its create, a later one from carried state; other workflows just start
+  const data = events[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  const input: unknown = data?.length ? JSON.parse(Buffer.from(data).toString('utf8')) : null;
+  const has = (key: string) => typeof input === 'object' && input !== null && key in input;
+  const first = has('create') ? 'create' : has('carried') ? 'carried_start' : 'start';
+  let current: OperationCost = {
+    operation: first,
+    workflow_tasks: 0,
+    activity_tasks: 0,
+    local_activities: 0,
+    upserts: 0,
+    patch_markers: 0,
+    events: 0,
+  };
   for (let i = 0; i < events.length; i++) {
     const name = i > 0 ? beginning(events, i) : null;
     if (name) {
       ops.push(current);
-      current = { operation: name, workflow_tasks: 0, activity_tasks: 0, local_activities: 0, upserts: 0, events: 0 };
+      current = { operation: name, workflow_tasks: 0, activity_tasks: 0, local_activities: 0, upserts: 0, patch_markers: 0, events: 0 };
     }
     const e = events[i]!;
     current.events++;
     if (e.workflowTaskCompletedEventAttributes) current.workflow_tasks++;
     if (e.activityTaskScheduledEventAttributes) current.activity_tasks++;
     if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') current.local_activities++;
-    if (e.upsertWorkflowSearchAttributesEventAttributes) current.upserts++;
+    const upserted = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {});
+    if (upserted.some((key) => key !== 'TemporalChangeVersion')) current.upserts++;
+    if (e.markerRecordedEventAttributes?.markerName === 'core_patch') current.patch_markers++;
   }
   ops.push(current);
   return ops;
@@ -70,7 +83,7 @@ export function summarizeCosts(all: OperationCost[]): Record<string, Record<stri
   const out: Record<string, Record<string, number>> = {};
   for (const [operation, ops] of by) {
     const row: Record<string, number> = { samples: ops.length };
-    for (const key of ['workflow_tasks', 'activity_tasks', 'local_activities', 'upserts', 'events'] as const) {
+    for (const key of ['workflow_tasks', 'activity_tasks', 'local_activities', 'upserts', 'patch_markers', 'events'] as const) {
       const xs = ops.map((o) => o[key]).sort((a, b) => a - b);
       row[`${key}_mean`] = round(xs.reduce((s, x) => s + x, 0) / xs.length, 2);
       row[`${key}_p99`] = percentile(xs, 99);

@@ -26,17 +26,19 @@ describe('operationCosts', () => {
     expect(ops.reduce((n, o) => n + o.events, 0)).toBe(events.length);
     // every operation but the create is one write: one activity task, two workflow tasks
     for (const op of ops.slice(1, 6)) expect(op).toMatchObject({ activity_tasks: 1, workflow_tasks: 2, local_activities: 0 });
-    expect(ops[0]).toMatchObject({ activity_tasks: 1 }); // the create's row
+    // the create's row; its search attributes once; four patches first used (marker + version upsert each)
+    expect(ops[0]).toMatchObject({ activity_tasks: 1, upserts: 1, patch_markers: 4 });
     const notes = ops.filter((o) => o.operation === 'addNote' || o.operation === 'editNote');
     expect(notes.every((o) => o.upserts === 0)).toBe(true); // a note changes no search attribute
   });
 
-  it('names the timer-driven operations sla_signal and a carried run’s start carried_start', async () => {
+  it('names the timer-driven operations sla_signal, a carried run’s start carried_start, others start', async () => {
     const sla = operationCosts(await fixture('sla-b0d62194.history.pb'));
     expect(sla.map((o) => o.operation)).toContain('sla_signal');
     const carried = operationCosts(await fixture('carried-6d686650.history.pb'));
     expect(carried[0]).toMatchObject({ operation: 'carried_start', activity_tasks: 0 });
     expect(carried.at(-1)!.operation).toBe('delete');
+    expect(operationCosts(await fixture('webhook-deliveries-0f74e253.history.pb'))[0]!.operation).toBe('start');
   });
 
   it('summarizes per operation: samples, means and p99s', () => {
@@ -46,6 +48,7 @@ describe('operationCosts', () => {
       activity_tasks: 1,
       local_activities: 0,
       upserts: 0,
+      patch_markers: 0,
       events: 10 * n,
     });
     const summary = summarizeCosts([op('change', 2), op('change', 4), op('create', 3)]);
