@@ -7,7 +7,8 @@
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
 import { VersionGapError } from '../src/commands/tickets/record.js';
-import { INVALID_REFERENCE, UNWRITABLE_CHANGE, type WriteFailureDetails, type WriteFailureKind } from '../workflows/definitions.js';
+import type { WriteFailureDetails } from '../workflows/definitions.js';
+import { TICKET_FAILURES, type WriteFailureKind } from '../workflows/vocabulary.js';
 
 /** SQLSTATE classes (first two characters) whose errors repeat on every attempt. */
 const PERMANENT_CLASSES: Record<string, WriteFailureKind> = {
@@ -41,7 +42,7 @@ export function permanentWriteFailure(err: unknown): ApplicationFailure | null {
   if (!found) return null;
   const details: WriteFailureDetails = found;
   return ApplicationFailure.create({
-    type: found.kind === 'invalid_reference' ? INVALID_REFERENCE : UNWRITABLE_CHANGE,
+    type: found.kind === 'invalid_reference' ? TICKET_FAILURES.invalidReference : TICKET_FAILURES.unwritableChange,
     message: err instanceof Error ? err.message : String(err),
     details: [details],
     nonRetryable: true,

@@ -7,6 +7,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Db } from './db/index.js';
+import { TICKET_STATUSES } from '../workflows/vocabulary.js';
 
 export interface AppMetrics {
   registry: Registry;
@@ -51,8 +52,7 @@ export function createMetrics(db: Db, streams: { readonly size: number }, opts: 
         .select('status')
         .count('* as n');
       this.reset();
-      for (const status of ['open', 'under_investigation', 'paused', 'resolved'])
-        this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
+      for (const status of TICKET_STATUSES) this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
     },
   });
   new Gauge({

@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { TicketChanges, TicketSnapshot } from './ticket-state.js';
 import type { SlaTerms, SlaTimelineEntry, TicketSla } from './sla/clock.js';
+import type { ActorType, TicketChannel, TicketPriority, TicketStatus, WriteFailureKind } from './vocabulary.js';
 
 export const TICKET_WORKFLOW_PREFIX = 'ticket-';
 
@@ -33,9 +34,7 @@ export const TICKET_SEARCH_ATTRIBUTES = [
   SlaBreachedKey,
 ] as const;
 
-export type TicketPriority = 'critical' | 'high' | 'medium' | 'low';
-export type TicketStatus = 'open' | 'under_investigation' | 'paused' | 'resolved';
-export type ActorType = 'user' | 'api_key' | 'system';
+export type { ActorType, TicketPriority, TicketStatus } from './vocabulary.js';
 
 export interface Actor {
   type: ActorType;
@@ -54,7 +53,7 @@ export interface TicketCreateInput {
   tags: string[];
   assignedGroupId: string | null;
   assignedUserId: string | null;
-  createdVia: 'rest' | 'mcp';
+  createdVia: TicketChannel;
   actor: Actor;
   /** ISO time the API accepted the request */
   requestedAt: string;
@@ -148,21 +147,7 @@ export const editNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('editN
 export const deleteUpdate = defineUpdate<MutationResult, [DeleteRequest]>('delete');
 export const attachmentsUpdate = defineUpdate<MutationResult, [AttachmentsRequest]>('attachments');
 
-/**
- * Failure types of a write that no retry can fix; the activities throw them non-retryable and the
- * workflow answers the Update (or the `created` update) with the same type and details.
- * `InvalidReference`: a group or user the input names no longer exists. `UnwritableChange`: the
- * database refuses the data for good (text it cannot store, a constraint, a limit) or the row is
- * not at the version the change follows.
- */
-export const INVALID_REFERENCE = 'InvalidReference';
-export const UNWRITABLE_CHANGE = 'UnwritableChange';
-export const PERMANENT_WRITE_FAILURES: readonly string[] = [INVALID_REFERENCE, UNWRITABLE_CHANGE];
-
-/** Why a write failed for good (the `kind` of `servicemeow_ticket_write_failures`). */
-export type WriteFailureKind = 'invalid_reference' | 'invalid_data' | 'constraint' | 'limit' | 'version_gap';
-
-/** The details of a permanent write failure: its kind and the SQLSTATE when the database refused it. */
+/** The details of a permanent write failure (TICKET_FAILURES.invalidReference / unwritableChange in ./vocabulary.ts): its kind and the SQLSTATE when the database refused it. */
 export interface WriteFailureDetails {
   kind: WriteFailureKind;
   sqlstate: string | null;

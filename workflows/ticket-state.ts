@@ -3,7 +3,7 @@
  * stale versions, pause accounting, first assignment, and which audit entries and events a change
  * produces. Deterministic and free of I/O: the workflow and the unit tests both import it.
  */
-import type { TicketPriority, TicketStatus } from './definitions.js';
+import { TICKET_FAILURES, type TicketEventType, type TicketPriority, type TicketStatus } from './vocabulary.js';
 import {
   meet,
   pauseSla,
@@ -60,7 +60,7 @@ export interface TicketChanges {
   assignedUserId?: string | null;
 }
 
-export type RejectionType = 'invalid_transition' | 'stale_version' | 'ticket_deleted';
+export type RejectionType = (typeof TICKET_FAILURES)['invalidTransition' | 'staleVersion' | 'ticketDeleted'];
 
 export interface Rejection {
   type: RejectionType;
@@ -70,10 +70,10 @@ export interface Rejection {
 
 /** Why a change may not be applied to `s` now, or null if it may. */
 export function rejectChange(s: TicketSnapshot, changes: TicketChanges, expectedVersion: number | null): Rejection | null {
-  if (s.deleted) return { type: 'ticket_deleted', message: 'The ticket was deleted.', details: {} };
+  if (s.deleted) return { type: TICKET_FAILURES.ticketDeleted, message: 'The ticket was deleted.', details: {} };
   if (expectedVersion !== null && expectedVersion !== s.version) {
     return {
-      type: 'stale_version',
+      type: TICKET_FAILURES.staleVersion,
       message: `The ticket changed since you read it (you have version ${expectedVersion}, it is at ${s.version}); fetch it again.`,
       details: { expected_version: expectedVersion, current_version: s.version },
     };
@@ -81,7 +81,7 @@ export function rejectChange(s: TicketSnapshot, changes: TicketChanges, expected
   if (changes.status !== undefined && changes.status !== s.status && !TRANSITIONS[s.status].includes(changes.status)) {
     const allowed = TRANSITIONS[s.status];
     return {
-      type: 'invalid_transition',
+      type: TICKET_FAILURES.invalidTransition,
       message: `A ${s.status} ticket cannot become ${changes.status}; allowed: ${allowed.join(', ')}.`,
       details: { from: s.status, to: changes.status, allowed },
     };
@@ -100,7 +100,7 @@ export interface AppliedChange {
   /** one audit entry each (snake_case field names, as the API shows them) */
   fields: FieldChange[];
   /** event types in the order they are emitted */
-  events: string[];
+  events: TicketEventType[];
   /** what the change did to the SLA clocks */
   slaTimeline: SlaTimelineEntry[];
 }
@@ -143,7 +143,7 @@ export function applyChange(
   if (fields.length === 0) return { next: s, fields, events: [], slaTimeline: [] };
 
   next.version = s.version + 1;
-  const events = ['ticket.updated'];
+  const events: TicketEventType[] = ['ticket.updated'];
   if (next.status !== s.status) {
     events.push('ticket.status_changed');
     if (s.status === 'paused') {

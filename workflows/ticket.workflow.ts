@@ -26,8 +26,6 @@ import {
   AssignedGroupKey,
   AssignedUserKey,
   createdUpdate,
-  INVALID_REFERENCE,
-  PERMANENT_WRITE_FAILURES,
   SlaBreachedKey,
   slaQuery,
   stateQuery,
@@ -40,6 +38,7 @@ import {
   type Actor,
 } from './definitions.js';
 import type { Rejection, TicketSnapshot } from './ticket-state.js';
+import { PERMANENT_WRITE_FAILURES, TICKET_FAILURES } from './vocabulary.js';
 import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
 import {
   planSlaSignals,
@@ -55,7 +54,7 @@ const WRITE_RETRY: RetryPolicy = {
   initialInterval: '1 second',
   backoffCoefficient: 2,
   maximumInterval: '30 seconds',
-  nonRetryableErrorTypes: ['InvalidReference'],
+  nonRetryableErrorTypes: [TICKET_FAILURES.invalidReference],
 };
 
 const remoteRecords = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: WRITE_RETRY });
@@ -116,7 +115,7 @@ export interface TicketWorkflowInput {
   maxMutationsPerRun?: number;
 }
 
-function reject(r: Rejection | { type: 'ticket_not_ready'; message: string; details: Record<string, unknown> }): never {
+function reject(r: Rejection | { type: typeof TICKET_FAILURES.ticketNotReady; message: string; details: Record<string, unknown> }): never {
   throw ApplicationFailure.create({ type: r.type, message: r.message, details: [r.details], nonRetryable: true });
 }
 
@@ -207,7 +206,8 @@ class TicketEntity {
   /** The synchronous validator shared by every mutation. */
   validate(requestId: string, check: (s: TicketSnapshot) => Rejection | null): void {
     if (this.recent.has(requestId)) return; // a retry: answered from memory
-    if (!this.snapshot) reject({ type: 'ticket_not_ready', message: 'The ticket is still being created; retry shortly.', details: {} });
+    if (!this.snapshot)
+      reject({ type: TICKET_FAILURES.ticketNotReady, message: 'The ticket is still being created; retry shortly.', details: {} });
     const rejection = check(this.snapshot);
     if (rejection) reject(rejection);
   }
@@ -353,7 +353,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       ticket.creationFailure =
         failure && patched('permanent-write-failures')
           ? failure
-          : ApplicationFailure.create({ type: INVALID_REFERENCE, message, nonRetryable: true });
+          : ApplicationFailure.create({ type: TICKET_FAILURES.invalidReference, message, nonRetryable: true });
       await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
       return;
     }

@@ -3,10 +3,11 @@ import type { Client } from '@temporalio/client';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/index.js';
+import type { TicketChannel } from '../../workflows/vocabulary.js';
 
 export interface CommandContext {
   principal: Principal;
-  via: 'rest' | 'mcp';
+  via: TicketChannel;
   requestId: string;
   db: Db;
   temporal: Client;

@@ -2,6 +2,7 @@
 import { AuditLog, Ticket } from '../models/index.js';
 import { authorize } from '../policies/index.js';
 import type { CommandContext } from './context.js';
+import { TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority } from '../../workflows/vocabulary.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
 
@@ -22,12 +23,12 @@ export async function dashboardSummary(ctx: Ctx) {
       .orderBy('count', 'desc'),
     live().resultSize(),
   ]);
-  const counts = (rows: unknown[], key: string, keys: string[]) =>
+  const counts = (rows: unknown[], key: string, keys: readonly string[]) =>
     Object.fromEntries(keys.map((k) => [k, Number((rows as Record<string, unknown>[]).find((r) => r[key] === k)?.count ?? 0)]));
   return {
     total,
-    by_status: counts(byStatus, 'status', ['open', 'under_investigation', 'paused', 'resolved']),
-    by_priority: counts(byPriority, 'priority', ['critical', 'high', 'medium', 'low']),
+    by_status: counts(byStatus, 'status', TICKET_STATUSES),
+    by_priority: counts(byPriority, 'priority', TICKET_PRIORITIES),
     // unresolved tickets per group; group_id null = unassigned
     by_group: (byGroup as { groupId: string | null; groupName: string | null; count: string }[]).map((r) => ({
       group_id: r.groupId,
@@ -49,7 +50,7 @@ export async function dashboardActivity(ctx: Ctx, q: { page: number; page_size: 
 
 export interface SlaDashboardFilters {
   group_id?: string;
-  priority?: 'critical' | 'high' | 'medium' | 'low';
+  priority?: TicketPriority;
   /** created at or after */
   date_from?: Date;
   /** created before */

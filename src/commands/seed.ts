@@ -9,7 +9,8 @@ import type { Knex } from 'knex';
 import { generateApiKey } from '../auth/api-keys.js';
 import { hashPassword, verifyPassword } from '../auth/passwords.js';
 import { revokeAllForUser } from '../auth/refresh-tokens.js';
-import type { Config, Priority } from '../config/env.js';
+import type { Config } from '../config/env.js';
+import type { TicketPriority } from '../../workflows/vocabulary.js';
 import { ApiKey, Group, GroupMembership, SlaPolicy, User } from '../models/index.js';
 
 const GROUPS = [
@@ -134,7 +135,7 @@ async function retireDemoAccounts(db: Knex): Promise<string[]> {
 
 /** The SLA policy of each priority, from the env defaults, where it is missing. */
 export async function ensureSlaPolicies(db: Knex, config: Config): Promise<void> {
-  for (const [priority, targets] of Object.entries(config.slaDefaults) as [Priority, Config['slaDefaults'][Priority]][]) {
+  for (const [priority, targets] of Object.entries(config.slaDefaults) as [TicketPriority, Config['slaDefaults'][TicketPriority]][]) {
     await SlaPolicy.query(db)
       .insert({
         priority,

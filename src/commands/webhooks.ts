@@ -13,24 +13,6 @@ import type { CommandContext } from './context.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db' | 'config'>;
 
-export const WEBHOOK_EVENT_TYPES = [
-  'ticket.created',
-  'ticket.updated',
-  'ticket.assigned',
-  'ticket.status_changed',
-  'ticket.paused',
-  'ticket.resumed',
-  'ticket.resolved',
-  'ticket.reopened',
-  'ticket.note_added',
-  'ticket.attachment_added',
-  'ticket.deleted',
-  'ticket.sla_at_risk',
-  'ticket.sla_breached',
-  'webhook.test',
-  'webhook.disabled',
-] as const;
-
 export interface WebhookInput {
   url?: string;
   event_types?: string[];

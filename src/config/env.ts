@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { parseDuration, parseDurationList } from './duration.js';
+import { TICKET_PRIORITIES, type TicketPriority } from '../../workflows/vocabulary.js';
 
 /**
  * `.env` for the Node entry points (docker compose reads it on its own): loaded with Node's
@@ -20,7 +21,6 @@ export function loadDotEnv(file = '.env', env: NodeJS.ProcessEnv = process.env):
 export const EXAMPLE_JWT_SECRET = 'change-me-in-production';
 export const EXAMPLE_ADMIN_PASSWORD = 'admin';
 
-const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 const SLA_DEFAULT_MINUTES = {
   critical: { assign: 15, resolve: 240 },
   high: { assign: 30, resolve: 480 },
@@ -51,7 +51,7 @@ const duration = (fallback: string) =>
 const postgresUrl = z.string().refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL');
 
 const slaShape = Object.fromEntries(
-  PRIORITIES.flatMap((p) => [
+  TICKET_PRIORITIES.flatMap((p) => [
     [`SLA_${p.toUpperCase()}_ASSIGN`, positiveInt(SLA_DEFAULT_MINUTES[p].assign)],
     [`SLA_${p.toUpperCase()}_RESOLVE`, positiveInt(SLA_DEFAULT_MINUTES[p].resolve)],
   ]),
@@ -119,8 +119,6 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type Priority = (typeof PRIORITIES)[number];
-
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   port: number;
@@ -144,7 +142,7 @@ export interface Config {
   };
   defaultAdmin: { username: string; password: string; email: string };
   uploads: { dir: string; maxSizeMb: number };
-  slaDefaults: Record<Priority, { assignSeconds: number; resolveSeconds: number }>;
+  slaDefaults: Record<TicketPriority, { assignSeconds: number; resolveSeconds: number }>;
   rateLimitPerMinute: number;
   redisUrl: string | undefined;
   webhooks: { allowPrivateNetworks: boolean; retryScheduleMs: number[]; disableAfterMs: number };
@@ -180,7 +178,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (problems.length) throw new ConfigError(problems);
 
   const slaDefaults = Object.fromEntries(
-    PRIORITIES.map((p) => [
+    TICKET_PRIORITIES.map((p) => [
       p,
       {
         assignSeconds: e[`SLA_${p.toUpperCase()}_ASSIGN`]! * 60,

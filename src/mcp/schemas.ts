@@ -1,14 +1,17 @@
 /** Output schemas of the MCP tools: compact on purpose (the whole tools/list stays small). */
 import { z } from 'zod';
-import { TICKET_REF } from '../commands/tickets/find.js';
+import { SLA_STATES, TICKET_CHANNELS, TICKET_PRIORITIES, TICKET_REF_PATTERN, TICKET_STATUSES } from '../../workflows/vocabulary.js';
 
-export const TicketRef = z.string().regex(TICKET_REF, 'a ticket UUID or number like ASM-0001').describe('ticket UUID or number (ASM-0001)');
-export const Priority = z.enum(['critical', 'high', 'medium', 'low']);
-export const Status = z.enum(['open', 'under_investigation', 'paused', 'resolved']);
+export const TicketRef = z
+  .string()
+  .regex(TICKET_REF_PATTERN, 'a ticket UUID or number like ASM-0001')
+  .describe('ticket UUID or number (ASM-0001)');
+export const Priority = z.enum(TICKET_PRIORITIES);
+export const Status = z.enum(TICKET_STATUSES);
 export const Page = z.number().int().min(1).default(1).describe('page to fetch (see next_page)');
 
 const SlaBrief = z.object({
-  state: z.enum(['running', 'paused', 'met', 'breached']),
+  state: z.enum(SLA_STATES),
   due_at: z.string().nullable(),
   remaining_seconds: z.number().int(),
   at_risk: z.boolean(),
@@ -32,7 +35,7 @@ export const TicketFull = TicketBrief.extend({
   category: z.string().nullable(),
   tags: z.array(z.string()),
   created_by_id: z.string().nullable(),
-  created_via: z.enum(['rest', 'mcp']),
+  created_via: z.enum(TICKET_CHANNELS),
   created_at: z.string().nullable(),
 });
 

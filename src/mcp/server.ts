@@ -6,7 +6,8 @@
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { findVisibleTicket, TICKET_REF } from '../commands/tickets/find.js';
+import { findVisibleTicket } from '../commands/tickets/find.js';
+import { TICKET_REF_PATTERN } from '../../workflows/vocabulary.js';
 import { ticketLister } from '../commands/tickets/list.js';
 import { canWriteTickets } from '../policies/tickets.js';
 import { presentTicket } from '../presenters/ticket.js';
@@ -103,7 +104,7 @@ export function createMcpServer(session: McpSession): McpServer {
     async (uri, { number }) => {
       const ref = String(number);
       try {
-        if (!TICKET_REF.test(ref)) throw new AppError(404, 'not_found', 'Ticket not found.');
+        if (!TICKET_REF_PATTERN.test(ref)) throw new AppError(404, 'not_found', 'Ticket not found.');
         const ticket = await findVisibleTicket(session.deps.db, session.principal, ref);
         return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(presentTicket(ticket)) }] };
       } catch (err) {

@@ -1,5 +1,5 @@
 import { BaseModel } from './BaseModel.js';
-import type { TicketPriority, TicketStatus } from '../../workflows/definitions.js';
+import type { TicketChannel, TicketPriority, TicketStatus } from '../../workflows/vocabulary.js';
 import type { TicketSla } from '../../workflows/sla/clock.js';
 
 /** Read model of a ticket; written only by the ticket workflow's activities. */
@@ -19,7 +19,7 @@ export class Ticket extends BaseModel {
   assignedGroupId!: string | null;
   assignedUserId!: string | null;
   createdById!: string | null;
-  createdVia!: 'rest' | 'mcp';
+  createdVia!: TicketChannel;
   version!: number;
   firstAssignedAt!: Date | null;
   resolvedAt!: Date | null;

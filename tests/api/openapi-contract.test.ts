@@ -16,7 +16,7 @@ import knexFactory from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { signAccessToken } from '../../src/auth/tokens.js';
-import { WEBHOOK_EVENT_TYPES } from '../../src/commands/webhooks.js';
+import { EVENT_TYPES as WEBHOOK_EVENT_TYPES } from '../../workflows/vocabulary.js';
 import { knexConfig } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { call, startHarness, testConfig, type Harness } from '../helpers/harness.js';

@@ -6,6 +6,7 @@
  * survive JSON); nothing here reads the clock — callers pass `now`.
  */
 import { addBusinessMs, businessMsBetween, type BusinessCalendarRules } from './calendar.js';
+import type { SlaState } from '../vocabulary.js';
 
 export const SLA_METRICS = ['assign', 'resolve'] as const;
 export type SlaMetric = (typeof SLA_METRICS)[number];
@@ -246,8 +247,6 @@ export function fireSignal(sla: TicketSla, signal: DueSignal, at: number): SlaSt
   if (at - signal.at >= 1000) step.timeline[0]!.detail = `recorded ${Math.round((at - signal.at) / 1000)}s late (no worker was running)`;
   return step;
 }
-
-export type SlaState = 'running' | 'paused' | 'met' | 'breached';
 
 /** A metric's figures as every ticket response carries them (snake_case: this is API output). */
 export interface SlaFigures {

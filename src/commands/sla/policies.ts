@@ -7,17 +7,15 @@ import { conflict, notFound, validationFailed } from '../../errors/index.js';
 import { BusinessCalendar, SlaPolicy } from '../../models/index.js';
 import { authorize } from '../../policies/index.js';
 import { calendarProblems, deadlineReachDays, MAX_DEADLINE_DAYS, type BusinessCalendarRules } from '../../../workflows/sla/calendar.js';
-import type { TicketPriority } from '../../../workflows/definitions.js';
+import { TICKET_PRIORITIES, type TicketPriority } from '../../../workflows/vocabulary.js';
 import type { CommandContext } from '../context.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
 
-const PRIORITY_ORDER: TicketPriority[] = ['critical', 'high', 'medium', 'low'];
-
 export async function slaPolicyLister(ctx: Ctx): Promise<SlaPolicy[]> {
   authorize(ctx.principal, 'slaPolicies.read');
   const policies = await SlaPolicy.query(ctx.db);
-  return policies.sort((a, b) => PRIORITY_ORDER.indexOf(a.priority) - PRIORITY_ORDER.indexOf(b.priority));
+  return policies.sort((a, b) => TICKET_PRIORITIES.indexOf(a.priority) - TICKET_PRIORITIES.indexOf(b.priority));
 }
 
 export interface SlaPolicyInput {

@@ -6,7 +6,6 @@ import type { Db } from '../../db/index.js';
 import { canViewTicket } from '../../policies/tickets.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const TICKET_REF = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|ASM-\d{4,})$/i;
 
 export async function groupIdsOf(db: Db, userId: string): Promise<string[]> {
   const rows = await GroupMembership.query(db).select('groupId').where({ userId });

@@ -8,7 +8,7 @@ import { forbidden } from '../../errors/index.js';
 import { Ticket } from '../../models/index.js';
 import { can } from '../../policies/index.js';
 import { canReadTickets } from '../../policies/tickets.js';
-import type { TicketPriority, TicketStatus } from '../../../workflows/definitions.js';
+import { TICKET_NUMBER_PATTERN, type TicketPriority, type TicketStatus } from '../../../workflows/vocabulary.js';
 import type { CommandContext } from '../context.js';
 import { groupIdsOf } from './find.js';
 
@@ -30,7 +30,6 @@ export interface TicketListQuery {
   sort_order?: 'asc' | 'desc';
 }
 
-const TICKET_NUMBER = /^ASM-\d{4,}$/i;
 // Sorting by priority means by urgency, not alphabetically.
 /** Most urgent first; an index holds this exact expression (migrations/20261123000100). */
 export const PRIORITY_RANK = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
@@ -56,7 +55,7 @@ export async function ticketLister(
   if (q.sla_breached !== undefined) query.where('sla_breached', q.sla_breached);
 
   let ranked = false;
-  if (q.search && TICKET_NUMBER.test(q.search)) {
+  if (q.search && TICKET_NUMBER_PATTERN.test(q.search)) {
     query.where('ticket_number', q.search.toUpperCase());
   } else if (q.search) {
     query

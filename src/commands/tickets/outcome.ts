@@ -20,8 +20,8 @@
 import { WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, ServiceError } from '@temporalio/client';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/common';
 import { AppError, conflict, notFound, preconditionFailed } from '../../errors/index.js';
-import { INVALID_REFERENCE, UNWRITABLE_CHANGE, type WriteFailureDetails } from '../../../workflows/definitions.js';
-import type { RejectionType } from '../../../workflows/ticket-state.js';
+import type { WriteFailureDetails } from '../../../workflows/definitions.js';
+import { TICKET_FAILURES, type TicketFailureType } from '../../../workflows/vocabulary.js';
 
 /** Seconds a client should wait before retrying an outage answer. */
 const RETRY_AFTER = { 'Retry-After': '5' };
@@ -68,20 +68,21 @@ const WRITE_FAILURE_MESSAGES: Record<WriteFailureDetails['kind'], string> = {
 /** A failure the ticket's rules produced (validator or handler), by its type. */
 function ruleFailure(failure: ApplicationFailure): AppError | null {
   const details = (failure.details?.[0] ?? {}) as Record<string, unknown>;
-  const type = failure.type as RejectionType | 'ticket_not_ready' | typeof INVALID_REFERENCE | typeof UNWRITABLE_CHANGE;
+  const type = failure.type as TicketFailureType;
   switch (type) {
-    case 'invalid_transition':
+    case TICKET_FAILURES.invalidTransition:
       return conflict('invalid_transition', failure.message, details);
-    case 'stale_version':
+    case TICKET_FAILURES.staleVersion:
       return preconditionFailed(failure.message, details);
-    case 'ticket_deleted':
+    case TICKET_FAILURES.ticketDeleted:
       return notFound('Ticket');
-    case 'ticket_not_ready':
+    case TICKET_FAILURES.ticketNotReady:
       return new AppError(409, 'ticket_not_ready', failure.message, null, { 'Retry-After': '1' });
-    case INVALID_REFERENCE:
-    case UNWRITABLE_CHANGE: {
-      const kind = (details as Partial<WriteFailureDetails>).kind ?? (type === INVALID_REFERENCE ? 'invalid_reference' : 'invalid_data');
-      const code = type === INVALID_REFERENCE ? 'invalid_reference' : 'unprocessable_change';
+    case TICKET_FAILURES.invalidReference:
+    case TICKET_FAILURES.unwritableChange: {
+      const invalidReference = type === TICKET_FAILURES.invalidReference;
+      const kind = (details as Partial<WriteFailureDetails>).kind ?? (invalidReference ? 'invalid_reference' : 'invalid_data');
+      const code = invalidReference ? 'invalid_reference' : 'unprocessable_change';
       return new AppError(422, code, WRITE_FAILURE_MESSAGES[kind] ?? WRITE_FAILURE_MESSAGES.invalid_data, { kind });
     }
     default:

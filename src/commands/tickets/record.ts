@@ -9,6 +9,7 @@ import { insertEvent } from '../../events/store.js';
 import { presentTicket } from '../../presenters/ticket.js';
 import type { Actor, AttachmentMeta, TicketCreateInput } from '../../../workflows/definitions.js';
 import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
+import type { TicketEventType } from '../../../workflows/vocabulary.js';
 import { isBreached, signalInstant, startSla, type TicketSla } from '../../../workflows/sla/clock.js';
 import { loadSlaTerms } from '../sla/terms.js';
 import { queueDeliveries, undispatchedDeliveries, type Dispatch } from '../../webhooks/deliveries.js';
@@ -72,7 +73,7 @@ export interface Written {
   deliveries: Dispatch[];
 }
 
-const dedupeKey = (ticketId: string, version: number, type: string) => `${ticketId}:${version}:${type}`;
+const dedupeKey = (ticketId: string, version: number, type: TicketEventType) => `${ticketId}:${version}:${type}`;
 
 /**
  * Insert the ticket with its `created` audit entry and `ticket.created` event (and its webhook
@@ -138,7 +139,7 @@ export interface TicketMutation {
   attachments?: { op: 'add' | 'delete'; items: AttachmentMeta[] };
   audit: { action: string; field: string | null; old: unknown; new: unknown }[];
   /** `data` joins the envelope's data (e.g. which SLA metric breached) */
-  events: { type: string; changes: Record<string, { old: unknown; new: unknown }>; data?: Record<string, unknown> }[];
+  events: { type: TicketEventType; changes: Record<string, { old: unknown; new: unknown }>; data?: Record<string, unknown> }[];
 }
 
 /**
@@ -266,7 +267,7 @@ async function recordAudit(
 async function recordEvent(
   trx: Knex.Transaction,
   ticket: Ticket,
-  type: string,
+  type: TicketEventType,
   actor: Actor,
   changes: Record<string, { old: unknown; new: unknown }>,
   extra: Record<string, unknown> = {},

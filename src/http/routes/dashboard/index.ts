@@ -6,13 +6,14 @@ import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
 import { AuditEntrySchema, Priority } from '../tickets/schema.js';
+import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../../../workflows/vocabulary.js';
 
 const Counts = (keys: readonly [string, ...string[]]) => z.object(Object.fromEntries(keys.map((k) => [k, z.number().int()])));
 const SummarySchema = z
   .object({
     total: z.number().int(),
-    by_status: Counts(['open', 'under_investigation', 'paused', 'resolved']),
-    by_priority: Counts(['critical', 'high', 'medium', 'low']),
+    by_status: Counts(TICKET_STATUSES),
+    by_priority: Counts(TICKET_PRIORITIES),
     by_group: z.array(z.object({ group_id: z.uuid().nullable(), group_name: z.string().nullable(), count: z.number().int() })),
   })
   .openapi('DashboardSummary');

@@ -10,16 +10,13 @@ import { canReadTickets } from '../../../policies/tickets.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { Db } from '../../../db/index.js';
 import type { RouteDeps } from '../../context.js';
-import { WEBHOOK_EVENT_TYPES } from '../../../commands/webhooks.js';
+import { EVENT_TYPES, TICKET_REF_PATTERN } from '../../../../workflows/vocabulary.js';
 import { csvEnum } from '../common.js';
 import { registerEventWebhooks } from './schema.js';
 
 const StreamQuery = z.object({
-  ticket_id: z
-    .string()
-    .regex(/^([0-9a-fA-F-]{36}|[Aa][Ss][Mm]-\d{4,})$/, 'must be a ticket UUID or number')
-    .optional(),
-  types: csvEnum(WEBHOOK_EVENT_TYPES).optional().openapi({ description: 'comma-separated event types' }),
+  ticket_id: z.string().regex(TICKET_REF_PATTERN, 'must be a ticket UUID or number').optional(),
+  types: csvEnum(EVENT_TYPES).optional().openapi({ description: 'comma-separated event types' }),
   last_event_id: z.string().max(100).optional().openapi({ description: 'as the Last-Event-ID header, for clients that cannot set it' }),
 });
 

@@ -5,15 +5,13 @@
  */
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { WEBHOOK_EVENT_TYPES } from '../../../commands/webhooks.js';
+import { ACTOR_TYPES, EVENT_TYPES, type EventType } from '../../../../workflows/vocabulary.js';
 import { Timestamp } from '../common.js';
 import { TicketSchema } from '../tickets/schema.js';
 
-export type EventType = (typeof WEBHOOK_EVENT_TYPES)[number];
-
 const Actor = z
   .object({
-    type: z.enum(['user', 'api_key', 'system']),
+    type: z.enum(ACTOR_TYPES),
     user_id: z.uuid().nullable(),
     api_key_id: z.uuid().nullable(),
   })
@@ -92,7 +90,7 @@ const pascal = (type: string) =>
 
 /** The envelope schema of one event type: `{id, type, timestamp, data}`. */
 export const eventSchemas = Object.fromEntries(
-  WEBHOOK_EVENT_TYPES.map((type) => [
+  EVENT_TYPES.map((type) => [
     type,
     z
       .object({
@@ -116,7 +114,7 @@ const DeliveryHeaders = z.object({
 
 /** One `webhooks` entry per event type: the POST a subscribed endpoint receives. */
 export function registerEventWebhooks(registry: OpenAPIRegistry): void {
-  for (const type of WEBHOOK_EVENT_TYPES) {
+  for (const type of EVENT_TYPES) {
     registry.registerWebhook({
       method: 'post',
       path: type,

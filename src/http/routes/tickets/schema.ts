@@ -2,11 +2,17 @@ import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
 import { PaginationQuery } from '../../pagination.js';
+import {
+  ACTOR_TYPES,
+  SLA_STATES,
+  TICKET_CHANNELS,
+  TICKET_PRIORITIES,
+  TICKET_REF_PATTERN,
+  TICKET_STATUSES,
+} from '../../../../workflows/vocabulary.js';
 
-const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
-const STATUSES = ['open', 'under_investigation', 'paused', 'resolved'] as const;
-export const Priority = z.enum(PRIORITIES);
-const Status = z.enum(STATUSES);
+export const Priority = z.enum(TICKET_PRIORITIES);
+const Status = z.enum(TICKET_STATUSES);
 
 export const TicketCreateSchema = z
   .object({
@@ -26,8 +32,8 @@ export const TicketCreateSchema = z
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
 export const TicketListQuerySchema = PaginationQuery.extend({
-  status: csvEnum(STATUSES).optional().openapi({ description: 'one or more, comma-separated' }),
-  priority: csvEnum(PRIORITIES).optional().openapi({ description: 'one or more, comma-separated' }),
+  status: csvEnum(TICKET_STATUSES).optional().openapi({ description: 'one or more, comma-separated' }),
+  priority: csvEnum(TICKET_PRIORITIES).optional().openapi({ description: 'one or more, comma-separated' }),
   assigned_group_id: z.uuid().optional(),
   assigned_user_id: z.uuid().optional(),
   created_by_id: z.uuid().optional(),
@@ -78,7 +84,7 @@ export const NoteSchema = z
     id: z.uuid(),
     ticket_id: z.uuid(),
     author_id: z.uuid().nullable(),
-    actor_type: z.enum(['user', 'api_key', 'system']),
+    actor_type: z.enum(ACTOR_TYPES),
     content: z.string(),
     is_internal: z.boolean(),
     created_at: Timestamp,
@@ -93,7 +99,7 @@ export const AuditEntrySchema = z
     ticket_id: z.uuid().nullable(),
     ticket_number: z.string().nullable().optional(),
     ticket_version: z.number().int().nullable(),
-    actor_type: z.enum(['user', 'api_key', 'system']),
+    actor_type: z.enum(ACTOR_TYPES),
     actor_id: z.uuid().nullable(),
     api_key_id: z.uuid().nullable(),
     action: z.string(),
@@ -108,10 +114,7 @@ export const AuditEntrySchema = z
 export const TicketRefParams = z.object({
   id: z
     .string()
-    .regex(
-      /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[Aa][Ss][Mm]-\d{4,})$/,
-      'must be a ticket UUID or number like ASM-0001',
-    )
+    .regex(TICKET_REF_PATTERN, 'must be a ticket UUID or number like ASM-0001')
     .openapi({ description: 'Ticket UUID or number (ASM-0001)' }),
 });
 
@@ -130,7 +133,7 @@ export const SlaMetricSchema = z.object({
   remaining_seconds: z.number().int(),
   due_at: Timestamp.nullable().describe('the deadline while the clock runs; null while paused or met'),
   at_risk_at: Timestamp.nullable(),
-  state: z.enum(['running', 'paused', 'met', 'breached']),
+  state: z.enum(SLA_STATES),
   at_risk: z.boolean(),
   breached_at: Timestamp.nullable(),
   met_at: Timestamp.nullable(),
@@ -150,7 +153,7 @@ export const TicketSchema = z
     assigned_group_id: z.uuid().nullable(),
     assigned_user_id: z.uuid().nullable(),
     created_by_id: z.uuid().nullable(),
-    created_via: z.enum(['rest', 'mcp']),
+    created_via: z.enum(TICKET_CHANNELS),
     version: z.number().int(),
     first_assigned_at: Timestamp.nullable(),
     resolved_at: Timestamp.nullable(),

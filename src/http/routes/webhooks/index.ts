@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   DEFAULT_KEEP_OLD_SECRET_HOURS,
-  WEBHOOK_EVENT_TYPES,
   webhookCreator,
   webhookDeleter,
   webhookFinder,
@@ -15,11 +14,12 @@ import type { ApiRouter, Ctx } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
 import { commandContext, IdParams, nonEmpty, Timestamp } from '../common.js';
+import { EVENT_TYPES } from '../../../../workflows/vocabulary.js';
 
 const EventTypes = z
-  .array(z.enum(['*', ...WEBHOOK_EVENT_TYPES]))
+  .array(z.enum(['*', ...EVENT_TYPES]))
   .min(1)
-  .max(WEBHOOK_EVENT_TYPES.length + 1)
+  .max(EVENT_TYPES.length + 1)
   .describe('event types to receive, or ["*"] for all');
 
 const fields = {
@@ -109,7 +109,7 @@ const AttemptSchema = z
 const DeliveryDetailSchema = DeliverySchema.extend({ attempts: z.array(AttemptSchema) }).openapi('WebhookDeliveryDetail');
 const DeliveryQuery = PaginationQuery.extend({
   status: z.enum(['pending', 'succeeded', 'failed', 'cancelled']).optional(),
-  event_type: z.enum([...WEBHOOK_EVENT_TYPES]).optional(),
+  event_type: z.enum([...EVENT_TYPES]).optional(),
 });
 const DeliveryParams = z.object({ id: z.uuid(), delivery_id: z.uuid() });
 
