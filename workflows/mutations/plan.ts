@@ -6,7 +6,7 @@
  */
 import type { Activities } from '../../activities/index.js';
 import type { SlaTerms, SlaTimelineEntry } from '../sla/clock.js';
-import type { TicketPriority } from '../definitions.js';
+import type { TicketPriority } from '../vocabulary.js';
 import { rejectChange, type Rejection, type TicketSnapshot } from '../ticket-state.js';
 
 /** The write's contract: what one version of a ticket records besides the row. */
