@@ -4,7 +4,9 @@
  *   - engine_workflow_start: starting an empty workflow (no worker) at concurrency 32 — the ceiling
  *     for anything that starts a workflow per request;
  *   - engine_timer_lateness: BENCH_TIMERS bare timer workflows due inside a 5 s window, each
- *     returning its workflow clock when its timer fired — the floor for SLA breach lateness.
+ *     returning its workflow clock when its timer fired — the floor for SLA breach lateness;
+ *   - engine_cost: what such a bare timer workflow costs the engine (workflow tasks, activity
+ *     tasks, history events; read from its history), the floor for a ticket's SLA signal.
  * Failures and slow answers are counted and reported, never fatal.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +15,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { startBenchTemporal } from './lib/engine.js';
 import { benchEngine, load, percentile, report, round, scratchDatabase } from './lib/harness.js';
+import { operationCosts, summarizeCosts } from './lib/history-cost.js';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const TIMERS = Number(process.env.BENCH_TIMERS ?? 200);
@@ -57,12 +60,13 @@ try {
 
   const windowStart = Date.now() + LEAD_MS;
   const dueOf = (i: number) => windowStart + Math.floor((i / TIMERS) * WINDOW_MS);
-  const handles: { due: number; result: Promise<number> }[] = [];
+  const handles: { id: string; due: number; result: Promise<number> }[] = [];
   const starting = await load(TIMERS, 32, async (i) => {
-    const h = await client.workflow.start('benchTimerWorkflow', { workflowId: `bench-timer-${randomUUID()}`, taskQueue, args: [dueOf(i)] });
+    const id = `bench-timer-${randomUUID()}`;
+    const h = await client.workflow.start('benchTimerWorkflow', { workflowId: id, taskQueue, args: [dueOf(i)] });
     const result = h.result() as Promise<number>;
     result.catch(() => undefined);
-    handles.push({ due: dueOf(i), result });
+    handles.push({ id, due: dueOf(i), result });
   });
   const readyBeforeWindowS = round((windowStart - Date.now()) / 1000, 1);
   const settled = await Promise.allSettled(handles.map(async (h) => (await h.result) - h.due));
@@ -79,6 +83,10 @@ try {
     p99_ms: round(percentile(lateness, 99)),
     max_ms: round(lateness.at(-1) ?? NaN),
   });
+  const costs = [];
+  for (const { id } of handles.slice(0, 20))
+    costs.push(...operationCosts((await client.workflow.getHandle(id).fetchHistory()).events ?? []));
+  report('engine_cost', { source: 'bare timer workflow', workflows: Math.min(20, handles.length), per_operation: summarizeCosts(costs) });
 } finally {
   worker.shutdown();
   await running;

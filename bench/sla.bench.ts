@@ -3,7 +3,9 @@
  * one 10 s window, each fired by its own workflow timer. Reports p50/p99/max of lateness two ways:
  *   - recorded: the event's timestamp (the workflow's clock when it fired) − due_at;
  *   - visible: when PostgreSQL announced the committed event (LISTEN, as the SSE hub sees it) − due_at;
- * and the number of duplicate and missing breaches (must both be 0).
+ * and the number of duplicate and missing breaches (must both be 0); then `engine_cost`: what a
+ * create (its at-risk signal already due, so written inside it) and a breach signal cost the
+ * engine, read from the histories of BENCH_COST_SAMPLE of the tickets.
  *
  * To put thousands of deadlines in one window without waiting for thousands of seconds, the
  * tickets are created with a back-dated creation instant (the create input's `requestedAt`): the
@@ -23,6 +25,7 @@ import { createTicketWorker } from '../src/worker.js';
 import { ticketWorkflowId } from '../workflows/definitions.js';
 import { startBenchTemporal } from './lib/engine.js';
 import { load, percentile, report, round, scratchDatabase } from './lib/harness.js';
+import { operationCosts, summarizeCosts, type OperationCost } from './lib/history-cost.js';
 
 const N = Number(process.env.BENCH_SLA_N ?? 2_000);
 const WINDOW_MS = 10_000;
@@ -142,6 +145,16 @@ report('sla_breach_lateness', {
   missing,
   recorded: stats(recorded),
   visible: { ...stats(visible), announced: visible.length },
+});
+
+const costs: OperationCost[] = [];
+for (const id of ids.slice(0, Number(process.env.BENCH_COST_SAMPLE ?? 50))) {
+  costs.push(...operationCosts((await temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory()).events ?? []));
+}
+report('engine_cost', {
+  source: 'sla',
+  tickets: Math.min(ids.length, Number(process.env.BENCH_COST_SAMPLE ?? 50)),
+  per_operation: summarizeCosts(costs),
 });
 
 await listener.end();

@@ -4,7 +4,9 @@
  *   - baseline_koa_pg_insert: a bare Koa route inserting the same row (the cost floor of a write);
  *   - baseline_workflow_start: starting an empty workflow on the same Temporal server (the
  *     engine's ceiling for anything that starts a workflow per request);
- * plus update (PATCH) latency. One JSON line per figure, each with its ratios to the baselines.
+ * plus update (PATCH) latency. One JSON line per figure, each with its ratios to the baselines;
+ * then `engine_cost`: what a create, a change and a note cost the engine (workflow tasks, activity
+ * tasks, upserts, history events), read from the histories of BENCH_COST_SAMPLE of the tickets.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -13,11 +15,14 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { startHttpServer } from '../src/server.js';
 import { createTicketWorker } from '../src/worker.js';
+import { ticketWorkflowId } from '../workflows/definitions.js';
 import { load, report, round, type LoadResult } from './lib/harness.js';
+import { operationCosts, summarizeCosts, type OperationCost } from './lib/history-cost.js';
 import { benchStack } from './lib/stack.js';
 
 const N = Number(process.env.BENCH_N ?? 400);
 const CONCURRENCY = 32;
+const COST_SAMPLE = Number(process.env.BENCH_COST_SAMPLE ?? 50);
 const body = { title: 'Printer on fire in room 4.12', description: 'Smoke and a smell of toner.', priority: 'high', tags: ['printer'] };
 
 const stack = await benchStack();
@@ -97,6 +102,21 @@ try {
     return r.status;
   });
   report('ticket_update', { ...update, ...ratios(update, insert, start) });
+
+  // engine cost per operation: a note on each sampled ticket (which had its create and a PATCH),
+  // then their histories cut into operations
+  const sample = ids.slice(0, COST_SAMPLE);
+  const notes = await load(
+    sample.length,
+    8,
+    async (i) => (await post(`${apiBase}/tickets/${sample[i]}/notes`, { content: 'cost' }, auth)).status,
+  );
+  const costs: OperationCost[] = [];
+  for (const id of sample) {
+    const history = await stack.temporal.workflow.getHandle(ticketWorkflowId(id)).fetchHistory();
+    costs.push(...operationCosts(history.events ?? []));
+  }
+  report('engine_cost', { source: 'tickets', tickets: sample.length, note_statuses: notes.statuses, per_operation: summarizeCosts(costs) });
 } finally {
   await new Promise((r) => bareServer.close(r));
   await api.close();

@@ -1,8 +1,10 @@
 /**
  * One long-lived workflow per ticket (ID `ticket-<uuid>`). It holds the ticket's state, accepts
- * every mutation as an Update (validated synchronously before it reaches history), persists each
- * through one idempotent activity keyed by the new version, keeps the search attributes current,
- * and continues-as-new before its history grows large, carrying its state and recent results.
+ * every mutation as an Update (validated synchronously before it reaches history), plans it with
+ * its kind from the table in workflows/mutations (pure: next snapshot, audit entries, events),
+ * persists each through one idempotent activity keyed by the new version, keeps the search
+ * attributes current, and continues-as-new before its history grows large, carrying its state
+ * and recent results.
  */
 import {
   ActivityFailure,
@@ -21,41 +23,31 @@ import {
 import type { RetryPolicy, SearchAttributeUpdatePair } from '@temporalio/common';
 import type { Activities } from '../activities/index.js';
 import {
-  addNoteUpdate,
   AssignedGroupKey,
-  attachmentsUpdate,
   AssignedUserKey,
-  changeUpdate,
   createdUpdate,
-  deleteUpdate,
-  editNoteUpdate,
   SlaBreachedKey,
   slaQuery,
   stateQuery,
   TicketNumberKey,
   TicketPriorityKey,
   TicketStatusKey,
-  type AttachmentsRequest,
-  type ChangeRequest,
-  type DeleteRequest,
   type MutationResult,
-  type NoteRequest,
   type TicketCreateInput,
   type TicketState,
   type Actor,
 } from './definitions.js';
-import { applyChange, rejectChange, type Rejection, type TicketSnapshot } from './ticket-state.js';
+import type { Rejection, TicketSnapshot } from './ticket-state.js';
 import { PERMANENT_WRITE_FAILURES, TICKET_FAILURES } from './vocabulary.js';
+import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
 import {
-  dueSignals,
-  fireSignal,
-  isBreached,
-  nextSlaInstant,
-  SLA_METRICS,
-  startSla,
-  type SlaTimelineEntry,
-  type TicketSla,
-} from './sla/clock.js';
+  planSlaSignals,
+  TICKET_MUTATIONS,
+  type MutationKind,
+  type MutationRequestBase,
+  type Plan,
+  type TicketMutationEntry,
+} from './mutations/index.js';
 
 // A database outage must not lose an accepted change: retry, backing off to 30 s, until it is back.
 const WRITE_RETRY: RetryPolicy = {
@@ -88,16 +80,16 @@ const records = (): typeof remoteRecords => {
 
 type Mutation = Parameters<Activities['persistTicketMutation']>[0];
 
-/** Write `next` (by default `s` one version on) with what the change records: one activity per version. */
+/** Write one planned version: one activity per version, keyed by it. */
 async function writeVersion(
   s: TicketSnapshot,
   actor: Actor,
-  record: Pick<Mutation, 'audit' | 'events' | 'note' | 'attachments' | 'updateId' | 'requestId'>,
-  next: TicketSnapshot = { ...s, version: s.version + 1 },
-  at: string = new Date().toISOString(),
-): Promise<TicketSnapshot> {
-  await records().persistTicketMutation({ ticketId: s.id, version: next.version, at, actor, ticket: next, ...record });
-  return next;
+  at: string,
+  plan: Plan,
+  origin: Pick<Mutation, 'updateId' | 'requestId'> = {},
+): Promise<void> {
+  const { next, timeline: _timeline, ...record } = plan;
+  await records().persistTicketMutation({ ticketId: s.id, version: next.version, at, actor, ticket: next, ...origin, ...record });
 }
 
 /** How many recent mutation results survive continue-as-new (for retried requests). */
@@ -221,23 +213,28 @@ class TicketEntity {
   }
 
   /**
-   * Serialise, re-check against the state the mutation will really see, apply, remember. SLA
-   * signals already due are recorded first, so a change never overtakes a deadline that passed
+   * Serialise, re-check against the state the mutation will really see, plan, write, remember.
+   * SLA signals already due are recorded first, so a change never overtakes a deadline that passed
    * (e.g. a resolve arriving with the timer of a deadline that fell while no worker ran).
    */
-  mutate(
-    requestId: string,
-    check: (s: TicketSnapshot) => Rejection | null,
-    apply: (s: TicketSnapshot) => Promise<TicketSnapshot | null>,
-  ): Promise<MutationResult> {
+  mutate<R extends MutationRequestBase>(req: R, kind: MutationKind<R>): Promise<MutationResult> {
     return this.serial.run(async () => {
-      const prior = this.recent.get(requestId);
+      const prior = this.recent.get(req.requestId);
       if (prior) return prior;
-      this.validate(requestId, check);
-      let next: TicketSnapshot | null;
+      this.validate(req.requestId, (s) => kind.check(s, req));
+      let next: TicketSnapshot | null = null;
       try {
         await this.recordDueSignals();
-        next = await apply(this.snapshot!);
+        const s = this.snapshot!;
+        const at = new Date().toISOString();
+        const priority = kind.reads?.(s, req) ?? null;
+        const terms = priority !== null ? ((await records().loadSlaTerms(priority)) ?? undefined) : undefined;
+        const plan = kind.plan(s, req, { at, terms, patched });
+        if (plan) {
+          await writeVersion(s, req.actor, at, plan, origin(req));
+          this.recordTimeline(plan.timeline); // only once written: a refused write changes nothing
+          next = plan.next;
+        }
       } catch (err) {
         // A write no retry can fix: the ticket keeps its state and takes the next change; the
         // caller gets the reason. Before this patch such a write was retried for ever.
@@ -250,7 +247,7 @@ class TicketEntity {
         this.setSnapshot(next);
         this.mutationsThisRun++;
       }
-      this.recent.set(requestId, result);
+      this.recent.set(req.requestId, result);
       if (this.recent.size > RECENT_RESULTS) this.recent.delete(this.recent.keys().next().value!);
       return result;
     });
@@ -269,41 +266,13 @@ class TicketEntity {
   private async recordDueSignals(): Promise<void> {
     for (const metric of SLA_METRICS) {
       const s = this.snapshot;
-      if (!s?.sla || s.deleted) return;
+      if (!s) return;
       const now = Date.now();
-      const due = dueSignals(s.sla, now).filter((d) => d.metric === metric);
-      if (due.length === 0) continue;
-      let sla: TicketSla = s.sla;
-      const timeline: SlaTimelineEntry[] = [];
-      for (const signal of due) {
-        const step = fireSignal(sla, signal, now);
-        sla = step.sla;
-        timeline.push(...step.timeline);
-      }
-      const cycle = sla[metric].cycle;
-      const next = await writeVersion(
-        s,
-        SYSTEM,
-        {
-          audit: due.map((d) => ({
-            action: `sla_${d.signal}`,
-            field: `sla.${metric}`,
-            old: null,
-            new: { due_at: new Date(d.at).toISOString(), cycle },
-          })),
-          events: due.map((d) => ({
-            type: `ticket.sla_${d.signal}`,
-            changes: {},
-            data: {
-              sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds },
-            },
-          })),
-        },
-        { ...s, version: s.version + 1, sla },
-        new Date(now).toISOString(),
-      );
-      this.setSnapshot(next);
-      this.recordTimeline(timeline);
+      const plan = planSlaSignals(s, metric, now);
+      if (!plan) continue;
+      await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
+      this.setSnapshot(plan.next);
+      this.recordTimeline(plan.timeline);
     }
   }
 
@@ -364,127 +333,13 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
     ticket.snapshot?.sla ? { sla: ticket.snapshot.sla, timeline: ticket.timeline, timelineDropped: ticket.timelineDropped } : null,
   );
 
-  setHandler(
-    changeUpdate,
-    (req: ChangeRequest) =>
-      ticket.mutate(
-        req.requestId,
-        (s) => rejectChange(s, req.changes, req.expectedVersion),
-        async (s) => {
-          const at = new Date().toISOString();
-          // a new priority brings its policy's SLA terms (read now: policy edits apply from here on)
-          const priorityChanges = req.changes.priority !== undefined && req.changes.priority !== s.priority;
-          const terms = s.sla && priorityChanges ? ((await records().loadSlaTerms(req.changes.priority!)) ?? undefined) : undefined;
-          // a resolved ticket's new priority also sets the terms its reopen runs under (older histories: not)
-          const retargetMetResolve = terms !== undefined && s.sla?.resolve.phase === 'met' && patched('sla-reopen-current-terms');
-          const applied = applyChange(s, req.changes, at, terms, retargetMetResolve);
-          if (applied.fields.length === 0) return null;
-          const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
-          const next = await writeVersion(
-            s,
-            req.actor,
-            {
-              ...origin(req),
-              audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })),
-              events: applied.events.map((type) => ({ type, changes })),
-            },
-            applied.next,
-            at,
-          );
-          ticket.recordTimeline(applied.slaTimeline); // only once written: a refused write changes nothing
-          return next;
-        },
-      ),
-    { validator: (req: ChangeRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, req.changes, req.expectedVersion)) },
-  );
-
-  const noteHandler = (op: 'add' | 'edit') => (req: NoteRequest) =>
-    ticket.mutate(
-      req.requestId,
-      (s) => rejectChange(s, {}, null),
-      async (s) =>
-        writeVersion(s, req.actor, {
-          ...origin(req),
-          note: { op, id: req.noteId, content: req.content, isInternal: req.isInternal },
-          audit: [
-            op === 'add'
-              ? { action: 'note_added', field: null, old: null, new: { note_id: req.noteId, is_internal: req.isInternal } }
-              : {
-                  action: 'note_edited',
-                  field: null,
-                  old: { note_id: req.noteId, content: req.previousContent ?? null },
-                  new: { note_id: req.noteId, content: req.content },
-                },
-          ],
-          events: [
-            {
-              type: op === 'add' ? 'ticket.note_added' : 'ticket.updated',
-              changes: op === 'add' ? {} : { note: { old: req.previousContent ?? null, new: req.content } },
-            },
-          ],
-        }),
-    );
-  for (const [def, op] of [
-    [addNoteUpdate, 'add'],
-    [editNoteUpdate, 'edit'],
-  ] as const) {
-    setHandler(def, noteHandler(op), { validator: (req: NoteRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, null)) });
-  }
-
-  setHandler(
-    attachmentsUpdate,
-    (req: AttachmentsRequest) =>
-      ticket.mutate(
-        req.requestId,
-        (s) => rejectChange(s, {}, null),
-        async (s) => {
-          const summary = req.attachments.map((a) => ({
-            id: a.id,
-            filename: a.originalFilename,
-            content_type: a.contentType,
-            size_bytes: a.sizeBytes,
-            sha256: a.sha256,
-            note_id: a.noteId,
-          }));
-          return writeVersion(s, req.actor, {
-            ...origin(req),
-            attachments: { op: req.op, items: req.attachments },
-            audit: summary.map((a) =>
-              req.op === 'add'
-                ? { action: 'file_uploaded', field: `attachment:${a.id}`, old: null, new: a }
-                : { action: 'file_deleted', field: `attachment:${a.id}`, old: a, new: null },
-            ),
-            events: [
-              req.op === 'add'
-                ? { type: 'ticket.attachment_added', changes: {}, data: { attachments: summary } }
-                : { type: 'ticket.updated', changes: { attachments: { old: summary, new: null } } },
-            ],
-          });
-        },
-      ),
-    { validator: (req: AttachmentsRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, null)) },
-  );
-
-  setHandler(
-    deleteUpdate,
-    (req: DeleteRequest) =>
-      ticket.mutate(
-        req.requestId,
-        (s) => rejectChange(s, {}, req.expectedVersion),
-        async (s) =>
-          writeVersion(
-            s,
-            req.actor,
-            {
-              ...origin(req),
-              audit: [{ action: 'deleted', field: null, old: null, new: null }],
-              events: [{ type: 'ticket.deleted', changes: {} }],
-            },
-            { ...s, version: s.version + 1, deleted: true },
-          ),
-      ),
-    { validator: (req: DeleteRequest) => ticket.validate(req.requestId, (s) => rejectChange(s, {}, req.expectedVersion)) },
-  );
+  // every mutation: its Update's validator and its handler run the same check (see workflows/mutations)
+  const register = <R extends MutationRequestBase>({ update, kind }: TicketMutationEntry<R>) =>
+    setHandler(update, (req: R) => ticket.mutate(req, kind), {
+      validator: (req: R) => ticket.validate(req.requestId, (s) => kind.check(s, req)),
+    });
+  // (each entry is typed where the table builds it; TypeScript cannot follow a union through the loop)
+  for (const m of TICKET_MUTATIONS) register(m as TicketMutationEntry<MutationRequestBase>);
 
   if (input.create) {
     try {

@@ -1,0 +1,137 @@
+/**
+ * Replay across continue-as-new: a ticket whose first run ends by continuing-as-new (after a
+ * status and group change, a note added and edited, a file uploaded and deleted, a write refused
+ * for good, a tag change) and whose second run starts from the carried state (a priority change
+ * that re-targets the SLA clocks, the signals that follow, pause, reopen-free resolve, a note, a
+ * delete). Both runs' histories must replay on the current code. RECORD_HISTORIES=1 saves them as
+ * fixtures (`continued-*` ends in continue-as-new, `carried-*` starts from carried state), which
+ * "replays every recorded history" in replay.test.ts then replays on every run.
+ *
+ * Its own database: the short critical policy would breach other files' tickets.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { Event } from '../../src/models/index.js';
+import { changeUpdate, createdUpdate, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
+import { eventually } from '../helpers/eventually.js';
+import { createUser } from '../helpers/factories.js';
+import { call, type Harness } from '../helpers/harness.js';
+import { startSlaHarness } from '../helpers/sla-harness.js';
+
+const { History } = proto.temporal.api.history.v1;
+let h: Harness;
+let token: string;
+let groupId: string;
+
+beforeAll(async () => {
+  ({ h, token, groupId } = await startSlaHarness('replay_can', {
+    critical: { assign_target_seconds: 1, resolve_target_seconds: 2, at_risk_percent: 50 },
+    low: { assign_target_seconds: 600, resolve_target_seconds: 600, at_risk_percent: 80 },
+  }));
+});
+afterAll(async () => {
+  await h?.stop();
+});
+
+async function ok(method: string, url: string, body?: unknown) {
+  const res = await call(h, method, url, { token, body });
+  expect(res.status, `${method} ${url}: ${JSON.stringify(res.body)}`).toBeLessThan(300);
+  return res.body;
+}
+
+async function upload(ticketId: string): Promise<string> {
+  const form = new FormData();
+  form.append('file', new Blob(['hello, carried world\n'], { type: 'text/plain' }), 'hello.txt');
+  const res = await fetch(`${h.baseUrl}/api/v1/tickets/${ticketId}/attachments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}` },
+    body: form,
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }[])[0]!.id;
+}
+
+const PER_RUN = 6;
+
+describe('replay across continue-as-new', () => {
+  it('replays a run that ends in continue-as-new and the run that starts from its carried state', async () => {
+    const admin = await createUser(h.db, { role: 'admin' });
+    const actor: Actor = { type: 'user', userId: admin.id };
+    const id = randomUUID();
+    const workflowId = ticketWorkflowId(id);
+    const first = await h.temporal.client.workflow.start('ticketWorkflow', {
+      workflowId,
+      taskQueue: h.config.temporal.taskQueue,
+      args: [
+        {
+          create: {
+            id,
+            title: 'Carried across runs',
+            description: '',
+            priority: 'low',
+            category: null,
+            tags: [],
+            assignedGroupId: null,
+            assignedUserId: null,
+            createdVia: 'rest',
+            actor,
+            requestedAt: new Date().toISOString(),
+          },
+          maxMutationsPerRun: PER_RUN,
+        },
+      ],
+    });
+    await h.temporal.client.workflow.getHandle(workflowId).executeUpdate(createdUpdate);
+
+    // run 1: six mutations of every request kind but delete, and one refused write
+    await ok('PATCH', `/api/v1/tickets/${id}`, { status: 'under_investigation', assigned_group_id: groupId });
+    const note = await ok('POST', `/api/v1/tickets/${id}/notes`, { content: 'first note', is_internal: true });
+    await ok('PATCH', `/api/v1/tickets/${id}/notes/${note.id}`, { content: 'first note, edited' });
+    const file = await upload(id);
+    await ok('DELETE', `/api/v1/attachments/${file}`);
+    const refused = h.temporal.client.workflow.getHandle(workflowId).executeUpdate(changeUpdate, {
+      args: [{ requestId: `change-${randomUUID()}`, actor, expectedVersion: null, changes: { description: 'a\u0000b' } }],
+    });
+    await expect(refused).rejects.toThrow('Workflow Update failed');
+    await ok('PATCH', `/api/v1/tickets/${id}`, { tags: ['carried'] });
+
+    const firstHistory = await h.temporal.client.workflow.getHandle(workflowId, first.firstExecutionRunId).fetchHistory();
+    const exit = firstHistory.events!.at(-1)!.workflowExecutionContinuedAsNewEventAttributes;
+    expect(exit, 'run 1 ends in continue-as-new').toBeTruthy();
+    const secondRunId = exit!.newExecutionRunId!;
+
+    // run 2: a priority change re-targets the clocks (its terms read by an activity); the
+    // signals due fire; pause, resolve, a note; then delete
+    await ok('PATCH', `/api/v1/tickets/${id}`, { priority: 'critical' });
+    await eventually(async () => {
+      const fired = await Event.query(h.db).where({ ticketId: id }).where('type', 'ticket.sla_breached');
+      return fired.length >= 2;
+    }, 20_000);
+    await ok('PATCH', `/api/v1/tickets/${id}`, { status: 'paused' });
+    await ok('PATCH', `/api/v1/tickets/${id}`, { status: 'resolved' });
+    await ok('POST', `/api/v1/tickets/${id}/notes`, { content: 'after resolving' });
+    expect((await call(h, 'DELETE', `/api/v1/tickets/${id}`, { token })).status).toBe(204);
+    const second = h.temporal.client.workflow.getHandle(workflowId, secondRunId);
+    await second.result();
+    const secondHistory = await second.fetchHistory();
+    const started = secondHistory.events![0]!.workflowExecutionStartedEventAttributes!;
+    const input = JSON.parse(Buffer.from(started.input!.payloads![0]!.data!).toString('utf8'));
+    expect(input.create).toBeUndefined();
+    expect(input.carried.snapshot).toMatchObject({ id, version: 7, tags: ['carried'], status: 'under_investigation' });
+    expect(secondHistory.events!.at(-1)!.workflowExecutionCompletedEventAttributes).toBeTruthy();
+
+    const bundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, firstHistory, workflowId)).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, secondHistory, workflowId)).resolves.toBeUndefined();
+    if (process.env.RECORD_HISTORIES) {
+      const tag = randomUUID().slice(0, 8);
+      const dir = path.join(import.meta.dirname, 'histories');
+      await writeFile(path.join(dir, `continued-${tag}.history.pb`), History.encode(firstHistory).finish());
+      await writeFile(path.join(dir, `carried-${tag}.history.pb`), History.encode(secondHistory).finish());
+    }
+  });
+});

@@ -1,0 +1,52 @@
+/**
+ * What every ticket mutation kind is: a synchronous check (the Update's validator and its handler
+ * both run it) and a pure plan that turns the snapshot and the request into the next snapshot and
+ * the audit entries and events to write with it. Deterministic and free of I/O: the workflow and
+ * the unit tests both import it.
+ */
+import type { Activities } from '../../activities/index.js';
+import type { SlaTerms, SlaTimelineEntry } from '../sla/clock.js';
+import type { TicketPriority } from '../vocabulary.js';
+import { rejectChange, type Rejection, type TicketSnapshot } from '../ticket-state.js';
+
+/** The write's contract: what one version of a ticket records besides the row. */
+type Mutation = Parameters<Activities['persistTicketMutation']>[0];
+export type AuditEntry = Mutation['audit'][number];
+export type TicketEventRecord = Mutation['events'][number];
+
+/** One version of the ticket, planned: the row after it and what is recorded with it. */
+export interface Plan extends Pick<Mutation, 'audit' | 'events' | 'note' | 'attachments'> {
+  next: TicketSnapshot;
+  /** what the mutation did to the SLA clocks (kept once the write succeeded) */
+  timeline: SlaTimelineEntry[];
+}
+
+/** What a plan may consult besides the snapshot and the request. */
+export interface PlanContext {
+  /** ISO instant of the decision */
+  at: string;
+  /** the SLA policy of the priority `reads` named, when it named one (undefined: none or no policy) */
+  terms?: SlaTerms;
+  /** the workflow's `patched` (tests pass a constant): behaviour that changed for new runs only */
+  patched(id: string): boolean;
+}
+
+/** One kind of ticket mutation, as the workflow registers it for its Update. */
+export interface MutationKind<R> {
+  /** why `req` may not be applied to `s` now, or null: the validator and the handler share it */
+  check(s: TicketSnapshot, req: R): Rejection | null;
+  /** the priority whose SLA terms the plan needs read first (one activity), or null */
+  reads?(s: TicketSnapshot, req: R): TicketPriority | null;
+  /** the version to write, or null when the request changes nothing; `check` has passed */
+  plan(s: TicketSnapshot, req: R, ctx: PlanContext): Plan | null;
+}
+
+/** A deleted ticket takes no more changes of any kind. */
+export const notDeleted = (s: TicketSnapshot): Rejection | null => rejectChange(s, {}, null);
+
+/** `s` one version on, with `changes`. */
+export const nextVersion = (s: TicketSnapshot, changes: Partial<TicketSnapshot> = {}): TicketSnapshot => ({
+  ...s,
+  version: s.version + 1,
+  ...changes,
+});

@@ -1,0 +1,39 @@
+/**
+ * SLA signals that fell due: per metric, one version that records each at-risk or breach signal
+ * (breach columns, an audit entry and an event each). Not a request: the workflow's timer asks.
+ */
+import { dueSignals, fireSignal, type SlaMetric, type SlaTimelineEntry, type TicketSla } from '../sla/clock.js';
+import type { TicketSnapshot } from '../ticket-state.js';
+import { nextVersion, type Plan } from './plan.js';
+
+/** The version recording `metric`'s signals due at `now` (epoch ms), or null when none is. */
+export function planSlaSignals(s: TicketSnapshot, metric: SlaMetric, now: number): Plan | null {
+  if (!s.sla || s.deleted) return null;
+  const due = dueSignals(s.sla, now).filter((d) => d.metric === metric);
+  if (due.length === 0) return null;
+  let sla: TicketSla = s.sla;
+  const timeline: SlaTimelineEntry[] = [];
+  for (const signal of due) {
+    const step = fireSignal(sla, signal, now);
+    sla = step.sla;
+    timeline.push(...step.timeline);
+  }
+  const cycle = sla[metric].cycle;
+  return {
+    next: nextVersion(s, { sla }),
+    audit: due.map((d) => ({
+      action: `sla_${d.signal}`,
+      field: `sla.${metric}`,
+      old: null,
+      new: { due_at: new Date(d.at).toISOString(), cycle },
+    })),
+    events: due.map((d) => ({
+      type: `ticket.sla_${d.signal}`,
+      changes: {},
+      data: {
+        sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds },
+      },
+    })),
+    timeline,
+  };
+}
