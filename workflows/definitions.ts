@@ -105,6 +105,18 @@ export interface ChangeRequest extends MutationRequest {
   /** If-Match: the version the caller read, or null */
   expectedVersion: number | null;
   changes: TicketChanges;
+  /**
+   * A note written in the same version as the change (a status move with its reason): both or
+   * neither, and none when the change changes nothing. Absent in histories recorded before it.
+   */
+  note?: ChangeNote;
+}
+
+/** A note carried by a change; its content already sanitised by the API. */
+export interface ChangeNote {
+  noteId: string;
+  content: string;
+  isInternal: boolean;
 }
 
 export interface NoteRequest extends MutationRequest {

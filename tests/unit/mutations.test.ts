@@ -115,6 +115,16 @@ describe('change', () => {
     expect(change.plan(base, req({ title: 'T', status: 'open' }), ctx())).toBeNull();
   });
 
+  it('writes a note it carries in the same version, after the change’s own entries — and none when nothing changes', () => {
+    const note = { noteId: 'n1', content: 'Waiting for parts', isInternal: true };
+    const plan = change.plan(base, { ...req({ status: 'paused' }), note }, ctx())!;
+    expect(plan.next.version).toBe(4);
+    expect(plan.note).toEqual({ op: 'add', id: 'n1', content: 'Waiting for parts', isInternal: true });
+    expect(plan.audit.map((a) => a.action)).toEqual(['updated', 'note_added']);
+    expect(plan.events.map((e) => e.type)).toEqual(['ticket.updated', 'ticket.status_changed', 'ticket.paused', 'ticket.note_added']);
+    expect(change.plan(base, { ...req({ status: 'open' }), note }, ctx())).toBeNull();
+  });
+
   it('reads the new priority’s terms only when the clocks run and the priority really changes', () => {
     expect(change.reads!(withSla, req({ priority: 'critical' }))).toBe('critical');
     expect(change.reads!(withSla, req({ priority: 'medium' }))).toBeNull();

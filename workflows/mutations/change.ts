@@ -1,7 +1,8 @@
 /** A PATCH: fields, status transitions, assignment and what they do to the SLA clocks. */
 import type { ChangeRequest } from '../definitions.js';
 import { applyChange, rejectChange } from '../ticket-state.js';
-import type { MutationKind } from './plan.js';
+import { withNote } from './notes.js';
+import type { MutationKind, Plan } from './plan.js';
 
 export const change: MutationKind<ChangeRequest> = {
   check: (s, req) => rejectChange(s, req.changes, req.expectedVersion),
@@ -15,11 +16,12 @@ export const change: MutationKind<ChangeRequest> = {
     const applied = applyChange(s, req.changes, ctx.at, ctx.terms, retargetMetResolve);
     if (applied.fields.length === 0) return null;
     const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
-    return {
+    const plan: Plan = {
       next: applied.next,
       audit: applied.fields.map((f) => ({ action: 'updated', field: f.field, old: f.old, new: f.new })),
       events: applied.events.map((type) => ({ type, changes })),
       timeline: applied.slaTimeline,
     };
+    return req.note ? withNote(plan, req.note) : plan;
   },
 };

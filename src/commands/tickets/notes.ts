@@ -52,7 +52,7 @@ export function sanitizeNote(html: string): string {
   return sanitizeHtml(html, SANITIZE).trim();
 }
 
-function cleanContent(content: string): string {
+export function cleanContent(content: string): string {
   const clean = sanitizeNote(content);
   if (!clean) throw validationFailed([{ in: 'body', path: 'content', message: 'is empty once unsafe HTML is removed' }]);
   return clean;

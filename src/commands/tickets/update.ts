@@ -10,19 +10,23 @@ import type { TicketChanges } from '../../../workflows/ticket-state.js';
 import type { CommandContext } from '../context.js';
 import { checkAssignment } from './create.js';
 import { findVisibleTicket } from './find.js';
+import { cleanContent } from './notes.js';
 import type { TicketChange } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
 
 /** `changed`: false when the ticket already was as asked (nothing written). */
 export type TicketWriteResult = { status: 'applied'; ticket: Ticket; changed: boolean } | { status: 'pending'; id: string };
 
-/** `requestId` (from an Idempotency-Key) makes a retried PATCH answer instead of applying again. */
+/**
+ * `requestId` (from an Idempotency-Key) makes a retried PATCH answer instead of applying again;
+ * `note` is written with the change in one version (none when the change changes nothing).
+ */
 export async function ticketUpdater(
   ctx: CommandContext,
   ref: string,
   patch: TicketChange,
   expectedVersion: number | null,
-  opts: { requestId?: string } = {},
+  opts: { requestId?: string; note?: { noteId: string; content: string; isInternal: boolean } } = {},
 ): Promise<TicketWriteResult> {
   const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not change tickets (needs tickets:write).');
@@ -46,6 +50,8 @@ export async function ticketUpdater(
     actor: actorOf(ctx.principal),
     expectedVersion,
     changes,
+    // written in the same version as the change, or not at all (content sanitised here)
+    ...(opts.note && { note: { ...opts.note, content: cleanContent(opts.note.content) } }),
   });
   if ('pending' in outcome) return { status: 'pending', id: ticket.id };
   return { status: 'applied', ticket: await Ticket.query(ctx.db).findById(ticket.id).throwIfNotFound(), changed: outcome.changed };

@@ -3,9 +3,10 @@
  * Every write takes an optional `request_id`: a retry with the same id is answered from the first
  * call (like REST's Idempotency-Key) and never applied twice.
  *
- * A status tool's note is part of the change: the status change goes first (its transition checked
- * before anything is written), and the note is added only if the status changed; a retry with the
- * same request_id finishes what the first call started and adds the note once.
+ * A status tool's note is part of the change: the transition is checked before anything is sent,
+ * then the status and the note go in one Update and are written in one version (both or neither;
+ * no note when the status already was the one asked); a retry with the same request_id is answered
+ * from the first call.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -241,20 +242,16 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession): void {
       // the note is checked before the status changes, so a note that would be refused refuses both
       if (args.note !== undefined && !sanitizeNote(args.note))
         throw validationFailed([{ in: 'body', path: 'note', message: 'is empty once unsafe HTML is removed' }]);
-      const r = await ticketUpdater(ctx(), current.id, { status: to }, null, { requestId: `${name}-${resourceId}` });
+      const note = args.note === undefined ? undefined : { noteId: derivedId(`${resourceId}:note`), content: args.note, isInternal: true };
+      // one Update: the status and its note are written in one version, or neither is
+      const r = await ticketUpdater(ctx(), current.id, { status: to }, null, { requestId: `${name}-${resourceId}`, note });
       const statusChanged = r.status === 'pending' || r.changed;
       let noteId: string | null = null;
       let noteText = '';
-      if (args.note !== undefined && statusChanged) {
-        const n = await noteAdder(
-          ctx(),
-          current.id,
-          { content: args.note, is_internal: true },
-          { noteId: derivedId(`${resourceId}:note`) },
-        );
-        noteId = n.status === 'applied' ? n.note.id : n.id;
-        noteText = n.status === 'applied' ? ` Internal note ${noteId} added.` : ` Internal note ${noteId} accepted.`;
-      } else if (args.note !== undefined) {
+      if (note && statusChanged) {
+        noteId = note.noteId;
+        noteText = r.status === 'applied' ? ` Internal note ${noteId} added.` : ` Internal note ${noteId} accepted.`;
+      } else if (note) {
         noteText = ' The note was not added: nothing changed.';
       }
       return changeAnswer(current.ticketNumber, verb, r, { note_id: noteId }, noteText);
