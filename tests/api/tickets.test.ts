@@ -7,7 +7,7 @@ import { createApiKey, createGroup, createUser, ensureSlaPolicies, login, signed
 let h: Harness;
 let admin: { token: string; user: { id: string } };
 beforeAll(async () => {
-  h = await startHarness({ createWaitMs: 3_000 });
+  h = await startHarness({ confirmWaitMs: 3_000 });
   await ensureSlaPolicies(h.db);
   admin = await signedIn(h, 'admin');
 });

@@ -18,7 +18,7 @@ import {
   type TicketPriority,
 } from '../../../workflows/definitions.js';
 import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
-import type { CommandContext } from '../context.js';
+import { CONFIRM_WAIT_MS, type CommandContext } from '../context.js';
 import { loadSlaTerms } from '../sla/terms.js';
 import { ticketWorkflowError } from './outcome.js';
 
@@ -33,8 +33,6 @@ export interface TicketCreateRequest {
 }
 
 export type TicketCreateResult = { status: 'created'; ticket: Ticket } | { status: 'accepted'; id: string };
-
-const DEFAULT_CREATE_WAIT_MS = 10_000;
 
 export async function ticketCreator(
   ctx: CommandContext,
@@ -81,7 +79,7 @@ export async function ticketCreator(
     ],
   });
   try {
-    await ctx.temporal.withDeadline(Date.now() + (ctx.createWaitMs ?? DEFAULT_CREATE_WAIT_MS), () =>
+    await ctx.temporal.withDeadline(Date.now() + (ctx.confirmWaitMs ?? CONFIRM_WAIT_MS), () =>
       ctx.temporal.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: startOperation }),
     );
   } catch (err) {
