@@ -168,9 +168,9 @@ describe('GET /events/stream', () => {
     slow.on('data', () => undefined);
     slow.resume();
     await slowClosed;
-    const started = Date.now();
+    // The healthy subscriber gets the next creation within 10 s (the wait fails otherwise) and stays open.
     const after = await create({ title: 'after the flood' });
     await other.waitFor(() => other.events.some((e) => e.data.data.ticket.id === after.id), 10_000);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(other.ended).toBe(false);
   }, 180_000);
 });
