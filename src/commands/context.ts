@@ -12,6 +12,9 @@ export interface CommandContext {
   db: Db;
   temporal: Client;
   config: Config;
-  /** how long a create waits for the workflow to write the row before answering `accepted` */
-  createWaitMs?: number;
+  /** how long a create or a change waits for the workflow to confirm it (default CONFIRM_WAIT_MS) */
+  confirmWaitMs?: number;
 }
+
+/** How long a create waits for its row, and a change for its Update to be accepted, before the API answers without it. */
+export const CONFIRM_WAIT_MS = 10_000;

@@ -128,77 +128,20 @@ const EnvSchema = z.object({
     .optional(),
 });
 
-export interface Config {
-  nodeEnv: 'development' | 'production' | 'test';
-  port: number;
-  databaseUrl: string | undefined;
-  temporal: {
-    address: string | undefined;
-    namespace: string;
-    taskQueue: string;
-    cliPath: string | undefined;
-    maxCachedWorkflows: number | undefined;
-    workerMetricsAddress: string | undefined;
-    workflowBundlePath: string | undefined;
-  };
-  jwt: {
-    secret: string;
-    algorithm: 'HS256' | 'HS384' | 'HS512';
-    issuer: string;
-    audience: string;
-    accessTokenMinutes: number;
-    refreshTokenDays: number;
-  };
-  defaultAdmin: { username: string; password: string; email: string };
-  uploads: { dir: string; maxSizeMb: number };
-  slaDefaults: Record<TicketPriority, { assignSeconds: number; resolveSeconds: number }>;
-  rateLimitPerMinute: number;
-  redisUrl: string | undefined;
-  webhooks: { allowPrivateNetworks: boolean; retryScheduleMs: number[]; disableAfterMs: number };
-  logLevel: string;
-  /** the public origin (OAuth issuer, MCP resource), or undefined: each request's own */
-  publicUrl: string | undefined;
-}
-
-/** Thrown with every invalid variable listed, one per line. */
-export class ConfigError extends Error {
-  constructor(public readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-/** Parse an environment (process.env by default) into a frozen Config, or throw ConfigError. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  // An empty variable means "unset": `FOO=` in a .env file should fall back to the default.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = EnvSchema.safeParse(cleaned);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`),
-    );
-  }
-  const e = parsed.data as z.infer<typeof EnvSchema> & Record<string, number>;
-  const problems: string[] = [];
-  if (e.NODE_ENV === 'production') {
-    if (e.JWT_SECRET === EXAMPLE_JWT_SECRET) problems.push('JWT_SECRET: the example secret cannot be used in production');
-    if (e.DEFAULT_ADMIN_PASSWORD === EXAMPLE_ADMIN_PASSWORD) {
-      problems.push('DEFAULT_ADMIN_PASSWORD: the default admin password cannot be used in production');
-    }
-  }
-  if (problems.length) throw new ConfigError(problems);
-
+/** The configuration's shape, built from the parsed environment: `Config` is its type. */
+function configOf(e: z.infer<typeof EnvSchema>) {
+  const minutes = e as unknown as Record<string, number>;
   const slaDefaults = Object.fromEntries(
     TICKET_PRIORITIES.map((p) => [
       p,
       {
-        assignSeconds: e[`SLA_${p.toUpperCase()}_ASSIGN`]! * 60,
-        resolveSeconds: e[`SLA_${p.toUpperCase()}_RESOLVE`]! * 60,
+        assignSeconds: minutes[`SLA_${p.toUpperCase()}_ASSIGN`]! * 60,
+        resolveSeconds: minutes[`SLA_${p.toUpperCase()}_RESOLVE`]! * 60,
       },
     ]),
-  ) as Config['slaDefaults'];
+  ) as Record<TicketPriority, { assignSeconds: number; resolveSeconds: number }>;
 
-  return deepFreeze({
+  return {
     nodeEnv: e.NODE_ENV,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
@@ -231,7 +174,41 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     logLevel: e.LOG_LEVEL,
     publicUrl: e.PUBLIC_URL,
-  });
+  };
+}
+
+/** The parsed configuration (its type derives from EnvSchema through configOf). */
+export type Config = ReturnType<typeof configOf>;
+
+/** Thrown with every invalid variable listed, one per line. */
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse an environment (process.env by default) into a frozen Config, or throw ConfigError. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  // An empty variable means "unset": `FOO=` in a .env file should fall back to the default.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message} (got ${JSON.stringify(cleaned[String(i.path[0])])})`),
+    );
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  if (e.NODE_ENV === 'production') {
+    if (e.JWT_SECRET === EXAMPLE_JWT_SECRET) problems.push('JWT_SECRET: the example secret cannot be used in production');
+    if (e.DEFAULT_ADMIN_PASSWORD === EXAMPLE_ADMIN_PASSWORD) {
+      problems.push('DEFAULT_ADMIN_PASSWORD: the default admin password cannot be used in production');
+    }
+  }
+  if (problems.length) throw new ConfigError(problems);
+
+  return deepFreeze(configOf(e));
 }
 
 /** Config with the connection settings known to be present (the production entry points). */

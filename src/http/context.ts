@@ -17,7 +17,7 @@ export interface AppDeps {
   redis?: Redis;
   /** knobs tests turn; production leaves them unset */
   tuning?: {
-    createWaitMs?: number;
+    confirmWaitMs?: number;
     loginThrottle?: LoginThrottleOptions;
     stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number; revalidateMs?: number };
   };

@@ -19,6 +19,6 @@ export function commandContextOf(s: McpSession): CommandContext {
     db: s.deps.db,
     temporal: s.deps.temporal,
     config: s.deps.config,
-    createWaitMs: s.deps.tuning?.createWaitMs,
+    confirmWaitMs: s.deps.tuning?.confirmWaitMs,
   };
 }

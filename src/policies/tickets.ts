@@ -1,6 +1,8 @@
 /**
- * Ticket visibility. A ticket an agent may not see is a 404, so callers turn a false
- * `canViewTicket` into notFound, never forbidden.
+ * The ticket rules, each named once. Visibility exists in two forms that must agree — a JS check for
+ * one ticket and a SQL scope for lists (tests/db/ticket-visibility.test.ts runs both on the same
+ * rows). A ticket an agent may not see is a 404, so callers turn a false `canViewTicket` into
+ * notFound, never forbidden.
  */
 import type { Principal } from '../auth/principal.js';
 import { can } from './index.js';
@@ -14,13 +16,53 @@ export interface TicketScope {
 export const canReadTickets = (p: Principal) => can(p, 'tickets.read');
 export const canWriteTickets = (p: Principal) => can(p, 'tickets.write');
 
+/**
+ * Whose tickets a reader sees: null for every ticket (admins and managers); otherwise an agent's
+ * own (assigned to or created by them) and those assigned to one of their groups.
+ */
+export interface Visibility {
+  userId: string;
+  groupIds: readonly string[];
+}
+
+/** Whether the principal sees every ticket (then its groups do not matter). */
+export const seesAllTickets = (p: Principal) => can(p, 'tickets.readAll');
+
+export function ticketVisibility(p: Principal, memberOfGroupIds: readonly string[]): Visibility | null {
+  return seesAllTickets(p) ? null : { userId: p.user.id, groupIds: memberOfGroupIds };
+}
+
 /** Admins and managers see every ticket; agents those of their groups, assigned to or created by them. */
 export function canViewTicket(p: Principal, ticket: TicketScope, memberOfGroupIds: readonly string[]): boolean {
   if (!canReadTickets(p)) return false;
-  if (can(p, 'tickets.readAll')) return true;
+  const v = ticketVisibility(p, memberOfGroupIds);
+  if (!v) return true;
   return (
-    ticket.assignedUserId === p.user.id ||
-    ticket.createdById === p.user.id ||
-    (ticket.assignedGroupId !== null && memberOfGroupIds.includes(ticket.assignedGroupId))
+    ticket.assignedUserId === v.userId ||
+    ticket.createdById === v.userId ||
+    (ticket.assignedGroupId !== null && v.groupIds.includes(ticket.assignedGroupId))
   );
 }
+
+/** The query builder calls `visibleTo` makes (a Knex or an Objection builder). */
+interface ConditionBuilder {
+  where(column: string, value: string): this;
+  orWhere(column: string, value: string): this;
+  orWhereIn(column: string, values: string[]): this;
+}
+
+/** `canViewTicket` as a SQL condition on `tickets`, for `query.where(visibleTo(v))` (callers check `canReadTickets` first). */
+export function visibleTo(v: Visibility): <B extends ConditionBuilder>(w: B) => B {
+  return (w) =>
+    w
+      .where('tickets.assigned_user_id', v.userId)
+      .orWhere('tickets.created_by_id', v.userId)
+      .orWhereIn('tickets.assigned_group_id', [...v.groupIds]);
+}
+
+/** A note's author, a manager or an admin may edit it. */
+export const canEditNote = (p: Principal, note: { authorId: string | null }) => note.authorId === p.user.id || can(p, 'tickets.readAll');
+
+/** A file's uploader, a manager or an admin may delete it. */
+export const canDeleteAttachment = (p: Principal, attachment: { uploadedById: string | null }) =>
+  attachment.uploadedById === p.user.id || can(p, 'tickets.readAll');

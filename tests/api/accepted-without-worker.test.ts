@@ -12,7 +12,7 @@ let h: Harness;
 let token: string;
 beforeAll(async () => {
   // SLA policies change here: a database of its own
-  h = await startHarness({ worker: false, createWaitMs: 3_000, scratch: 'accepted-without-worker' });
+  h = await startHarness({ worker: false, confirmWaitMs: 3_000, scratch: 'accepted-without-worker' });
   await ensureSlaPolicies(h.db); // high: assign 1,800 s, resolve 28,800 s
   token = (await signedIn(h, 'admin')).token;
 });

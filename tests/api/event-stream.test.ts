@@ -90,16 +90,19 @@ describe('GET /events/stream', () => {
     const t = await create();
     const first = await subscribe(admin.token, `?ticket_id=${t.id}`);
     await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token: admin.token, body: { title: 'one' } });
-    await first.waitFor(() => first.events.length >= 1);
-    const lastSeen = first.events[0]!.id!;
+    // the stream may still deliver the creation (committed just before it subscribed): wait for 'one'
+    const seen = (title: string) => first.events.find((e) => e.event === 'ticket.updated' && e.data.data.ticket.title === title);
+    await first.waitFor(() => !!seen('one'));
+    const lastSeen = seen('one')!.id!;
     first.close();
     await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token: admin.token, body: { title: 'two' } }); // missed while away
     const resumed = await subscribe(admin.token, `?ticket_id=${t.id}&types=ticket.updated`, { 'last-event-id': lastSeen });
     await resumed.waitFor(() => resumed.events.length >= 1);
     await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token: admin.token, body: { title: 'three' } });
-    await resumed.waitFor(() => resumed.events.length >= 2);
-    await new Promise((r) => setTimeout(r, 300));
-    expect(resumed.events.map((e) => e.data.data.ticket.title)).toEqual(['two', 'three']);
+    // barrier: events arrive in stream order, so once 'four' is here any repeat or gap before it is too
+    await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token: admin.token, body: { title: 'four' } });
+    await resumed.waitFor(() => resumed.events.some((e) => e.data.data.ticket.title === 'four'));
+    expect(resumed.events.map((e) => e.data.data.ticket.title)).toEqual(['two', 'three', 'four']);
   });
 
   it('says so when it cannot resume: unknown id, or a backlog over the bound', async () => {
@@ -168,9 +171,9 @@ describe('GET /events/stream', () => {
     slow.on('data', () => undefined);
     slow.resume();
     await slowClosed;
-    const started = Date.now();
+    // The healthy subscriber gets the next creation within 10 s (the wait fails otherwise) and stays open.
     const after = await create({ title: 'after the flood' });
     await other.waitFor(() => other.events.some((e) => e.data.data.ticket.id === after.id), 10_000);
-    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(other.ended).toBe(false);
   }, 180_000);
 });

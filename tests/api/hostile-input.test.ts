@@ -29,7 +29,7 @@ let admin: { token: string; user: { id: string } };
 let routes: Route[];
 
 beforeAll(async () => {
-  h = await startHarness({ scratch: 'hostile_input', createWaitMs: 10_000, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+  h = await startHarness({ scratch: 'hostile_input', confirmWaitMs: 10_000, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
   await ensureSlaPolicies(h.db);
   admin = await signedIn(h, 'admin');
   const doc = (await call(h, 'GET', '/api/v1/openapi.json')).body;

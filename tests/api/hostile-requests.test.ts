@@ -33,7 +33,7 @@ beforeAll(async () => {
   h = await startHarness({
     scratch: 'hostile_requests',
     worker: false,
-    createWaitMs: 500,
+    confirmWaitMs: 500,
     env: { RATE_LIMIT_PER_MINUTE: '1000000' },
     loginThrottle: { failuresPerUsername: 1_000_000, failuresPerIp: 1_000_000, windowSeconds: 60 },
   });

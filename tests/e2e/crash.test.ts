@@ -18,7 +18,7 @@ let h: Harness;
 let token: string;
 let env: Record<string, string>;
 beforeAll(async () => {
-  h = await startHarness({ worker: false, createWaitMs: 2_000, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+  h = await startHarness({ worker: false, confirmWaitMs: 2_000, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
   await ensureSlaPolicies(h.db);
   const user = await createUser(h.db, { role: 'admin' });
   token = await login(h, user.username);

@@ -63,7 +63,7 @@ async function untilAccepted(send: () => Promise<ApiResponse | null>, timeoutMs 
 describe('the worker loses its database mid-flight', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ worker: false, createWaitMs: 2_000, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+    h = await startHarness({ worker: false, confirmWaitMs: 2_000, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
     await ensureSlaPolicies(h.db);
   });
   afterAll(() => h.stop());
@@ -155,7 +155,7 @@ describe('the Temporal server is SIGKILLed mid-flight', () => {
     const port = await freePort();
     const dbFilename = path.join(tmp, 'temporal.db');
     let server = await startDevServer({ port, dbFilename });
-    const h = await startHarness({ createWaitMs: 3_000, env: { TEMPORAL_ADDRESS: server.address, RATE_LIMIT_PER_MINUTE: '100000' } });
+    const h = await startHarness({ confirmWaitMs: 3_000, env: { TEMPORAL_ADDRESS: server.address, RATE_LIMIT_PER_MINUTE: '100000' } });
     try {
       await ensureSlaPolicies(h.db);
       const user = await createUser(h.db, { role: 'admin' });

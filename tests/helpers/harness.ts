@@ -59,7 +59,7 @@ export async function startHarness(
   opts: {
     worker?: boolean;
     env?: Record<string, string>;
-    createWaitMs?: number;
+    confirmWaitMs?: number;
     loginThrottle?: LoginThrottleOptions;
     stream?: { heartbeatMs?: number; bufferLimitBytes?: number; maxBacklog?: number; revalidateMs?: number };
     /** webhook delivery overrides (e.g. a shorter attempt budget) */
@@ -79,7 +79,7 @@ export async function startHarness(
   const logger = createLogger(config.logLevel);
   installTemporalRuntime(logger);
   const redis = connectRedis(config.redisUrl, logger);
-  const tuning = { createWaitMs: opts.createWaitMs, loginThrottle: opts.loginThrottle, stream: opts.stream };
+  const tuning = { confirmWaitMs: opts.confirmWaitMs, loginThrottle: opts.loginThrottle, stream: opts.stream };
   const http = await startHttpServer({ config, db, temporal: temporal.client, logger, redis, tuning }, 0, '127.0.0.1');
 
   const harness: Harness = {

@@ -292,7 +292,7 @@ describe('defect 8: ids and idempotent retries', () => {
   });
 
   it('a create answered pending has its id in structuredContent, and a retry with its request_id finds it', async () => {
-    const slow = await startHarness({ worker: false, createWaitMs: 1_500, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
+    const slow = await startHarness({ worker: false, confirmWaitMs: 1_500, env: { RATE_LIMIT_PER_MINUTE: '100000' } });
     try {
       const user = await createUser(slow.db, { role: 'admin' });
       const c = await connect((await createApiKey(slow.db, user)).plain, slow.baseUrl);

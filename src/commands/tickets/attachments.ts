@@ -13,8 +13,7 @@ import { receiveUpload, removeFiles } from '../../attachments/receive.js';
 import type { Db } from '../../db/index.js';
 import { AppError, forbidden, notFound, validationFailed } from '../../errors/index.js';
 import { Attachment, TicketNote, type Ticket } from '../../models/index.js';
-import { can } from '../../policies/index.js';
-import { canWriteTickets } from '../../policies/tickets.js';
+import { canDeleteAttachment, canWriteTickets } from '../../policies/tickets.js';
 import { attachmentsUpdate, type AttachmentMeta } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 import { findVisibleTicket } from './find.js';
@@ -90,7 +89,7 @@ export async function attachmentFinder(ctx: CommandContext, id: string): Promise
 export async function attachmentDeleter(ctx: CommandContext, id: string): Promise<'deleted' | 'pending'> {
   const { attachment, ticket, file } = await attachmentFinder(ctx, id);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not delete files (needs tickets:write).');
-  if (attachment.uploadedById !== ctx.principal.user.id && !can(ctx.principal, 'tickets.readAll')) {
+  if (!canDeleteAttachment(ctx.principal, attachment)) {
     throw forbidden('Only the uploader, a manager or an admin may delete this file.');
   }
   const outcome = await runTicketMutation(ctx, ticket.id, attachmentsUpdate, {

@@ -12,14 +12,12 @@ import { Group, GroupMembership, Ticket, User } from '../../models/index.js';
 import { canWriteTickets } from '../../policies/tickets.js';
 import { TicketPriorityKey, TicketStatusKey, createdUpdate, ticketWorkflowId } from '../../../workflows/definitions.js';
 import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
-import type { CommandContext } from '../context.js';
+import { CONFIRM_WAIT_MS, type CommandContext } from '../context.js';
 import { loadSlaTerms } from '../sla/terms.js';
 import type { TicketCreateRequest } from './inputs.js';
 import { ticketWorkflowError } from './outcome.js';
 
 export type TicketCreateResult = { status: 'created'; ticket: Ticket } | { status: 'accepted'; id: string };
-
-const DEFAULT_CREATE_WAIT_MS = 10_000;
 
 export async function ticketCreator(
   ctx: CommandContext,
@@ -66,7 +64,7 @@ export async function ticketCreator(
     ],
   });
   try {
-    await ctx.temporal.withDeadline(Date.now() + (ctx.createWaitMs ?? DEFAULT_CREATE_WAIT_MS), () =>
+    await ctx.temporal.withDeadline(Date.now() + (ctx.confirmWaitMs ?? CONFIRM_WAIT_MS), () =>
       ctx.temporal.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: startOperation }),
     );
   } catch (err) {

@@ -6,11 +6,10 @@
 import { raw } from 'objection';
 import { forbidden } from '../../errors/index.js';
 import { Ticket } from '../../models/index.js';
-import { can } from '../../policies/index.js';
-import { canReadTickets } from '../../policies/tickets.js';
+import { canReadTickets, visibleTo } from '../../policies/tickets.js';
 import { TICKET_NUMBER_PATTERN, type TicketPriority, type TicketStatus } from '../../../workflows/vocabulary.js';
 import type { CommandContext } from '../context.js';
-import { groupIdsOf } from './find.js';
+import { visibilityOf } from './find.js';
 
 export const TICKET_SORTS = ['created_at', 'updated_at', 'priority', 'status', 'ticket_number', 'title'] as const;
 
@@ -46,11 +45,8 @@ export async function ticketLister(
 ): Promise<{ results: Ticket[]; total: number }> {
   if (!canReadTickets(ctx.principal)) throw forbidden('This API key may not read tickets.');
   const query = Ticket.query(ctx.db).whereNull('deleted_at');
-  if (!can(ctx.principal, 'tickets.readAll')) {
-    const me = ctx.principal.user.id;
-    const groups = await groupIdsOf(ctx.db, me);
-    query.where((w) => w.where('assigned_user_id', me).orWhere('created_by_id', me).orWhereIn('assigned_group_id', groups));
-  }
+  const visibility = await visibilityOf(ctx.db, ctx.principal);
+  if (visibility) query.where(visibleTo(visibility));
   if (q.status?.length) query.whereIn('status', q.status);
   if (q.priority?.length) query.whereIn('priority', q.priority);
   if (q.assigned_group_id) query.where('assigned_group_id', q.assigned_group_id);

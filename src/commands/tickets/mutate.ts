@@ -11,10 +11,8 @@
 import { WorkflowUpdateRPCTimeoutOrCancelledError, WorkflowUpdateStage } from '@temporalio/client';
 import type { UpdateDefinition } from '@temporalio/common';
 import { ticketWorkflowId, type MutationResult } from '../../../workflows/definitions.js';
-import type { CommandContext } from '../context.js';
+import { CONFIRM_WAIT_MS, type CommandContext } from '../context.js';
 import { ticketWorkflowError } from './outcome.js';
-
-const DEFAULT_WAIT_MS = 10_000;
 
 export type MutationOutcome = MutationResult | { pending: true };
 
@@ -25,7 +23,7 @@ export async function runTicketMutation<Req extends { requestId: string; apiRequ
   request: Req,
 ): Promise<MutationOutcome> {
   const handle = ctx.temporal.workflow.getHandle(ticketWorkflowId(ticketId));
-  const deadline = Date.now() + (ctx.createWaitMs ?? DEFAULT_WAIT_MS);
+  const deadline = Date.now() + (ctx.confirmWaitMs ?? CONFIRM_WAIT_MS);
   const args: [Req] = [{ ...request, apiRequestId: ctx.requestId }];
   let accepted;
   try {

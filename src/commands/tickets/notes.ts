@@ -4,8 +4,7 @@ import sanitizeHtml from 'sanitize-html';
 import { actorOf } from '../../auth/principal.js';
 import { forbidden, notFound, validationFailed } from '../../errors/index.js';
 import { TicketNote } from '../../models/index.js';
-import { can } from '../../policies/index.js';
-import { canWriteTickets } from '../../policies/tickets.js';
+import { canEditNote, canWriteTickets } from '../../policies/tickets.js';
 import { addNoteUpdate, editNoteUpdate } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 import { findVisibleTicket } from './find.js';
@@ -92,8 +91,7 @@ export async function noteEditor(
   const note = await TicketNote.query(ctx.db).findOne({ id: noteId, ticketId: ticket.id });
   if (!note) throw notFound('Note');
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not edit notes (needs tickets:write).');
-  if (note.authorId !== ctx.principal.user.id && !can(ctx.principal, 'tickets.readAll'))
-    throw forbidden('Only the author (or a manager) may edit this note.');
+  if (!canEditNote(ctx.principal, note)) throw forbidden('Only the author (or a manager) may edit this note.');
   const content = cleanContent(input.content);
   if (content === note.content) return { status: 'applied', note };
   const outcome = await runTicketMutation(ctx, ticket.id, editNoteUpdate, {

@@ -116,7 +116,11 @@ export async function insertTicketRecord(db: Knex, input: TicketCreateInput): Pr
       return { ticket: snapshotOf(existing), deliveries };
     }
     const ticket = await Ticket.query(trx).findById(input.id).throwIfNotFound();
-    await recordAudit(trx, ticket, input.actor, { action: 'created', newValue: { title: ticket.title, priority: ticket.priority } });
+    await recordAudit(trx, ticket, input.actor, {
+      action: 'created',
+      newValue: { title: ticket.title, priority: ticket.priority },
+      metadata: origin({ requestId: input.requestId }),
+    });
     const deliveries = await recordEvent(trx, ticket, 'ticket.created', input.actor, {});
     return { ticket: snapshotOf(ticket), deliveries };
   });
@@ -232,6 +236,7 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
         field: entry.field ?? undefined,
         oldValue: entry.old,
         newValue: entry.new,
+        metadata: origin(m),
       });
     }
     const note = m.note ? { id: m.note.id, content: m.note.content, is_internal: m.note.isInternal } : undefined;
@@ -244,11 +249,19 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
   });
 }
 
+/**
+ * An audit entry's `metadata`: the API request (X-Request-Id) and the Update behind the change, so
+ * an audit row joins to the request's log lines and the workflow's history. Empty for the SLA timers.
+ */
+function origin(m: { requestId?: string; updateId?: string }): Record<string, string> {
+  return { ...(m.requestId ? { request_id: m.requestId } : {}), ...(m.updateId ? { update_id: m.updateId } : {}) };
+}
+
 async function recordAudit(
   trx: Knex.Transaction,
   ticket: Ticket,
   actor: Actor,
-  entry: { action: string; field?: string; oldValue?: unknown; newValue?: unknown },
+  entry: { action: string; field?: string; oldValue?: unknown; newValue?: unknown; metadata?: Record<string, string> },
 ): Promise<void> {
   await AuditLog.query(trx).insert({
     ticketId: ticket.id,
@@ -260,6 +273,7 @@ async function recordAudit(
     fieldChanged: entry.field ?? null,
     oldValue: entry.oldValue === undefined ? null : JSON.stringify(entry.oldValue),
     newValue: entry.newValue === undefined ? null : JSON.stringify(entry.newValue),
+    metadata: entry.metadata ?? {},
     createdAt: ticket.updatedAt,
   } as Partial<AuditLog>);
 }

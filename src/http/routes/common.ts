@@ -13,7 +13,7 @@ export function commandContext(ctx: Ctx, deps: RouteDeps) {
     db: deps.db,
     temporal: deps.temporal,
     config: deps.config,
-    createWaitMs: deps.tuning?.createWaitMs,
+    confirmWaitMs: deps.tuning?.confirmWaitMs,
   };
 }
 
