@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
-import { PaginationQuery } from '../../pagination.js';
+import { CursorQuery, PaginationQuery } from '../../pagination.js';
 
 const PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;
 const STATUSES = ['open', 'under_investigation', 'paused', 'resolved'] as const;
@@ -25,7 +25,7 @@ export const TicketCreateSchema = z
   .strict();
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
-export const TicketListQuerySchema = PaginationQuery.extend({
+export const TicketListQuerySchema = PaginationQuery.merge(CursorQuery).extend({
   status: csvEnum(STATUSES).optional().openapi({ description: 'one or more, comma-separated' }),
   priority: csvEnum(PRIORITIES).optional().openapi({ description: 'one or more, comma-separated' }),
   assigned_group_id: z.uuid().optional(),
