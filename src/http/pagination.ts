@@ -28,6 +28,20 @@ export const CursorPageFields = {
     .openapi({ description: "true when `total` (and `pages`) are the planner's estimate: more than 10,000 match" }),
 };
 
+/** The envelope with the keyset fields, for the OpenAPI document. */
+export function CursorPaginated<T extends z.ZodType>(item: T, name: string) {
+  return z
+    .object({
+      items: z.array(item),
+      total: z.number().int(),
+      page: z.number().int(),
+      page_size: z.number().int(),
+      pages: z.number().int(),
+      ...CursorPageFields,
+    })
+    .openapi(name);
+}
+
 /** `cursor`: continue after the previous page's last row instead of counting `page`s from the start. */
 export const CursorQuery = z.object({
   cursor: z

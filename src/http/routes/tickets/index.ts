@@ -11,7 +11,7 @@ import { presentNote } from '../../../presenters/note.js';
 import { presentTicket } from '../../../presenters/ticket.js';
 import type { ApiRouter, Ctx } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
-import { CursorPageFields, PaginationQuery, Paginated, pageOf } from '../../pagination.js';
+import { CursorPaginated, PaginationQuery, Paginated, pageOf } from '../../pagination.js';
 import { commandContext } from '../common.js';
 import {
   AuditEntrySchema,
@@ -116,7 +116,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     responses: {
       200: {
         description: 'A page of tickets',
-        schema: Paginated(TicketSchema, 'TicketPage').extend(CursorPageFields).openapi('TicketPage'),
+        schema: CursorPaginated(TicketSchema, 'TicketPage'),
       },
     },
     handler: async (ctx, { query }) => {
