@@ -9,6 +9,7 @@ import * as ticketsUrgencyIndex from './20261123000100_tickets_urgency_index.js'
 import * as webhookSecretRotation from './20261123000200_webhook_secret_rotation.js';
 import * as webhookEndpointBudget from './20261129000300_webhook_endpoint_budget.js';
 import * as eventsCommitOrder from './20261129160000_events_commit_order.js';
+import * as ticketsFilterStatistics from './20261130040000_tickets_filter_statistics.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -22,6 +23,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261123000200_webhook_secret_rotation', webhookSecretRotation],
   ['20261129000300_webhook_endpoint_budget', webhookEndpointBudget],
   ['20261129160000_events_commit_order', eventsCommitOrder],
+  ['20261130040000_tickets_filter_statistics', ticketsFilterStatistics],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */
