@@ -4,7 +4,7 @@
  * subscribing), and for each published event the time until the *last* subscriber has it
  * (p50/p99 over events). Baseline in the same run: the same measure with a single subscriber.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -27,11 +27,9 @@ const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/
 
 const scratch = await scratchDatabase();
 const temporal = await startBenchTemporal(scratch, { inMemory: true });
-const port = await freePort();
 const env = {
   DATABASE_URL: scratch.url,
   TEMPORAL_ADDRESS: temporal.address,
-  PORT: String(port),
   LOG_LEVEL: 'info',
   RATE_LIMIT_PER_MINUTE: '100000000',
   JWT_SECRET: 'bench-secret-long-enough-123',
@@ -51,18 +49,24 @@ const user = await User.query(db)
   .returning('*');
 const token = signAccessToken(config, user).token;
 
-const api = spawn(process.execPath, ['--import', 'tsx', 'src/main/api.ts'], {
-  cwd: repo,
-  env: { ...process.env, ...env },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise<void>((resolve) => api.stdout!.on('data', (c: Buffer) => c.toString().includes('API listening') && resolve()));
+/** An API process of its own (own LISTEN connection), listening on a free port. */
+async function startApi(): Promise<{ port: number; proc: ChildProcess }> {
+  const port = await freePort();
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main/api.ts'], {
+    cwd: repo,
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve) => proc.stdout!.on('data', (c: Buffer) => c.toString().includes('API listening') && resolve()));
+  proc.stdout!.resume();
+  return { port, proc };
+}
 
 /** Latest receive time per event seq, over all subscribers. */
 const lastArrival = new Map<number, number>();
 const published = new Map<number, number>();
 
-function subscriber(): Promise<net.Socket> {
+function subscriber(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let tail = '';
@@ -114,29 +118,46 @@ async function publishAndMeasure(label: string, extra: Record<string, unknown>):
   });
 }
 
-const sockets: net.Socket[] = [];
-try {
-  const before = rssKb(api.pid!);
-  sockets.push(await subscriber());
-  await publishAndMeasure('sse_event_to_last_subscriber_baseline', { subscribers: 1 });
-  for (let opened = 1; opened < SUBSCRIBERS;) {
-    const batch = Math.min(500, SUBSCRIBERS - opened);
-    sockets.push(...(await Promise.all(Array.from({ length: batch }, () => subscriber()))));
-    opened += batch;
+/**
+ * SUBSCRIBERS streams spread round-robin over `processes` API processes: memory per stream, then
+ * event → last subscriber. With one process, first the same with a single subscriber (the baseline).
+ */
+async function scenario(processes: number): Promise<void> {
+  const apis: { port: number; proc: ChildProcess }[] = [];
+  const sockets: net.Socket[] = [];
+  try {
+    for (let i = 0; i < processes; i++) apis.push(await startApi());
+    const before = apis.map((a) => rssKb(a.proc.pid!));
+    sockets.push(await subscriber(apis[0]!.port));
+    if (processes === 1) await publishAndMeasure('sse_event_to_last_subscriber_baseline', { subscribers: 1, api_processes: 1 });
+    for (let opened = 1; opened < SUBSCRIBERS;) {
+      const batch = Math.min(500, SUBSCRIBERS - opened);
+      sockets.push(...(await Promise.all(Array.from({ length: batch }, (_, i) => subscriber(apis[(opened + i) % processes]!.port)))));
+      opened += batch;
+    }
+    await new Promise((r) => setTimeout(r, 2_000));
+    const after = apis.map((a) => rssKb(a.proc.pid!));
+    const grown = after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0);
+    report('sse_connection_memory', {
+      subscribers: SUBSCRIBERS,
+      api_processes: processes,
+      api_rss_before_mb: before.map((kb) => round(kb / 1024, 1)),
+      api_rss_after_mb: after.map((kb) => round(kb / 1024, 1)),
+      kb_per_connection: round(grown / SUBSCRIBERS, 2),
+    });
+    await publishAndMeasure('sse_event_to_last_subscriber', { subscribers: SUBSCRIBERS, api_processes: processes });
+  } finally {
+    for (const s of sockets) s.destroy();
+    for (const a of apis) {
+      a.proc.kill('SIGTERM');
+      await new Promise((r) => a.proc.once('exit', r));
+    }
   }
-  await new Promise((r) => setTimeout(r, 2_000));
-  const after = rssKb(api.pid!);
-  report('sse_connection_memory', {
-    subscribers: SUBSCRIBERS,
-    api_rss_before_mb: round(before / 1024, 1),
-    api_rss_after_mb: round(after / 1024, 1),
-    kb_per_connection: round((after - before) / SUBSCRIBERS, 2),
-  });
-  await publishAndMeasure('sse_event_to_last_subscriber', { subscribers: SUBSCRIBERS });
+}
+
+try {
+  for (const processes of (process.env.BENCH_STREAM_PROCESSES ?? '1,3').split(',').map(Number)) await scenario(processes);
 } finally {
-  for (const s of sockets) s.destroy();
-  api.kill('SIGTERM');
-  await new Promise((r) => api.once('exit', r));
   await db.destroy();
   await temporal.stop();
   await scratch.drop();

@@ -10,6 +10,7 @@ import * as webhookSecretRotation from './20261123000200_webhook_secret_rotation
 import * as webhookEndpointBudget from './20261129000300_webhook_endpoint_budget.js';
 import * as eventsCommitOrder from './20261129160000_events_commit_order.js';
 import * as oauth from './20261130030000_oauth.js';
+import * as ticketsFilterStatistics from './20261130040000_tickets_filter_statistics.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -24,6 +25,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261129000300_webhook_endpoint_budget', webhookEndpointBudget],
   ['20261129160000_events_commit_order', eventsCommitOrder],
   ['20261130030000_oauth', oauth],
+  ['20261130040000_tickets_filter_statistics', ticketsFilterStatistics],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

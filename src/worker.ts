@@ -25,9 +25,18 @@ export interface TicketWorkerOptions {
   workflowBundle?: { code: string };
   /** how often, and after how long, never-attempted deliveries are started again (default 60 s) */
   reconcileEveryMs?: number;
-  /** workflows each of the two workers keeps cached (TEMPORAL_MAX_CACHED_WORKFLOWS; SDK default if unset) */
+  /** workflows each of the two workers keeps cached (TEMPORAL_MAX_CACHED_WORKFLOWS; DEFAULT_MAX_CACHED_WORKFLOWS if unset) */
   maxCachedWorkflows?: number;
 }
+
+/**
+ * The ticket worker's cache when TEMPORAL_MAX_CACHED_WORKFLOWS is unset. A cached ticket workflow
+ * costs about 320 KB of worker memory, and the SDK's own default grows with the heap limit (about
+ * 2,300 with Node's 4 GB: 1.5 GB with 10,000 open tickets). 500 keeps the worker well under 1 GiB
+ * however many tickets are open, and holds the tickets that are busy at once; a ticket outside
+ * the cache replays its history when next touched (bench/worker-memory.bench.ts times that).
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 500;
 
 /** The two workers run and stop together; `getState` is the ticket worker's. */
 export class ServiceWorker {
@@ -99,7 +108,7 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
     // Drain in-flight tasks on shutdown, but not forever (a write retrying against a dead database
     // would hold it): what is cut off is retried by the next worker, idempotently.
     shutdownGraceTime: '10 seconds',
-    ...(opts.maxCachedWorkflows ? { maxCachedWorkflows: opts.maxCachedWorkflows } : {}),
+    maxCachedWorkflows: opts.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
   } satisfies Partial<WorkerOptions>;
   const tickets = await Worker.create({ ...common, taskQueue: opts.taskQueue });
   // An attempt mostly waits on the network (up to 15 s): many may run at once without using CPU.

@@ -67,8 +67,8 @@ const EnvSchema = z.object({
     .optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('tickets'),
-  // workflows each worker keeps in memory (the rest replay from history when touched); the SDK's
-  // default grows with the heap limit (about 2,300 with Node's 4 GB)
+  // workflows each worker keeps in memory (the rest replay from history when touched); default 500
+  // (src/worker.ts DEFAULT_MAX_CACHED_WORKFLOWS), where the SDK's grows with the heap limit
   // host:port where a worker process serves the Temporal SDK's Prometheus metrics (off when unset)
   WORKER_METRICS_ADDRESS: z
     .string()

@@ -22,6 +22,8 @@ import { currentHorizon, EVENTS_CHANNEL, positionOf, readSettled, type StreamPos
 export interface HubSubscriber {
   /** called for every committed event, in stream order, once */
   deliver(event: Event): void;
+  /** the same for a batch read at once (in stream order); when present, used instead of `deliver` */
+  deliverAll?(events: readonly Event[]): void;
   /** comment line to keep proxies and clients from timing out */
   heartbeat(): void;
   close(reason: string): void;
@@ -144,9 +146,13 @@ export class EventHub {
       while (this.dirty && !this.closed && this.cursor) {
         this.dirty = false;
         const { events, held, more } = await readSettled(this.db, this.cursor, BATCH);
-        for (const event of events) {
-          this.cursor = positionOf(event);
-          for (const sub of this.subscribers) sub.deliver(event);
+        if (events.length) {
+          this.cursor = positionOf(events.at(-1)!);
+          // one call (one socket write) per subscriber for the whole batch: a burst costs a write per stream, not per event
+          for (const sub of this.subscribers) {
+            if (sub.deliverAll) sub.deliverAll(events);
+            else for (const event of events) sub.deliver(event);
+          }
         }
         if (more && events.length) this.dirty = true;
         if (held) this.retryHeld();

@@ -23,6 +23,17 @@ function frameOf(event: Event): string {
   return frame;
 }
 
+/** One event's stream position, parsed once however many subscribers compare it. */
+const positions = new WeakMap<Event, StreamPosition>();
+function positionOnce(event: Event): StreamPosition {
+  let position = positions.get(event);
+  if (position === undefined) {
+    position = positionOf(event);
+    positions.set(event, position);
+  }
+  return position;
+}
+
 export interface StreamFilter {
   ticketId?: string;
   types?: string[];
@@ -86,8 +97,13 @@ export class SseStream implements HubSubscriber {
   }
 
   deliver(event: Event): void {
-    if (!this.live || this.holding) this.queued.push(event);
-    else this.send(event);
+    this.deliverAll([event]);
+  }
+
+  /** A batch in stream order, written to the socket at once: one write per stream however many events. */
+  deliverAll(events: readonly Event[]): void {
+    if (!this.live || this.holding) this.queued.push(...events);
+    else this.sendAll(events);
   }
 
   hold(): void {
@@ -124,16 +140,24 @@ export class SseStream implements HubSubscriber {
 
   private drain(): void {
     if (!this.live || this.holding || !this.queued.length) return;
-    const events = this.queued.splice(0).sort((a, b) => (isAfter(positionOf(a), positionOf(b)) ? 1 : -1));
-    for (const e of events) this.send(e);
+    const events = this.queued.splice(0).sort((a, b) => (isAfter(positionOnce(a), positionOnce(b)) ? 1 : -1));
+    this.sendAll(events);
+  }
+
+  private send(event: Event): void {
+    this.sendAll([event]);
   }
 
   /** Replay and live overlap, and both come in stream order: send only what is past the last sent. */
-  private send(event: Event): void {
-    const position = positionOf(event);
-    if ((this.last && !isAfter(position, this.last)) || !this.accepts(event)) return;
-    this.last = position;
-    this.write(frameOf(event));
+  private sendAll(events: readonly Event[]): void {
+    let chunk = '';
+    for (const event of events) {
+      const position = positionOnce(event);
+      if ((this.last && !isAfter(position, this.last)) || !this.accepts(event)) continue;
+      this.last = position;
+      chunk += frameOf(event);
+    }
+    if (chunk) this.write(chunk);
   }
 
   private write(chunk: string): void {

@@ -1,14 +1,17 @@
 /**
  * ticketLister: filters, sort, pagination and search over the read model, restricted to what the
  * caller may see. Search is PostgreSQL full text (title weighted over description, ranked with
- * ts_rank_cd, websearch syntax) or, for `ASM-…`, the exact ticket number.
+ * ts_rank_cd, websearch syntax) or, for `ASM-…`, the exact ticket number. Pages by `page` (OFFSET) or,
+ * at any depth for the cost of the first, by the keyset cursor of the previous page (cursor.ts).
  */
-import { raw } from 'objection';
+import type { Knex } from 'knex';
+import { raw, type QueryBuilder } from 'objection';
 import { forbidden } from '../../errors/index.js';
 import { Ticket } from '../../models/index.js';
 import { canReadTickets, visibleTo } from '../../policies/tickets.js';
 import { TICKET_NUMBER_PATTERN, type TicketPriority, type TicketStatus } from '../../../workflows/vocabulary.js';
 import type { CommandContext } from '../context.js';
+import { decodeCursor, encodeCursor, invalidCursor, keysetAfter, type SortKey } from './cursor.js';
 import { visibilityOf } from './find.js';
 
 export const TICKET_SORTS = ['created_at', 'updated_at', 'priority', 'status', 'ticket_number', 'title'] as const;
@@ -33,49 +36,168 @@ export interface TicketListQuery {
   number_prefix?: string;
   sort_by?: (typeof TICKET_SORTS)[number];
   sort_order?: 'asc' | 'desc';
+  /** `next_cursor` of the previous page: continue after its last row (`page` is then not used) */
+  cursor?: string;
 }
 
 // Sorting by priority means by urgency, not alphabetically.
 /** Most urgent first; an index holds this exact expression (migrations/20261123000100). */
 export const PRIORITY_RANK = "CASE priority WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END";
+const RANK = "ts_rank_cd(search_vector, websearch_to_tsquery('english', ?))";
+/** the PostgreSQL type of each sortable column, for the cursor's typed comparison */
+const SORT_TYPES: Record<Exclude<(typeof TICKET_SORTS)[number], 'priority'>, string> = {
+  created_at: 'timestamptz',
+  updated_at: 'timestamptz',
+  status: 'text',
+  ticket_number: 'text',
+  title: 'varchar',
+};
 
-export async function ticketLister(
-  ctx: Pick<CommandContext, 'principal' | 'db'>,
-  q: TicketListQuery,
-): Promise<{ results: Ticket[]; total: number }> {
+/**
+ * Up to this many matches `total` is an exact count; beyond, counting every match would cost more
+ * than the page itself, so `total` is the planner's estimate (never below what is known to exist)
+ * and `total_is_estimate` says so. A ranked search always counts exactly: it reads every match to
+ * rank them anyway.
+ */
+export const EXACT_TOTAL_LIMIT = 10_000;
+
+export interface TicketListPage {
+  results: Ticket[];
+  total: number;
+  /** `total` is an estimate (more than EXACT_TOTAL_LIMIT matches) */
+  totalIsEstimate: boolean;
+  /** continues after the last row of this page (keyset); null on the last page */
+  nextCursor: string | null;
+  /** this page's number: `q.page`, or where the cursor continues */
+  page: number;
+}
+
+interface KeyedTicket extends Ticket {
+  cursorKey?: string[];
+  fullCount?: string;
+  searchRank?: number;
+}
+
+export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>, q: TicketListQuery): Promise<TicketListPage> {
   if (!canReadTickets(ctx.principal)) throw forbidden('This API key may not read tickets.');
-  const query = Ticket.query(ctx.db).whereNull('deleted_at');
   const visibility = await visibilityOf(ctx.db, ctx.principal);
-  if (visibility) query.where(visibleTo(visibility));
-  if (q.status?.length) query.whereIn('status', q.status);
-  if (q.priority?.length) query.whereIn('priority', q.priority);
-  if (q.assigned_group_id) query.where('assigned_group_id', q.assigned_group_id);
-  if (q.assigned_user_id) query.where('assigned_user_id', q.assigned_user_id);
-  if (q.created_by_id) query.where('created_by_id', q.created_by_id);
-  if (q.category) query.where('category', q.category);
-  if (q.tag) query.whereRaw('tags @> ARRAY[?]::text[]', [q.tag]);
-  if (q.sla_breached !== undefined) query.where('sla_breached', q.sla_breached);
-  if (q.assigned_to_any) {
-    const { user_id, group_ids } = q.assigned_to_any;
-    query.where((w) => w.where('assigned_user_id', user_id).orWhereIn('assigned_group_id', group_ids));
-  }
-  if (q.updated_since) query.where('updated_at', '>=', q.updated_since);
-  if (q.number_prefix) query.whereLike('ticket_number', `${q.number_prefix.toUpperCase().replace(/[\\%_]/g, '')}%`);
+  const byNumber = q.search && TICKET_NUMBER_PATTERN.test(q.search);
+  const ranked = Boolean(q.search && !byNumber);
+  /** the live tickets this caller may see that match the filters (no order, no page) */
+  const matching = () => {
+    const query = Ticket.query(ctx.db).whereNull('deleted_at');
+    if (visibility) query.where(visibleTo(visibility));
+    if (q.status?.length) query.whereIn('status', q.status);
+    if (q.priority?.length) query.whereIn('priority', q.priority);
+    if (q.assigned_group_id) query.where('assigned_group_id', q.assigned_group_id);
+    if (q.assigned_user_id) query.where('assigned_user_id', q.assigned_user_id);
+    if (q.created_by_id) query.where('created_by_id', q.created_by_id);
+    if (q.category) query.where('category', q.category);
+    if (q.tag) query.whereRaw('tags @> ARRAY[?]::text[]', [q.tag]);
+    if (q.sla_breached !== undefined) query.where('sla_breached', q.sla_breached);
+    if (q.assigned_to_any) {
+      const { user_id, group_ids } = q.assigned_to_any;
+      query.where((w) => w.where('assigned_user_id', user_id).orWhereIn('assigned_group_id', group_ids));
+    }
+    if (q.updated_since) query.where('updated_at', '>=', q.updated_since);
+    if (q.number_prefix) query.whereLike('ticket_number', `${q.number_prefix.toUpperCase().replace(/[\\%_]/g, '')}%`);
+    if (byNumber) query.where('ticket_number', q.search!.toUpperCase());
+    else if (ranked) query.whereRaw("search_vector @@ websearch_to_tsquery('english', ?)", [q.search]);
+    return query;
+  };
 
-  let ranked = false;
-  if (q.search && TICKET_NUMBER_PATTERN.test(q.search)) {
-    query.where('ticket_number', q.search.toUpperCase());
-  } else if (q.search) {
-    query
-      .select('tickets.*', raw("ts_rank_cd(search_vector, websearch_to_tsquery('english', ?)) AS search_rank", [q.search]))
-      .whereRaw("search_vector @@ websearch_to_tsquery('english', ?)", [q.search]);
-    ranked = true;
-  }
-
+  // The ORDER BY, as keys a cursor can continue from: the sort, then newest first, then id.
   const order = q.sort_order ?? 'desc';
-  if (q.sort_by === 'priority') query.orderByRaw(`${PRIORITY_RANK} ${order === 'desc' ? 'ASC' : 'DESC'}`);
-  else if (q.sort_by) query.orderBy(q.sort_by, order);
-  else if (ranked) query.orderBy('search_rank', 'desc');
-  query.orderBy('created_at', q.sort_by === 'created_at' ? order : 'desc').orderBy('id');
-  return query.page(q.page - 1, q.page_size);
+  const keys: SortKey[] = [];
+  if (q.sort_by === 'priority') keys.push({ sql: PRIORITY_RANK, bindings: [], dir: order === 'desc' ? 'asc' : 'desc', type: 'int' });
+  else if (q.sort_by && q.sort_by !== 'created_at')
+    keys.push({ sql: `tickets.${q.sort_by}`, bindings: [], dir: order, type: SORT_TYPES[q.sort_by] });
+  else if (!q.sort_by && ranked) keys.push({ sql: RANK, bindings: [q.search], dir: 'desc', type: 'real' });
+  keys.push({ sql: 'tickets.created_at', bindings: [], dir: q.sort_by === 'created_at' ? order : 'desc', type: 'timestamptz' });
+  keys.push({ sql: 'tickets.id', bindings: [], dir: 'asc', type: 'uuid' });
+  const rankFirst = keys[0]!.sql === RANK;
+  const sort = `${q.sort_by ?? (ranked ? 'rank' : 'created_at')}:${order}:${ranked ? q.search : ''}`;
+  const cursor = q.cursor ? decodeCursor(q.cursor, sort, keys.length) : null;
+  const offset = cursor ? cursor.offset : (q.page - 1) * q.page_size;
+
+  const query = matching().select('tickets.*');
+  // the rank is computed once per match (selected, ordered by its alias); the other keys as PostgreSQL prints them
+  const printed = keys.filter((k) => k.sql !== RANK);
+  query.select(
+    raw(
+      `ARRAY[${printed.map((k) => `(${k.sql})::text`).join(', ')}] AS cursor_key`,
+      printed.flatMap((k) => k.bindings),
+    ),
+  );
+  if (rankFirst) query.select(raw(`${RANK} AS search_rank`, [q.search]));
+  // a ranked search reads every match to rank them: counting them on the way is free
+  const countAlong = ranked && !cursor;
+  if (countAlong) query.select(raw('count(*) OVER () AS full_count'));
+  if (cursor) {
+    const after = keysetAfter(keys, cursor.key);
+    query.whereRaw(after.sql, after.bindings);
+  } else if (offset) query.offset(offset);
+  for (const k of keys) {
+    if (k.sql === RANK) query.orderBy('search_rank', 'desc');
+    else query.orderByRaw(`${k.sql} ${k.dir}`, k.bindings as unknown[]);
+  }
+  const rows = (await query.limit(q.page_size + 1).catch((err: unknown) => {
+    // a key PostgreSQL cannot read back as its type (class 22: a forged or damaged cursor)
+    const code =
+      ((err as { nativeError?: { code?: unknown } }).nativeError as { code?: unknown } | undefined)?.code ??
+      (err as { code?: unknown }).code;
+    if (cursor && typeof code === 'string' && code.startsWith('22'))
+      throw invalidCursor('The cursor does not fit this list; pass next_cursor unchanged.');
+    throw err;
+  })) as KeyedTicket[];
+  const more = rows.length > q.page_size;
+  const results = rows.slice(0, q.page_size);
+  const last = results.at(-1);
+  const nextCursor =
+    more && last
+      ? encodeCursor({
+          sort,
+          key: rankFirst ? [String(last.searchRank), ...last.cursorKey!] : last.cursorKey!,
+          offset: offset + results.length,
+        })
+      : null;
+
+  let total: number;
+  let totalIsEstimate = false;
+  if (countAlong && rows[0]) total = Number(rows[0].fullCount);
+  else if (!more && (results.length || offset === 0)) total = offset + results.length;
+  else {
+    const counted = await countUpTo(ctx.db, matching(), EXACT_TOTAL_LIMIT);
+    if (counted <= EXACT_TOTAL_LIMIT) total = counted;
+    else {
+      total = Math.max(await estimateRows(ctx.db, matching()), counted, rows.length ? offset + rows.length : 0);
+      totalIsEstimate = true;
+    }
+  }
+  for (const row of rows) {
+    delete row.cursorKey;
+    delete row.fullCount;
+    delete row.searchRank;
+  }
+  return { results, total, totalIsEstimate, nextCursor, page: Math.floor(offset / q.page_size) + 1 };
+}
+
+/** Matches counted, but no further than `limit + 1`. */
+async function countUpTo(db: Knex, matching: QueryBuilder<Ticket>, limit: number): Promise<number> {
+  const capped = matching
+    .clearSelect()
+    .select(raw('1'))
+    .limit(limit + 1);
+  const row = (await db.count('* as n').from(capped.toKnexQuery().as('capped')).first()) as { n: string };
+  return Number(row.n);
+}
+
+/** The planner's estimate of the matches (statistics only, nothing is read). */
+async function estimateRows(db: Knex, matching: QueryBuilder<Ticket>): Promise<number> {
+  const { sql, bindings } = matching.clearSelect().select(raw('1')).toKnexQuery().toSQL();
+  const { rows } = await db.raw<{ rows: { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[] }>(
+    `EXPLAIN (FORMAT JSON) ${sql}`,
+    bindings as Knex.RawBinding[],
+  );
+  return Math.round(rows[0]!['QUERY PLAN'][0].Plan['Plan Rows']);
 }

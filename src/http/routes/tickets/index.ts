@@ -11,7 +11,7 @@ import { presentNote } from '../../../presenters/note.js';
 import { presentTicket } from '../../../presenters/ticket.js';
 import type { ApiRouter, Ctx } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
-import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
+import { CursorPaginated, PaginationQuery, Paginated, pageOf } from '../../pagination.js';
 import { commandContext } from '../common.js';
 import {
   AuditEntrySchema,
@@ -113,16 +113,25 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'listTickets',
     summary: 'List tickets you may see: filters, full-text search, sort, pagination',
     query: TicketListQuerySchema,
-    responses: { 200: { description: 'A page of tickets', schema: Paginated(TicketSchema, 'TicketPage') } },
+    responses: {
+      200: {
+        description: 'A page of tickets',
+        schema: CursorPaginated(TicketSchema, 'TicketPage'),
+      },
+    },
     handler: async (ctx, { query }) => {
-      const { results, total } = await ticketLister(commandContext(ctx, deps), query);
+      const { results, total, page, nextCursor, totalIsEstimate } = await ticketLister(commandContext(ctx, deps), query);
       const now = new Date();
-      ctx.body = pageOf(
-        results.map((t) => presentTicket(t, now)),
-        total,
-        query.page,
-        query.page_size,
-      );
+      ctx.body = {
+        ...pageOf(
+          results.map((t) => presentTicket(t, now)),
+          total,
+          page,
+          query.page_size,
+        ),
+        next_cursor: nextCursor,
+        total_is_estimate: totalIsEstimate,
+      };
     },
   });
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
-import { PaginationQuery } from '../../pagination.js';
+import { CursorQuery, PaginationQuery } from '../../pagination.js';
 import { NoteAddInput, NoteEditInput, TicketChangeInput, TicketCreateInput, TicketFields } from '../../../commands/tickets/inputs.js';
 import {
   ACTOR_TYPES,
@@ -19,7 +19,7 @@ const Status = z.enum(TICKET_STATUSES);
 export const TicketCreateSchema = TicketCreateInput;
 export type TicketCreate = z.infer<typeof TicketCreateSchema>;
 
-export const TicketListQuerySchema = PaginationQuery.extend({
+export const TicketListQuerySchema = PaginationQuery.merge(CursorQuery).extend({
   status: csvEnum(TICKET_STATUSES).optional().openapi({ description: 'one or more, comma-separated' }),
   priority: csvEnum(TICKET_PRIORITIES).optional().openapi({ description: 'one or more, comma-separated' }),
   assigned_group_id: z.uuid().optional(),
