@@ -58,6 +58,20 @@ export interface SettledEvents {
 /** The oldest transaction still open, as of the statement's snapshot (stable within a statement). */
 const HORIZON = 'pg_snapshot_xmin(pg_current_snapshot())';
 
+/** How many events follow `from` (settled or not) that match `filter`, counted up to `limit`. */
+export async function countAfter(
+  db: Knex,
+  from: StreamPosition,
+  limit: number,
+  filter: { ticketId?: string; types?: string[] } = {},
+): Promise<number> {
+  const q = db('events').select(db.raw('1')).whereRaw('(txid, seq) > (?::xid8, ?)', [from.txid.toString(), from.seq]).limit(limit);
+  if (filter.ticketId) q.where('ticket_id', filter.ticketId);
+  if (filter.types?.length) q.whereIn('type', filter.types);
+  const row = (await db.count('* as n').from(q.as('after')).first()) as { n: string };
+  return Number(row.n);
+}
+
 /**
  * Up to `limit` events after `from` that no open transaction can precede, in stream order. The
  * horizon, the rows and the `held` flag come from one statement (one snapshot); rows past the

@@ -119,6 +119,24 @@ describe('GET /events/stream', () => {
     expect(tooOld.frames.find((x) => x.event === 'resync')!.data.code).toBe('backlog_too_large');
   });
 
+  it('counts events a transaction open elsewhere keeps unsettled toward the backlog bound', async () => {
+    const t = await create();
+    const probe = await subscribe(admin.token, `?ticket_id=${t.id}`);
+    await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token: admin.token, body: { title: 'start' } });
+    await probe.waitFor(() => probe.events.length >= 1);
+    // an open transaction with an id holds the settled horizon: the changes below stay unsettled
+    const held = await h.db.transaction();
+    try {
+      await held.raw('SELECT pg_current_xact_id()');
+      for (let i = 0; i < 6; i++) await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token: admin.token, body: { title: `h${i}` } });
+      const tooOld = await subscribe(admin.token, `?ticket_id=${t.id}&last_event_id=${probe.events[0]!.id}`);
+      await tooOld.waitFor((f) => f.some((x) => x.event === 'resync'));
+      expect(tooOld.frames.find((x) => x.event === 'resync')!.data.code).toBe('backlog_too_large');
+    } finally {
+      await held.rollback();
+    }
+  });
+
   it('sends heartbeats', async () => {
     const stream = await subscribe(admin.token);
     await stream.waitFor((f) => f.filter((x) => x.comment === 'keep-alive').length >= 2, 5_000);

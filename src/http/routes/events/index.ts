@@ -4,7 +4,7 @@ import { findVisibleTicket, groupIdsOf } from '../../../commands/tickets/find.js
 import { AppError, forbidden } from '../../../errors/index.js';
 import type { EventHub } from '../../../events/hub.js';
 import { SseStream } from '../../../events/sse.js';
-import { positionOf, readSettled } from '../../../events/store.js';
+import { countAfter, positionOf, readSettled } from '../../../events/store.js';
 import { Event } from '../../../models/index.js';
 import { canReadTickets } from '../../../policies/tickets.js';
 import type { ApiRouter } from '../../api-router.js';
@@ -104,8 +104,11 @@ async function replay(
     });
     return;
   }
-  const { events: backlog } = await readSettled(db, positionOf(from), maxBacklog + 1, filter);
-  if (backlog.length > maxBacklog) {
+  const { events: backlog, held } = await readSettled(db, positionOf(from), maxBacklog + 1, filter);
+  // Events not yet settled (a transaction open anywhere on the cluster holds the horizon) count
+  // too: the bound is on what the client missed, not on what this read could already order.
+  const missed = held && backlog.length <= maxBacklog ? await countAfter(db, positionOf(from), maxBacklog + 1, filter) : backlog.length;
+  if (missed > maxBacklog) {
     stream.notice('resync', {
       code: 'backlog_too_large',
       message: `More than ${maxBacklog} events since ${lastEventId}: reload current state through the REST API; live events follow.`,
