@@ -1,6 +1,6 @@
 /** Thin, idempotent adapters between the ticket workflow and the ticket-record commands. */
-import { insertTicketRecord, persistTicketMutation, type TicketMutation } from '../src/commands/tickets/record.js';
-import { loadSlaTerms } from '../src/commands/sla/terms.js';
+import { insertTicketRecord, persistTicketMutation, type TicketMutation } from '../src/store/ticket-records.js';
+import { loadSlaTerms } from '../src/store/sla-terms.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
 import type { SlaTerms } from '../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../workflows/ticket-state.js';

@@ -6,7 +6,7 @@
  * loss, 40001 serialization, 40P01 deadlock, an outage, an unknown error) is retried as before.
  */
 import { ApplicationFailure, Context, log } from '@temporalio/activity';
-import { VersionGapError } from '../src/commands/tickets/record.js';
+import { VersionGapError } from '../src/store/ticket-records.js';
 import type { WriteFailureDetails } from '../workflows/definitions.js';
 import { TICKET_FAILURES, type WriteFailureKind } from '../workflows/vocabulary.js';
 

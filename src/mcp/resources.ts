@@ -7,7 +7,7 @@
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { findVisibleTicket } from '../commands/tickets/find.js';
+import { findVisibleTicket } from '../store/tickets.js';
 import { TICKET_REF_PATTERN } from '../../workflows/vocabulary.js';
 import { ticketLister } from '../commands/tickets/list.js';
 import { AppError } from '../errors/index.js';

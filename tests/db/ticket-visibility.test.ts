@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Principal } from '../../src/auth/principal.js';
-import { visibilityOf } from '../../src/commands/tickets/find.js';
+import { visibilityOf } from '../../src/store/tickets.js';
 import { createDb, type Db } from '../../src/db/index.js';
 import { Ticket, User, type Role } from '../../src/models/index.js';
 import { canReadTickets, canViewTicket, visibleTo } from '../../src/policies/tickets.js';

@@ -1,7 +1,7 @@
 /** Which write failures are permanent (fail once, non-retryable) and which are retried. */
 import { describe, expect, it } from 'vitest';
 import { permanentKind, permanentWriteFailure } from '../../activities/write-failures.js';
-import { VersionGapError } from '../../src/commands/tickets/record.js';
+import { VersionGapError } from '../../src/store/ticket-records.js';
 
 const pgError = (code: string) => Object.assign(new Error('refused'), { code });
 

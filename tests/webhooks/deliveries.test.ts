@@ -11,7 +11,7 @@ import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { insertTicketRecord } from '../../src/commands/tickets/record.js';
+import { insertTicketRecord } from '../../src/store/ticket-records.js';
 import { Event, User, Webhook, WebhookDelivery, WebhookDeliveryAttempt } from '../../src/models/index.js';
 import type { TicketCreateInput } from '../../workflows/definitions.js';
 import { queueDeliveries, queueDeliveryTo } from '../../src/webhooks/deliveries.js';

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshotOf } from '../../src/commands/tickets/record.js';
+import { snapshotOf } from '../../src/store/ticket-records.js';
 import { AuditLog, Ticket } from '../../src/models/index.js';
 import { addNoteUpdate, changeUpdate, createdUpdate, stateQuery, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
 import { startHarness, type Harness } from '../helpers/harness.js';

@@ -16,7 +16,7 @@ import { Attachment, TicketNote, type Ticket } from '../../models/index.js';
 import { canDeleteAttachment, canWriteTickets } from '../../policies/tickets.js';
 import { attachmentsUpdate, type AttachmentMeta } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
-import { findVisibleTicket } from './find.js';
+import { findVisibleTicket } from '../../store/tickets.js';
 import { runTicketMutation } from './mutate.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

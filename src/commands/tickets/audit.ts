@@ -1,6 +1,6 @@
 import { AuditLog } from '../../models/index.js';
 import type { CommandContext } from '../context.js';
-import { findVisibleTicket } from './find.js';
+import { findVisibleTicket } from '../../store/tickets.js';
 
 /** A ticket's audit trail, oldest first. */
 export async function auditLister(ctx: CommandContext, ref: string, q: { page: number; page_size: number }) {

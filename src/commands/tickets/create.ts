@@ -13,7 +13,7 @@ import { canWriteTickets } from '../../policies/tickets.js';
 import { TicketPriorityKey, TicketStatusKey, createdUpdate, ticketWorkflowId } from '../../../workflows/definitions.js';
 import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
 import { CONFIRM_WAIT_MS, type CommandContext } from '../context.js';
-import { loadSlaTerms } from '../sla/terms.js';
+import { loadSlaTerms } from '../../store/sla-terms.js';
 import type { TicketCreateRequest } from './inputs.js';
 import { ticketWorkflowError } from './outcome.js';
 

@@ -12,7 +12,7 @@ import { canReadTickets, visibleTo } from '../../policies/tickets.js';
 import { TICKET_NUMBER_PATTERN, type TicketPriority, type TicketStatus } from '../../../workflows/vocabulary.js';
 import type { CommandContext } from '../context.js';
 import { decodeCursor, encodeCursor, invalidCursor, keysetAfter, type SortKey } from './cursor.js';
-import { visibilityOf } from './find.js';
+import { visibilityOf } from '../../store/tickets.js';
 
 export const TICKET_SORTS = ['created_at', 'updated_at', 'priority', 'status', 'ticket_number', 'title'] as const;
 

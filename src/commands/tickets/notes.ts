@@ -7,7 +7,7 @@ import { TicketNote } from '../../models/index.js';
 import { canEditNote, canWriteTickets } from '../../policies/tickets.js';
 import { addNoteUpdate, editNoteUpdate } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
-import { findVisibleTicket } from './find.js';
+import { findVisibleTicket } from '../../store/tickets.js';
 import type { NoteAdd, NoteEdit } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
 

@@ -2,7 +2,7 @@
 import type { Ticket } from '../../models/index.js';
 import { slaQuery, ticketWorkflowId, type SlaView } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
-import { findVisibleTicket } from './find.js';
+import { findVisibleTicket } from '../../store/tickets.js';
 
 const QUERY_WAIT_MS = 5_000;
 

@@ -9,7 +9,7 @@ import { changeUpdate, deleteUpdate } from '../../../workflows/definitions.js';
 import type { TicketChanges } from '../../../workflows/ticket-state.js';
 import type { CommandContext } from '../context.js';
 import { checkAssignment } from './create.js';
-import { findVisibleTicket } from './find.js';
+import { findVisibleTicket } from '../../store/tickets.js';
 import { cleanContent } from './notes.js';
 import type { TicketChange } from './inputs.js';
 import { runTicketMutation } from './mutate.js';

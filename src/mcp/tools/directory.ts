@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { dashboardSla, dashboardSummary } from '../../commands/dashboard.js';
 import { groupLister } from '../../commands/groups.js';
-import { groupIdsOf } from '../../commands/tickets/find.js';
+import { groupIdsOf } from '../../store/tickets.js';
 import { DateOrInstant, instantOf } from '../../commands/tickets/inputs.js';
 import { ticketLister } from '../../commands/tickets/list.js';
 import { userLister } from '../../commands/users.js';

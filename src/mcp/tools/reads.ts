@@ -7,7 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { attachmentFinder, attachmentLister } from '../../commands/tickets/attachments.js';
 import { auditLister } from '../../commands/tickets/audit.js';
-import { findVisibleTicket } from '../../commands/tickets/find.js';
+import { findVisibleTicket } from '../../store/tickets.js';
 import { DateOrInstant, instantOf, TicketFields } from '../../commands/tickets/inputs.js';
 import { ticketLister } from '../../commands/tickets/list.js';
 import { noteLister } from '../../commands/tickets/notes.js';

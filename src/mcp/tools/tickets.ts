@@ -11,9 +11,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { claimIdempotencyKey } from '../../commands/idempotency.js';
+import { claimIdempotencyKey } from '../../store/idempotency.js';
 import { ticketCreator } from '../../commands/tickets/create.js';
-import { findVisibleTicket } from '../../commands/tickets/find.js';
+import { findVisibleTicket } from '../../store/tickets.js';
 import { NOTHING_TO_CHANGE, type TicketChange } from '../../commands/tickets/inputs.js';
 import { noteAdder, sanitizeNote } from '../../commands/tickets/notes.js';
 import { ticketUpdater } from '../../commands/tickets/update.js';

@@ -1,6 +1,6 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { findVisibleTicket, groupIdsOf } from '../../../commands/tickets/find.js';
+import { findVisibleTicket, groupIdsOf } from '../../../store/tickets.js';
 import { AppError, forbidden } from '../../../errors/index.js';
 import type { EventHub } from '../../../events/hub.js';
 import { SseStream } from '../../../events/sse.js';

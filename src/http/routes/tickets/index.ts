@@ -1,10 +1,10 @@
 import { auditLister } from '../../../commands/tickets/audit.js';
 import { ticketCreator } from '../../../commands/tickets/create.js';
-import { findVisibleTicket } from '../../../commands/tickets/find.js';
+import { findVisibleTicket } from '../../../store/tickets.js';
 import { ticketLister } from '../../../commands/tickets/list.js';
 import { noteAdder, noteEditor, noteLister } from '../../../commands/tickets/notes.js';
 import { ticketDeleter, ticketUpdater } from '../../../commands/tickets/update.js';
-import { claimIdempotencyKey } from '../../../commands/idempotency.js';
+import { claimIdempotencyKey } from '../../../store/idempotency.js';
 import { badRequest } from '../../../errors/index.js';
 import { presentAuditEntry } from '../../../presenters/audit.js';
 import { presentNote } from '../../../presenters/note.js';

@@ -1,9 +1,9 @@
 /** The SLA terms a priority's tickets run under: its policy's targets and business calendar. */
 import type { Knex } from 'knex';
-import { BusinessCalendar, SlaPolicy } from '../../models/index.js';
-import type { TicketPriority } from '../../../workflows/definitions.js';
-import type { BusinessCalendarRules } from '../../../workflows/sla/calendar.js';
-import type { SlaTerms } from '../../../workflows/sla/clock.js';
+import { BusinessCalendar, SlaPolicy } from '../models/index.js';
+import type { TicketPriority } from '../../workflows/definitions.js';
+import type { BusinessCalendarRules } from '../../workflows/sla/calendar.js';
+import type { SlaTerms } from '../../workflows/sla/clock.js';
 
 /** A calendar row as the clock needs it (a copy: later edits apply to tickets that start after them; DST range ends count real time). */
 export function calendarRules(c: BusinessCalendar): BusinessCalendarRules & { id: string; name: string } {

@@ -3,16 +3,16 @@
  * per ticket version: a retried activity finds its row (or audit entry, or event) and returns it.
  */
 import type { Knex } from 'knex';
-import { Attachment, AuditLog, Ticket, TicketNote } from '../../models/index.js';
-import { envelope } from '../../events/envelope.js';
-import { insertEvent } from '../../events/store.js';
-import { presentTicket } from '../../presenters/ticket.js';
-import type { Actor, AttachmentMeta, TicketCreateInput } from '../../../workflows/definitions.js';
-import type { TicketSnapshot } from '../../../workflows/ticket-state.js';
-import type { TicketEventType } from '../../../workflows/vocabulary.js';
-import { isBreached, signalInstant, startSla, type TicketSla } from '../../../workflows/sla/clock.js';
-import { loadSlaTerms } from '../sla/terms.js';
-import { queueDeliveries, undispatchedDeliveries, type Dispatch } from '../../webhooks/deliveries.js';
+import { Attachment, AuditLog, Ticket, TicketNote } from '../models/index.js';
+import { envelope } from '../events/envelope.js';
+import { insertEvent } from '../events/store.js';
+import { presentTicket } from '../presenters/ticket.js';
+import type { Actor, AttachmentMeta, TicketCreateInput } from '../../workflows/definitions.js';
+import type { TicketSnapshot } from '../../workflows/ticket-state.js';
+import type { TicketEventType } from '../../workflows/vocabulary.js';
+import { isBreached, signalInstant, startSla, type TicketSla } from '../../workflows/sla/clock.js';
+import { loadSlaTerms } from './sla-terms.js';
+import { queueDeliveries, undispatchedDeliveries, type Dispatch } from '../webhooks/deliveries.js';
 
 /** The row is not at the version a mutation follows (a write went missing): retrying cannot help. */
 export class VersionGapError extends Error {

@@ -1,9 +1,9 @@
 /** Ticket lookup by UUID or number, with visibility applied (invisible = not found). */
-import { notFound } from '../../errors/index.js';
-import { GroupMembership, Ticket } from '../../models/index.js';
-import type { Principal } from '../../auth/principal.js';
-import type { Db } from '../../db/index.js';
-import { canViewTicket, seesAllTickets, ticketVisibility, type Visibility } from '../../policies/tickets.js';
+import { notFound } from '../errors/index.js';
+import { GroupMembership, Ticket } from '../models/index.js';
+import type { Principal } from '../auth/principal.js';
+import type { Db } from '../db/index.js';
+import { canViewTicket, seesAllTickets, ticketVisibility, type Visibility } from '../policies/tickets.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
