@@ -35,6 +35,11 @@ export async function groupLister(ctx: Ctx, q: { page: number; page_size: number
   return { results: page.results as GroupWithCount[], total: page.total };
 }
 
+/** The groups `userId` belongs to, by name (what a principal may always read about itself). */
+export async function memberGroups(ctx: Pick<CommandContext, 'db'>, userId: string): Promise<Group[]> {
+  return Group.query(ctx.db).whereIn('id', GroupMembership.query(ctx.db).select('groupId').where({ userId })).orderBy('name');
+}
+
 export interface GroupMember {
   user: User;
   isLead: boolean;

@@ -5,6 +5,7 @@ import { conflict, notFound } from '../errors/index.js';
 import { announcePrincipalChange } from '../events/principals.js';
 import { GroupMembership, User, type Role } from '../models/index.js';
 import { authorize } from '../policies/index.js';
+import { userByName } from '../store/users.js';
 import type { CommandContext } from './context.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
@@ -103,7 +104,7 @@ export async function userLister(ctx: Ctx, q: UserListQuery): Promise<{ results:
 }
 
 async function assertUnique(ctx: Ctx, username: string | null, email: string | null): Promise<void> {
-  if (username && (await User.query(ctx.db).whereRaw('lower(username) = lower(?)', [username]).first())) {
+  if (username && (await userByName(ctx.db, username))) {
     throw conflict('username_taken', 'That username is already taken.', { field: 'username' });
   }
   if (email && (await User.query(ctx.db).whereRaw('lower(email) = lower(?)', [email]).first())) {

@@ -35,6 +35,12 @@ export function positionOf(event: Pick<Event, 'txid' | 'seq'>): StreamPosition {
   return { txid: BigInt(event.txid), seq: event.seq };
 }
 
+/** The stream position of the stored event `id` (e.g. a Last-Event-ID), or null if there is none. */
+export async function positionOfEvent(db: Knex, id: string): Promise<StreamPosition | null> {
+  const event = await Event.query(db).select('txid', 'seq').findById(id);
+  return event ? positionOf(event) : null;
+}
+
 /** Whether `a` comes after `b` in the stream. */
 export function isAfter(a: StreamPosition, b: StreamPosition): boolean {
   return a.txid !== b.txid ? a.txid > b.txid : a.seq > b.seq;

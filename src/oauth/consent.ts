@@ -9,9 +9,8 @@ import escapeHtml from 'escape-html';
 import type { ParameterizedContext } from 'koa';
 import { koaBody } from 'koa-body';
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { burnPasswordCheck, verifyPassword } from '../auth/passwords.js';
+import { checkCredentials } from '../commands/sign-in.js';
 import type { AppState, RouteDeps } from '../http/context.js';
-import { User } from '../models/index.js';
 import { grantableScopes } from '../policies/index.js';
 import { csrfTokenFor, csrfTokenMatches, verifyConsentRequest, type ConsentRequest } from './consent-request.js';
 import { CONSENT_PATH } from './paths.js';
@@ -166,10 +165,8 @@ export function consentHandlers(deps: RouteDeps, provider: ServiceMeowOAuthProvi
         ctx.set('Retry-After', String(wait));
         return consentForm(ctx, deps, 429, r, value, client, `Too many failed sign-ins; try again in ${wait} s.`, username);
       }
-      const user = username ? await User.query(deps.db).whereRaw('lower(username) = lower(?)', [username]).first() : undefined;
-      // Same work and the same answer whichever part was wrong (as REST's login).
-      const ok = user ? (await verifyPassword(user.passwordHash, password)) && user.isActive : (await burnPasswordCheck(password), false);
-      if (!ok || !user) {
+      const user = await checkCredentials(deps.db, username, password);
+      if (!user) {
         await deps.limits.loginFailed(username, ctx.ip);
         return consentForm(ctx, deps, 401, r, value, client, 'Invalid username or password.', username);
       }

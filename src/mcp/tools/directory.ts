@@ -1,13 +1,11 @@
 /** Read-only tools over people and figures: who am I and my queue, groups, users, the dashboard and SLA metrics. */
 import { z } from 'zod';
 import { dashboardSla, dashboardSummary } from '../../commands/dashboard.js';
-import { groupLister } from '../../commands/groups.js';
-import { groupIdsOf } from '../../store/tickets.js';
+import { groupLister, memberGroups } from '../../commands/groups.js';
 import { DateOrInstant, instantOf } from '../../commands/tickets/inputs.js';
 import { ticketLister } from '../../commands/tickets/list.js';
 import { userLister } from '../../commands/users.js';
 import { validationFailed } from '../../errors/index.js';
-import { Group } from '../../models/index.js';
 import { presentGroup } from '../../presenters/group.js';
 import { presentTicketBrief } from '../../presenters/ticket.js';
 import { presentUser } from '../../presenters/user.js';
@@ -49,10 +47,8 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
     }),
     run: async ({ page }) => {
       const me = presentUser(s.principal.user);
-      const groupIds = await groupIdsOf(s.deps.db, me.id);
-      const groups = groupIds.length
-        ? (await Group.query(s.deps.db).findByIds(groupIds).orderBy('name')).map((g) => ({ id: g.id, name: g.name }))
-        : [];
+      const groups = (await memberGroups({ db: s.deps.db }, me.id)).map((g) => ({ id: g.id, name: g.name }));
+      const groupIds = groups.map((g) => g.id);
       const { results, total } = await ticketLister(
         { principal: s.principal, db: s.deps.db },
         {

@@ -1,8 +1,7 @@
-import { burnPasswordCheck, verifyPassword } from '../../../auth/passwords.js';
 import { issueRefreshToken, revokeByToken, rotateRefreshToken, type ClientMeta } from '../../../auth/refresh-tokens.js';
 import { signAccessToken } from '../../../auth/tokens.js';
 import { AppError, unauthorized } from '../../../errors/index.js';
-import { User } from '../../../models/index.js';
+import { checkCredentials } from '../../../commands/sign-in.js';
 import { presentUser } from '../../../presenters/user.js';
 import type { ApiRouter, Ctx } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
@@ -56,12 +55,8 @@ export function authRoutes(api: ApiRouter, deps: RouteDeps): void {
           { 'Retry-After': String(wait) },
         );
       }
-      const user = await User.query(deps.db).whereRaw('lower(username) = lower(?)', [body.username]).first();
-      // Same work and the same answer whichever part was wrong.
-      const ok = user
-        ? (await verifyPassword(user.passwordHash, body.password)) && user.isActive
-        : (await burnPasswordCheck(body.password), false);
-      if (!ok || !user) {
+      const user = await checkCredentials(deps.db, body.username, body.password);
+      if (!user) {
         await deps.limits.loginFailed(body.username, ctx.ip);
         throw unauthorized('Invalid username or password.');
       }

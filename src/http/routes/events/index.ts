@@ -4,8 +4,7 @@ import { findVisibleTicket, groupIdsOf } from '../../../store/tickets.js';
 import { AppError, forbidden } from '../../../errors/index.js';
 import type { EventHub } from '../../../events/hub.js';
 import { SseStream } from '../../../events/sse.js';
-import { countAfter, positionOf, readSettled } from '../../../events/store.js';
-import { Event } from '../../../models/index.js';
+import { countAfter, positionOfEvent, readSettled } from '../../../events/store.js';
 import { canReadTickets } from '../../../policies/tickets.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { Db } from '../../../db/index.js';
@@ -96,7 +95,7 @@ async function replay(
   filter: { ticketId?: string; types?: string[] },
   maxBacklog: number,
 ): Promise<void> {
-  const from = await Event.query(db).findById(lastEventId);
+  const from = await positionOfEvent(db, lastEventId);
   if (!from) {
     stream.notice('resync', {
       code: 'unknown_event_id',
@@ -104,10 +103,10 @@ async function replay(
     });
     return;
   }
-  const { events: backlog, held } = await readSettled(db, positionOf(from), maxBacklog + 1, filter);
+  const { events: backlog, held } = await readSettled(db, from, maxBacklog + 1, filter);
   // Events not yet settled (a transaction open anywhere on the cluster holds the horizon) count
   // too: the bound is on what the client missed, not on what this read could already order.
-  const missed = held && backlog.length <= maxBacklog ? await countAfter(db, positionOf(from), maxBacklog + 1, filter) : backlog.length;
+  const missed = held && backlog.length <= maxBacklog ? await countAfter(db, from, maxBacklog + 1, filter) : backlog.length;
   if (missed > maxBacklog) {
     stream.notice('resync', {
       code: 'backlog_too_large',
