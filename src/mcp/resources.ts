@@ -7,7 +7,7 @@
 import { completable } from '@modelcontextprotocol/sdk/server/completable.js';
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import { findVisibleTicket } from '../store/tickets.js';
+import { findVisibleTicket } from '../commands/tickets/read.js';
 import { TICKET_REF_PATTERN } from '../../workflows/vocabulary.js';
 import { ticketLister } from '../commands/tickets/list.js';
 import { AppError } from '../errors/index.js';
@@ -33,7 +33,7 @@ async function completeTicketNumber(s: McpSession, typed: string | undefined): P
 async function visibleTicket(s: McpSession, ref: string, notFoundCode: number) {
   try {
     if (!TICKET_REF_PATTERN.test(ref)) throw new AppError(404, 'not_found', 'Ticket not found.');
-    return await findVisibleTicket(s.deps.db, s.principal, ref);
+    return await findVisibleTicket({ db: s.deps.db, principal: s.principal }, ref);
   } catch (err) {
     if (err instanceof AppError && err.code === 'not_found')
       throw new McpError(notFoundCode, `Ticket ${ref} not found (or not visible to you). Use list_tickets to find ticket numbers.`, {

@@ -16,7 +16,7 @@ import { Attachment, TicketNote, type Ticket } from '../../models/index.js';
 import { canDeleteAttachment, canWriteTickets } from '../../policies/tickets.js';
 import { attachmentsUpdate, type AttachmentMeta } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
-import { findVisibleTicket } from '../../store/tickets.js';
+import { findVisibleTicket } from './read.js';
 import { runTicketMutation } from './mutate.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -28,7 +28,7 @@ export function uploadDir(ctx: Pick<CommandContext, 'config'>): string {
 }
 
 export async function attachmentUploader(ctx: CommandContext, ref: string, req: IncomingMessage): Promise<UploadResult> {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not upload files (needs tickets:write).');
   const dir = uploadDir(ctx);
   const upload = await receiveUpload(req, {
@@ -71,7 +71,7 @@ async function checkNote(db: Db, ticket: Ticket, noteId: string | undefined): Pr
 }
 
 export async function attachmentLister(ctx: CommandContext, ref: string): Promise<Attachment[]> {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   return Attachment.query(ctx.db).where({ ticketId: ticket.id }).orderBy('created_at').orderBy('original_filename');
 }
 
@@ -79,7 +79,7 @@ export async function attachmentLister(ctx: CommandContext, ref: string): Promis
 export async function attachmentFinder(ctx: CommandContext, id: string): Promise<{ attachment: Attachment; ticket: Ticket; file: string }> {
   const attachment = await Attachment.query(ctx.db).findById(id);
   if (!attachment) throw notFound('Attachment');
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, attachment.ticketId).catch(() => {
+  const ticket = await findVisibleTicket(ctx, attachment.ticketId).catch(() => {
     throw notFound('Attachment');
   });
   return { attachment, ticket, file: path.join(uploadDir(ctx), attachment.storedName) };

@@ -7,7 +7,7 @@ import { TicketNote } from '../../models/index.js';
 import { canEditNote, canWriteTickets } from '../../policies/tickets.js';
 import { addNoteUpdate, editNoteUpdate } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
-import { findVisibleTicket } from '../../store/tickets.js';
+import { findVisibleTicket } from './read.js';
 import type { NoteAdd, NoteEdit } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
 
@@ -65,7 +65,7 @@ export async function noteAdder(
   input: NoteAdd,
   opts: { noteId?: string } = {},
 ): Promise<NoteWriteResult> {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not add notes (needs tickets:write).');
   const noteId = opts.noteId ?? randomUUID();
   const outcome = await runTicketMutation(ctx, ticket.id, addNoteUpdate, {
@@ -87,7 +87,7 @@ export async function noteEditor(
   input: NoteEdit,
   opts: { requestId?: string } = {},
 ): Promise<NoteWriteResult> {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   const note = await TicketNote.query(ctx.db).findOne({ id: noteId, ticketId: ticket.id });
   if (!note) throw notFound('Note');
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not edit notes (needs tickets:write).');
@@ -108,7 +108,7 @@ export async function noteEditor(
 
 /** A ticket's notes, oldest first (or newest first). */
 export async function noteLister(ctx: CommandContext, ref: string, q: { page: number; page_size: number; newest_first?: boolean }) {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   const order = q.newest_first ? 'desc' : 'asc';
   return TicketNote.query(ctx.db)
     .where({ ticketId: ticket.id })

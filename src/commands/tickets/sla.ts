@@ -2,7 +2,7 @@
 import type { Ticket } from '../../models/index.js';
 import { slaQuery, ticketWorkflowId, type SlaView } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
-import { findVisibleTicket } from '../../store/tickets.js';
+import { findVisibleTicket } from './read.js';
 
 const QUERY_WAIT_MS = 5_000;
 
@@ -15,7 +15,7 @@ export interface TicketSlaResult {
 }
 
 export async function ticketSlaReader(ctx: CommandContext, ref: string): Promise<TicketSlaResult> {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   try {
     const view = await ctx.temporal.withDeadline(Date.now() + QUERY_WAIT_MS, () =>
       ctx.temporal.workflow.getHandle(ticketWorkflowId(ticket.id)).query(slaQuery),

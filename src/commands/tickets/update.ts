@@ -9,7 +9,7 @@ import { changeUpdate, deleteUpdate } from '../../../workflows/definitions.js';
 import type { TicketChanges } from '../../../workflows/ticket-state.js';
 import type { CommandContext } from '../context.js';
 import { checkAssignment } from './create.js';
-import { findVisibleTicket } from '../../store/tickets.js';
+import { findVisibleTicket } from './read.js';
 import { cleanContent } from './notes.js';
 import type { TicketChange } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
@@ -28,7 +28,7 @@ export async function ticketUpdater(
   expectedVersion: number | null,
   opts: { requestId?: string; note?: { noteId: string; content: string; isInternal: boolean } } = {},
 ): Promise<TicketWriteResult> {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not change tickets (needs tickets:write).');
   if (patch.assigned_group_id !== undefined || patch.assigned_user_id !== undefined) {
     const group = patch.assigned_group_id !== undefined ? patch.assigned_group_id : ticket.assignedGroupId;
@@ -59,7 +59,7 @@ export async function ticketUpdater(
 
 /** Soft delete: the row keeps `deleted_at`, the workflow completes (its timers with it). */
 export async function ticketDeleter(ctx: CommandContext, ref: string, expectedVersion: number | null): Promise<'deleted' | 'pending'> {
-  const ticket = await findVisibleTicket(ctx.db, ctx.principal, ref);
+  const ticket = await findVisibleTicket(ctx, ref);
   authorize(ctx.principal, 'tickets.delete');
   const outcome = await runTicketMutation(ctx, ticket.id, deleteUpdate, {
     requestId: `delete-${ticket.id}`, // deleting twice is one delete

@@ -7,7 +7,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { attachmentFinder, attachmentLister } from '../../commands/tickets/attachments.js';
 import { auditLister } from '../../commands/tickets/audit.js';
-import { findVisibleTicket } from '../../store/tickets.js';
+import { findVisibleTicket } from '../../commands/tickets/read.js';
 import { DateOrInstant, instantOf, TicketFields } from '../../commands/tickets/inputs.js';
 import { ticketLister } from '../../commands/tickets/list.js';
 import { noteLister } from '../../commands/tickets/notes.js';
@@ -78,7 +78,7 @@ export function registerTicketReads(tool: ToolRegistrar, s: McpSession): void {
     input: { ticket: TicketRef },
     output: TicketFull,
     run: async ({ ticket }) => {
-      const t = await fullTicket(s, await findVisibleTicket(s.deps.db, s.principal, ticket));
+      const t = await fullTicket(s, await findVisibleTicket({ db: s.deps.db, principal: s.principal }, ticket));
       const text = [
         ticketLine(t),
         `Category ${t.category ?? 'none'}; tags ${t.tags.join(', ') || 'none'}; created ${t.created_at} via ${t.created_via}.`,

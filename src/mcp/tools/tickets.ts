@@ -13,7 +13,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { claimIdempotencyKey } from '../../store/idempotency.js';
 import { ticketCreator } from '../../commands/tickets/create.js';
-import { findVisibleTicket } from '../../store/tickets.js';
+import { findVisibleTicket } from '../../commands/tickets/read.js';
 import { NOTHING_TO_CHANGE, type TicketChange } from '../../commands/tickets/inputs.js';
 import { noteAdder, sanitizeNote } from '../../commands/tickets/notes.js';
 import { ticketUpdater } from '../../commands/tickets/update.js';
@@ -217,7 +217,7 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession): void {
     from?: { only: TicketStatus; why: string },
   ) =>
     once(s, name, args.request_id, { ...args, to }, async (resourceId, claimed) => {
-      const current = await findVisibleTicket(s.deps.db, s.principal, args.ticket);
+      const current = await findVisibleTicket({ db: s.deps.db, principal: s.principal }, args.ticket);
       // a retry may find its own change applied already: the workflow answers it from memory
       const retryOfOwn = claimed && current.status === to;
       if (from && current.status !== from.only && !retryOfOwn) {

@@ -1,6 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { findVisibleTicket, groupIdsOf } from '../../../store/tickets.js';
+import { findVisibleTicket } from '../../../commands/tickets/read.js';
+import { groupIdsOf } from '../../../store/tickets.js';
 import { AppError, forbidden } from '../../../errors/index.js';
 import type { EventHub } from '../../../events/hub.js';
 import { SseStream } from '../../../events/sse.js';
@@ -46,7 +47,7 @@ export function eventRoutes(api: ApiRouter, deps: RouteDeps, hub: EventHub): voi
     handler: async (ctx, { query }) => {
       const principal = ctx.state.principal!;
       if (!canReadTickets(principal)) throw forbidden('This API key may not read tickets.');
-      const ticketId = query.ticket_id ? (await findVisibleTicket(deps.db, principal, query.ticket_id)).id : undefined;
+      const ticketId = query.ticket_id ? (await findVisibleTicket({ db: deps.db, principal }, query.ticket_id)).id : undefined;
       const groups = principal.role === 'agent' ? await groupIdsOf(deps.db, principal.user.id) : [];
       const resumeFrom = ctx.get('Last-Event-ID') || query.last_event_id;
 

@@ -1,6 +1,6 @@
 import { auditLister } from '../../../commands/tickets/audit.js';
 import { ticketCreator } from '../../../commands/tickets/create.js';
-import { findVisibleTicket } from '../../../store/tickets.js';
+import { findVisibleTicket } from '../../../commands/tickets/read.js';
 import { ticketLister } from '../../../commands/tickets/list.js';
 import { noteAdder, noteEditor, noteLister } from '../../../commands/tickets/notes.js';
 import { ticketDeleter, ticketUpdater } from '../../../commands/tickets/update.js';
@@ -147,7 +147,7 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
       404: { description: 'No such ticket (or not visible to you)' },
     },
     handler: async (ctx, { params }) => {
-      const ticket = await findVisibleTicket(deps.db, ctx.state.principal!, params.id);
+      const ticket = await findVisibleTicket({ db: deps.db, principal: ctx.state.principal! }, params.id);
       ctx.set('ETag', `"${ticket.version}"`);
       ctx.body = presentTicket(ticket);
     },
