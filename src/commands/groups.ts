@@ -60,7 +60,7 @@ export async function groupMemberAdder(ctx: Ctx, groupId: string, input: { user_
   authorize(ctx.principal, 'groups.members.manage');
   if (!(await Group.query(ctx.db).findById(groupId))) throw notFound('Group');
   const user = await User.query(ctx.db).findById(input.user_id);
-  if (!user) throw validationFailed([{ in: 'body', path: 'user_id', message: 'No user has this id (see GET /api/v1/users).' }]);
+  if (!user) throw validationFailed([{ in: 'body', path: 'user_id', message: 'No user has this id.', lookup: 'users' }]);
   const inserted = await GroupMembership.query(ctx.db)
     .insert({ groupId, userId: user.id, isLead: input.is_lead } as Partial<GroupMembership>)
     .onConflict(['group_id', 'user_id'])

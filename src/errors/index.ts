@@ -1,7 +1,8 @@
 /**
  * One error vocabulary: every failure the API reports is an AppError with a stable snake_case code
- * and an HTTP status. The renderer (http/middlewares/error-handler) is the only place that turns
- * errors into responses; database errors are translated once, here, by SQLSTATE.
+ * and an HTTP status. Messages are transport-neutral (no header, path or HTTP method): the REST
+ * renderer (http/middlewares/error-handler, with http/error-hints) and MCP (mcp/results) each add
+ * their own advice. Database errors are translated once, here, by SQLSTATE.
  */
 export class AppError extends Error {
   constructor(
@@ -14,6 +15,17 @@ export class AppError extends Error {
     super(message);
     this.name = 'AppError';
   }
+}
+
+/**
+ * One problem of a 422 `validation_error`. `lookup` names the list the valid ids come from; each
+ * transport says how to read it (REST: `(see GET /api/v1/users)`).
+ */
+export interface InputProblem {
+  in: 'body' | 'query' | 'path' | 'header';
+  path: string;
+  message: string;
+  lookup?: 'users' | 'groups' | 'business_calendars';
 }
 
 export const badRequest = (message: string, details?: unknown) => new AppError(400, 'bad_request', message, details);
@@ -89,20 +101,16 @@ export function translateOutage(err: unknown): unknown {
     if (isDatabaseUnavailable(e)) return databaseUnavailable();
     const code = (e as { code?: unknown }).code;
     if (typeof code === 'number' && GRPC_UNAVAILABLE.has(code)) {
-      return new AppError(
-        503,
-        'temporal_unavailable',
-        'The workflow engine is unreachable; nothing was changed. Retry shortly (with the same Idempotency-Key).',
-        null,
-        { 'Retry-After': '5' },
-      );
+      return new AppError(503, 'temporal_unavailable', 'The workflow engine is unreachable; nothing was changed.', null, {
+        'Retry-After': '5',
+      });
     }
   }
   return err;
 }
 
 const databaseUnavailable = () =>
-  new AppError(503, 'database_unavailable', 'The database is unreachable; retry shortly (with the same Idempotency-Key).', null, {
+  new AppError(503, 'database_unavailable', 'The database is unreachable.', null, {
     'Retry-After': '5',
   });
 

@@ -54,7 +54,7 @@ export function ticketLine(t: {
   );
 }
 
-/** What the model should do about each kind of failure (messages written for REST name HTTP things). */
+/** What the model should do about each kind of failure (messages are transport-neutral; REST adds its own hints). */
 function advice(err: AppError): { text?: string; hint: string } {
   switch (err.code) {
     case 'not_found':
@@ -72,19 +72,13 @@ function advice(err: AppError): { text?: string; hint: string } {
       return { hint: 'This API key may not do that; ask an administrator for a key with the needed scope or role.' };
     case 'validation_error': {
       const details = Array.isArray(err.details) ? (err.details as { path?: string; message?: string }[]) : [];
-      const lines = details.map((d) => `${d.path ?? 'input'}: ${(d.message ?? 'invalid').replace(/ \(see GET [^)]*\)/, '')}`).join('; ');
+      const lines = details.map((d) => `${d.path ?? 'input'}: ${d.message ?? 'invalid'}`).join('; ');
       return { hint: `${lines || 'Fix the input and retry.'} Group and user ids come from list_groups and list_users.` };
     }
     case 'ticket_closed':
-      return {
-        text: 'The ticket no longer takes changes (it was deleted, or its workflow was stopped by an operator); nothing was applied.',
-        hint: 'Do not retry; check it with get_ticket or find another with list_tickets.',
-      };
+      return { hint: 'Do not retry; check it with get_ticket or find another with list_tickets.' };
     case 'invalid_reference':
-      return {
-        text: 'A group or user the request names no longer exists; nothing was applied.',
-        hint: 'Pick current ids with list_groups and list_users, then retry.',
-      };
+      return { hint: 'Pick current ids with list_groups and list_users, then retry.' };
     case 'unprocessable_change':
       return { hint: 'Retrying the same values will fail again: shorten or fix the text you sent, then retry.' };
     case 'idempotency_key_reused':
@@ -95,10 +89,7 @@ function advice(err: AppError): { text?: string; hint: string } {
     case 'ticket_not_ready':
       return { hint: 'The ticket is still being created; retry the same call in a second.' };
     case 'change_not_confirmed':
-      return {
-        text: 'The ticket did not confirm the change in time (its workers are busy or down); it may still be applied.',
-        hint: 'Retry the same call with the same request_id in a few seconds to learn the outcome without applying it twice.',
-      };
+      return { hint: 'Retry the same call with the same request_id in a few seconds to learn the outcome without applying it twice.' };
     case 'change_not_applied':
     case 'temporal_unavailable':
     case 'database_unavailable':

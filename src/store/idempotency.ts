@@ -47,7 +47,7 @@ export async function claimIdempotencyKey(
     throw new AppError(
       422,
       'idempotency_key_reused',
-      'This Idempotency-Key was already used for a different request; use a new key for a new request.',
+      'This idempotency key was already used for a different request; nothing was applied.',
     );
   }
   return {

@@ -101,6 +101,12 @@ describe('POST /tickets', () => {
     const res = await create({ title: 'Ghost group', assigned_group_id: '00000000-0000-4000-8000-000000000000' });
     expect(res.status).toBe(422);
     expect(res.body.error.details[0].path).toBe('assigned_group_id');
+    // REST's renderer names where valid ids are listed; the command's own message is transport-neutral
+    expect(res.body.error.details[0]).toEqual({
+      in: 'body',
+      path: 'assigned_group_id',
+      message: 'No group has this id (see GET /api/v1/groups).',
+    });
   });
 
   it('requires the assigned user to be a member of the assigned group', async () => {

@@ -231,6 +231,8 @@ describe('tools', () => {
     const badGroup = await tool('assign_ticket', { ticket: t, assigned_group_id: '00000000-0000-4000-8000-000000000000' });
     expect(badGroup.isError).toBe(true);
     expect(text(badGroup)).toMatch(/list_groups/);
+    // nothing written for REST reaches the model (no header, no HTTP path)
+    expect(text(badGroup)).not.toMatch(/GET \/|\/api\/v1|Idempotency-Key/);
     for (const r of [missing, bad, stale, invalid, badGroup]) expect(text(r)).not.toMatch(/select |insert |\bat .*\.ts:\d+|stack/i);
   });
 

@@ -52,7 +52,7 @@ export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input:
   const calendar = calendarId ? await BusinessCalendar.query(ctx.db).findById(calendarId) : undefined;
   if (calendarId && !calendar) {
     throw validationFailed([
-      { in: 'body', path: 'calendar_id', message: 'No business calendar has this id (see GET /api/v1/business-calendars).' },
+      { in: 'body', path: 'calendar_id', message: 'No business calendar has this id.', lookup: 'business_calendars' },
     ]);
   }
   if (calendar) {

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import { actorOf } from '../../auth/principal.js';
-import { forbidden, validationFailed } from '../../errors/index.js';
+import { forbidden, validationFailed, type InputProblem } from '../../errors/index.js';
 import { Group, GroupMembership, Ticket, User } from '../../models/index.js';
 import { canWriteTickets } from '../../policies/tickets.js';
 import { TicketPriorityKey, TicketStatusKey, createdUpdate, ticketWorkflowId } from '../../../workflows/definitions.js';
@@ -90,14 +90,14 @@ async function workflowExists(ctx: CommandContext, id: string): Promise<boolean>
 
 /** The group and user must exist, the user be active, and (when both are given) a member of the group. */
 export async function checkAssignment(ctx: CommandContext, groupId: string | null, userId: string | null): Promise<void> {
-  const problems: { in: string; path: string; message: string }[] = [];
+  const problems: InputProblem[] = [];
   if (groupId && !(await Group.query(ctx.db).findById(groupId))) {
-    problems.push({ in: 'body', path: 'assigned_group_id', message: 'No group has this id (see GET /api/v1/groups).' });
+    problems.push({ in: 'body', path: 'assigned_group_id', message: 'No group has this id.', lookup: 'groups' });
   }
   if (userId) {
     const user = await User.query(ctx.db).findById(userId);
     if (!user || !user.isActive) {
-      problems.push({ in: 'body', path: 'assigned_user_id', message: 'No active user has this id (see GET /api/v1/users).' });
+      problems.push({ in: 'body', path: 'assigned_user_id', message: 'No active user has this id.', lookup: 'users' });
     } else if (groupId && !(await GroupMembership.query(ctx.db).findOne({ groupId, userId }))) {
       problems.push({ in: 'body', path: 'assigned_user_id', message: 'The user is not a member of the assigned group.' });
     }

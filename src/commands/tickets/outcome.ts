@@ -31,7 +31,7 @@ export const changeNotConfirmed = () =>
   new AppError(
     503,
     'change_not_confirmed',
-    'The ticket did not confirm the change in time (its workers are busy or down). It may still be applied: retry with the same Idempotency-Key to learn the outcome without applying it twice.',
+    'The ticket did not confirm the change in time (its workers are busy or down); it may still be applied.',
     null,
     RETRY_AFTER,
   );
@@ -55,8 +55,7 @@ const ticketClosed = () =>
 const CLOSED_WORKFLOW = 'AcceptedUpdateCompletedWorkflow';
 
 const WRITE_FAILURE_MESSAGES: Record<WriteFailureDetails['kind'], string> = {
-  invalid_reference:
-    'A group or user the request names no longer exists; nothing was applied. Check the ids (GET /api/v1/groups, /users) and retry.',
+  invalid_reference: 'A group or user the request names no longer exists; nothing was applied.',
   invalid_data:
     'The database cannot store a value of this request (e.g. a NUL character or a lone surrogate in a text); nothing was applied. Fix the text and retry.',
   constraint: 'The request breaks a rule of the stored data; nothing was applied.',

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import { AppError, translateDbError, translateOutage } from '../../errors/index.js';
 import type { AppState } from '../context.js';
+import { httpErrorBody } from '../error-hints.js';
 
 /** Codes for errors raised by Koa and its body parser, which carry an HTTP status. */
 const HTTP_ERROR_CODES: Record<number, string> = {
@@ -45,7 +46,7 @@ export function errorHandler(): Middleware<AppState> {
       else if (err.status >= 500) ctx.state.log?.warn({ err: raw, code: err.code }, 'dependency unavailable');
       ctx.status = err.status;
       for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
-      ctx.body = { error: { code: err.code, message: err.message, details: err.details }, request_id: ctx.state.requestId };
+      ctx.body = { error: { code: err.code, ...httpErrorBody(err) }, request_id: ctx.state.requestId };
     }
   };
 }
