@@ -40,6 +40,10 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const ACTOR_TYPES = ['user', 'api_key', 'system'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 
+/** SPEC §3: what a user may do is decided by one role. */
+export const ROLES = ['admin', 'manager', 'agent'] as const;
+export type Role = (typeof ROLES)[number];
+
 /** Where a ticket was created. */
 export const TICKET_CHANNELS = ['rest', 'mcp'] as const;
 export type TicketChannel = (typeof TICKET_CHANNELS)[number];
@@ -80,8 +84,13 @@ export type WriteFailureKind = (typeof WRITE_FAILURE_KINDS)[number];
 /** A ticket number as the database issues it: `ASM-0001` (four digits at least), any case on input. */
 export const TICKET_NUMBER_PATTERN = /^[Aa][Ss][Mm]-\d{4,}$/;
 
+/** A UUID in any case (ids of tickets, users, groups, notes). */
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+const inner = (pattern: RegExp) => pattern.source.slice(1, -1);
+
 /**
  * A ticket reference: its UUID or its number. Character classes rather than the `i` flag, so the
  * OpenAPI `pattern` generated from it means the same to clients.
  */
-export const TICKET_REF_PATTERN = /^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[Aa][Ss][Mm]-\d{4,})$/;
+export const TICKET_REF_PATTERN = new RegExp(`^(${inner(UUID_PATTERN)}|${inner(TICKET_NUMBER_PATTERN)})$`);

@@ -1,9 +1,7 @@
 /** Access JWTs: algorithm pinned, iss/aud/exp verified before any claim is read. */
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config/env.js';
-
-// Our tokens name a user by id: a validly signed token naming anything else is not ours to honour.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_PATTERN } from '../../workflows/vocabulary.js';
 
 export interface AccessClaims {
   sub: string;
@@ -30,7 +28,8 @@ export function verifyAccessToken(config: Config, token: string): AccessClaims |
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
     });
-    if (typeof claims !== 'object' || typeof claims.sub !== 'string' || !UUID.test(claims.sub)) return null;
+    // Our tokens name a user by id: a validly signed token naming anything else is not ours to honour.
+    if (typeof claims !== 'object' || typeof claims.sub !== 'string' || !UUID_PATTERN.test(claims.sub)) return null;
     return { sub: claims.sub, role: String(claims.role) };
   } catch {
     return null;

@@ -3,6 +3,7 @@ import { conflict, notFound, validationFailed } from '../errors/index.js';
 import { Group, GroupMembership, User } from '../models/index.js';
 import { authorize } from '../policies/index.js';
 import type { CommandContext } from './context.js';
+import type { GroupCreate, GroupMemberAdd, GroupUpdate } from './inputs.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
 
@@ -10,7 +11,7 @@ export interface GroupWithCount extends Group {
   memberCount: number;
 }
 
-export async function groupCreator(ctx: Ctx, input: { name: string; description: string }): Promise<Group> {
+export async function groupCreator(ctx: Ctx, input: GroupCreate): Promise<Group> {
   authorize(ctx.principal, 'groups.create');
   await assertNameFree(ctx, input.name, null);
   return Group.query(ctx.db)
@@ -18,7 +19,7 @@ export async function groupCreator(ctx: Ctx, input: { name: string; description:
     .returning('*');
 }
 
-export async function groupUpdater(ctx: Ctx, id: string, input: { name?: string; description?: string }): Promise<Group> {
+export async function groupUpdater(ctx: Ctx, id: string, input: GroupUpdate): Promise<Group> {
   authorize(ctx.principal, 'groups.update');
   const group = await Group.query(ctx.db).findById(id);
   if (!group) throw notFound('Group');
@@ -56,7 +57,7 @@ export async function groupFinder(ctx: Ctx, id: string): Promise<{ group: Group;
   return { group, members: memberships.map((m) => ({ user: byId.get(m.userId)!, isLead: m.isLead, joinedAt: m.joinedAt })) };
 }
 
-export async function groupMemberAdder(ctx: Ctx, groupId: string, input: { user_id: string; is_lead: boolean }): Promise<GroupMember> {
+export async function groupMemberAdder(ctx: Ctx, groupId: string, input: GroupMemberAdd): Promise<GroupMember> {
   authorize(ctx.principal, 'groups.members.manage');
   if (!(await Group.query(ctx.db).findById(groupId))) throw notFound('Group');
   const user = await User.query(ctx.db).findById(input.user_id);

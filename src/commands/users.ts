@@ -7,18 +7,11 @@ import { GroupMembership, User, type Role } from '../models/index.js';
 import { authorize } from '../policies/index.js';
 import { userByName } from '../store/users.js';
 import type { CommandContext } from './context.js';
+import type { UserCreate, UserUpdate } from './inputs.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
 
-export interface UserCreateInput {
-  username: string;
-  email: string;
-  full_name: string;
-  password: string;
-  role: Role;
-}
-
-export async function userCreator(ctx: Ctx, input: UserCreateInput): Promise<User> {
+export async function userCreator(ctx: Ctx, input: UserCreate): Promise<User> {
   authorize(ctx.principal, 'users.create');
   await assertUnique(ctx, input.username, input.email);
   const passwordHash = await hashPassword(input.password);
@@ -34,20 +27,12 @@ export async function userCreator(ctx: Ctx, input: UserCreateInput): Promise<Use
     .returning('*');
 }
 
-export interface UserUpdateInput {
-  email?: string;
-  full_name?: string;
-  role?: Role;
-  is_active?: boolean;
-  password?: string;
-}
-
 /**
  * Deactivation or a password change revokes the user's refresh tokens (their access tokens and API
  * keys stop working at once because every request re-reads `is_active`; open event streams are
  * told). The last active admin can be neither demoted nor deactivated.
  */
-export async function userUpdater(ctx: Ctx, id: string, input: UserUpdateInput): Promise<User> {
+export async function userUpdater(ctx: Ctx, id: string, input: UserUpdate): Promise<User> {
   authorize(ctx.principal, 'users.update');
   const passwordHash = input.password ? await hashPassword(input.password) : undefined;
   return ctx.db.transaction(async (trx) => {

@@ -2,7 +2,8 @@ import type { Pojo } from 'objection';
 import { BaseModel } from './BaseModel.js';
 import { GroupMembership } from './GroupMembership.js';
 
-export type Role = 'admin' | 'manager' | 'agent';
+export type { Role } from '../../workflows/vocabulary.js';
+import type { Role } from '../../workflows/vocabulary.js';
 
 export class User extends BaseModel {
   static override tableName = 'users';

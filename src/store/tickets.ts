@@ -3,8 +3,7 @@ import { GroupMembership, Ticket } from '../models/index.js';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
 import { seesAllTickets, ticketVisibility, type Visibility } from '../policies/tickets.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { UUID_PATTERN } from '../../workflows/vocabulary.js';
 
 export async function groupIdsOf(db: Db, userId: string): Promise<string[]> {
   const rows = await GroupMembership.query(db).select('groupId').where({ userId });
@@ -19,5 +18,5 @@ export async function visibilityOf(db: Db, principal: Principal): Promise<Visibi
 /** The live (not deleted) ticket `ref` names (UUID or ASM-number), whoever asks. */
 export async function liveTicketByRef(db: Db, ref: string): Promise<Ticket | undefined> {
   const query = Ticket.query(db).whereNull('deleted_at');
-  return UUID.test(ref) ? await query.findById(ref) : await query.findOne({ ticketNumber: ref.toUpperCase() });
+  return UUID_PATTERN.test(ref) ? await query.findById(ref) : await query.findOne({ ticketNumber: ref.toUpperCase() });
 }

@@ -8,6 +8,7 @@ import {
   TICKET_NUMBER_PATTERN,
   TICKET_PRIORITIES,
   TICKET_REF_PATTERN,
+  UUID_PATTERN,
 } from '../../workflows/vocabulary.js';
 
 describe('the vocabulary', () => {
@@ -18,6 +19,15 @@ describe('the vocabulary', () => {
       expect(TICKET_REF_PATTERN.test(ref), ref).toBe(false);
     expect(TICKET_NUMBER_PATTERN.test('asm-0007')).toBe(true);
     expect(TICKET_NUMBER_PATTERN.test('0f8fad5b-d9cb-469f-a165-70867728950e')).toBe(false);
+  });
+
+  it('composes the reference from the UUID and number patterns; its OpenAPI pattern reads as before', () => {
+    expect(TICKET_REF_PATTERN.source).toBe(
+      '^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[Aa][Ss][Mm]-\\d{4,})$',
+    );
+    expect(UUID_PATTERN.test('0F8FAD5B-d9cb-469f-a165-70867728950e')).toBe(true);
+    for (const id of ['0f8fad5b-d9cb-469f-a165-70867728950', 'x0f8fad5b-d9cb-469f-a165-70867728950e', 'ASM-0001'])
+      expect(UUID_PATTERN.test(id), id).toBe(false);
   });
 
   it('ranks priorities in SQL in the order it lists them (the urgency index holds that expression)', () => {

@@ -12,14 +12,13 @@ import { actorOf } from '../../auth/principal.js';
 import { receiveUpload, removeFiles } from '../../attachments/receive.js';
 import type { Db } from '../../db/index.js';
 import { AppError, forbidden, notFound, validationFailed } from '../../errors/index.js';
+import { UUID_PATTERN } from '../../../workflows/vocabulary.js';
 import { Attachment, TicketNote, type Ticket } from '../../models/index.js';
 import { canDeleteAttachment, canWriteTickets } from '../../policies/tickets.js';
 import { attachmentsUpdate, type AttachmentMeta } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 import { findVisibleTicket } from './read.js';
 import { runTicketMutation } from './mutate.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type UploadResult = { status: 'applied'; attachments: Attachment[] } | { status: 'pending'; ids: string[] };
 
@@ -64,7 +63,7 @@ export async function attachmentUploader(ctx: CommandContext, ref: string, req: 
 
 async function checkNote(db: Db, ticket: Ticket, noteId: string | undefined): Promise<string | null> {
   if (noteId === undefined || noteId === '') return null;
-  if (!UUID.test(noteId) || !(await TicketNote.query(db).findOne({ id: noteId, ticketId: ticket.id }))) {
+  if (!UUID_PATTERN.test(noteId) || !(await TicketNote.query(db).findOne({ id: noteId, ticketId: ticket.id }))) {
     throw validationFailed([{ in: 'body', path: 'note_id', message: 'No note of this ticket has this id.' }]);
   }
   return noteId;
@@ -121,7 +120,7 @@ export async function sweepOrphanUploads(db: Db, dir: string, graceMs = 60 * 60 
   let removed = 0;
   const tickets = await readdir(dir, { withFileTypes: true }).catch(() => []);
   for (const entry of tickets) {
-    if (!entry.isDirectory() || !UUID.test(entry.name)) continue;
+    if (!entry.isDirectory() || !UUID_PATTERN.test(entry.name)) continue;
     const folder = path.join(dir, entry.name);
     const names = await readdir(folder);
     if (names.length === 0) continue;

@@ -6,6 +6,8 @@
  */
 import { z } from 'zod';
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../../workflows/vocabulary.js';
+import { changesSomething, NOTHING_TO_CHANGE } from '../inputs.js';
+import { TICKET_SORTS } from './list.js';
 
 export const PriorityInput = z.enum(TICKET_PRIORITIES);
 export const StatusInput = z.enum(TICKET_STATUSES);
@@ -26,6 +28,8 @@ export const TicketFields = {
   assigned_user_id: z.uuid(),
   note_content: z.string().min(1).max(50_000),
   search: z.string().trim().min(1).max(200),
+  sort_by: z.enum(TICKET_SORTS),
+  sort_order: z.enum(['asc', 'desc']),
 };
 
 export const TicketCreateInput = z.strictObject({
@@ -51,8 +55,7 @@ export const TicketChangeShape = {
   assigned_user_id: TicketFields.assigned_user_id.nullable().optional(),
 };
 
-export const NOTHING_TO_CHANGE = 'send at least one field to change';
-export const changesSomething = (v: Record<string, unknown>) => Object.values(v).some((x) => x !== undefined);
+export { NOTHING_TO_CHANGE };
 
 export const TicketChangeInput = z.strictObject(TicketChangeShape).refine(changesSomething, { message: NOTHING_TO_CHANGE });
 export type TicketChange = z.output<typeof TicketChangeInput>;

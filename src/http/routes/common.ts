@@ -17,9 +17,8 @@ export function commandContext(ctx: Ctx, deps: RouteDeps) {
   };
 }
 
-/** At least one property present (PATCH bodies). */
-export const nonEmpty = <T extends z.ZodObject<z.ZodRawShape>>(schema: T) =>
-  schema.refine((v) => Object.values(v).some((x) => x !== undefined), { message: 'send at least one field to change' });
+/** At least one property present (PATCH bodies): the commands' rule. */
+export { nonEmpty } from '../../commands/inputs.js';
 
 /** An instant in a response (`toISOString()`): documented as `format: date-time`. */
 export const Timestamp = z.iso.datetime();

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { dashboardSla, dashboardSummary } from '../../commands/dashboard.js';
 import { groupLister, memberGroups } from '../../commands/groups.js';
+import { UserFields } from '../../commands/inputs.js';
 import { DateOrInstant, instantOf } from '../../commands/tickets/inputs.js';
 import { ticketLister } from '../../commands/tickets/list.js';
 import { userLister } from '../../commands/users.js';
@@ -113,9 +114,9 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
     description: 'People who can be assigned tickets; filter by group, role or a name.',
     readOnly: true,
     input: {
-      search: z.string().max(100).optional().describe('part of a username, name or e-mail'),
-      group_id: GroupId.optional().describe('members of this group (list_groups)'),
-      role: z.enum(['admin', 'manager', 'agent']).optional().describe('only this role'),
+      search: UserFields.search.optional().describe('part of a username, name or e-mail'),
+      group_id: UserFields.group_id.optional().describe('members of this group (list_groups)'),
+      role: UserFields.role.optional().describe('only this role'),
       page: Page,
     },
     output: pageOf(z.object({ id: z.string(), username: z.string(), full_name: z.string(), role: z.string() })),

@@ -13,6 +13,7 @@ import { ticketLister } from '../../commands/tickets/list.js';
 import { noteLister } from '../../commands/tickets/notes.js';
 import { ticketSlaReader } from '../../commands/tickets/sla.js';
 import { AppError, notFound } from '../../errors/index.js';
+import { TICKET_NUMBER_PATTERN } from '../../../workflows/vocabulary.js';
 import { presentAuditEntry } from '../../presenters/audit.js';
 import { presentTicketSla } from '../../presenters/sla.js';
 import { presentTicketBrief } from '../../presenters/ticket.js';
@@ -45,17 +46,17 @@ export function registerTicketReads(tool: ToolRegistrar, s: McpSession): void {
       category: TicketFields.category.optional().describe('this category'),
       sla_breached: z.boolean().optional().describe('true: any SLA breached'),
       updated_since: DateOrInstant.optional().describe('changed at or after (date or ISO instant)'),
-      sort_by: z
-        .enum(['priority', 'updated_at', 'created_at', 'ticket_number'])
+      sort_by: TicketFields.sort_by
+        .extract(['priority', 'updated_at', 'created_at', 'ticket_number'])
         .optional()
         .describe('default priority (relevance when searching)'),
-      sort_order: z.enum(['desc', 'asc']).default('desc').describe('desc: most urgent / newest / highest first'),
+      sort_order: TicketFields.sort_order.default('desc').describe('desc: most urgent / newest / highest first'),
       page: Page,
       page_size: z.number().int().min(1).max(25).default(PAGE_SIZE).describe('1–25'),
     },
     output: pageOf(TicketBrief),
     run: async ({ updated_since, sort_by, sort_order, ...args }) => {
-      const words = args.search !== undefined && !/^ASM-\d{4,}$/i.test(args.search);
+      const words = args.search !== undefined && !TICKET_NUMBER_PATTERN.test(args.search);
       const sort = sort_by ?? (words ? undefined : 'priority');
       const { results, total } = await ticketLister(commandContextOf(s), {
         ...args,

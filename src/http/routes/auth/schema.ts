@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
+import { ROLES } from '../../../../workflows/vocabulary.js';
 
 export const AuthLoginSchema = z
   .object({
@@ -19,7 +20,7 @@ export const UserSchema = z
     username: z.string(),
     email: z.string(),
     full_name: z.string(),
-    role: z.enum(['admin', 'manager', 'agent']),
+    role: z.enum(ROLES),
     is_active: z.boolean(),
     created_at: Timestamp,
     updated_at: Timestamp,

@@ -1,16 +1,12 @@
 import { z } from 'zod';
 import { UserSchema } from '../auth/schema.js';
-import { nonEmpty, Timestamp } from '../common.js';
+import { GroupCreateInput, GroupMemberAddInput, GroupUpdateInput } from '../../../commands/inputs.js';
+import { Timestamp } from '../common.js';
 
-export const GroupCreateSchema = z
-  .object({ name: z.string().trim().min(1).max(100), description: z.string().max(1000).default('') })
-  .strict();
-
-export const GroupUpdateSchema = nonEmpty(
-  z.object({ name: z.string().trim().min(1).max(100).optional(), description: z.string().max(1000).optional() }).strict(),
-);
-
-export const GroupMemberAddSchema = z.object({ user_id: z.uuid(), is_lead: z.boolean().default(false) }).strict();
+/** The bodies are the commands' own input schemas (src/commands/inputs.ts). */
+export const GroupCreateSchema = GroupCreateInput;
+export const GroupUpdateSchema = GroupUpdateInput;
+export const GroupMemberAddSchema = GroupMemberAddInput;
 
 export const MemberParams = z.object({ id: z.uuid(), user_id: z.uuid() });
 

@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
-import { TICKET_SORTS } from '../../../commands/tickets/list.js';
 import { CursorQuery, PaginationQuery } from '../../pagination.js';
 import { NoteAddInput, NoteEditInput, TicketChangeInput, TicketCreateInput, TicketFields } from '../../../commands/tickets/inputs.js';
 import {
@@ -34,8 +33,8 @@ export const TicketListQuerySchema = PaginationQuery.merge(CursorQuery).extend({
   search: TicketFields.search
     .optional()
     .openapi({ description: 'full text over title and description (web search syntax), or an exact ASM- number' }),
-  sort_by: z.enum(TICKET_SORTS).optional(),
-  sort_order: z.enum(['asc', 'desc']).optional(),
+  sort_by: TicketFields.sort_by.optional(),
+  sort_order: TicketFields.sort_order.optional(),
 });
 
 export const TicketPatchSchema = TicketChangeInput;
