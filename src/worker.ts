@@ -121,8 +121,9 @@ export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{ w
     try {
       await startDeliveries(temporal, deliveryQueue, await strandedDeliveries(opts.db, everyMs));
       await pruneDeliveries(opts.db);
-    } catch {
+    } catch (err) {
       // the next pass tries again; a stranded delivery is late, never lost
+      sdkLog.warn('webhook housekeeping failed; the next pass retries', { error: err instanceof Error ? err.message : String(err) });
     }
   };
   return { worker: new ServiceWorker(tickets, webhooks, reconcile, everyMs), connection };

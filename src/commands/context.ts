@@ -1,5 +1,6 @@
 /** What every command receives explicitly: who acts, through which transport, and the clients. */
 import type { Client } from '@temporalio/client';
+import type { Logger } from 'pino';
 import type { Principal } from '../auth/principal.js';
 import type { Config } from '../config/env.js';
 import type { Db } from '../db/index.js';
@@ -9,6 +10,8 @@ export interface CommandContext {
   principal: Principal;
   via: TicketChannel;
   requestId: string;
+  /** the request's logger (its lines carry the request id) */
+  log: Logger;
   db: Db;
   temporal: Client;
   config: Config;

@@ -13,7 +13,7 @@ import { startDeliveries, webhookTaskQueue } from '../webhooks/dispatch.js';
 import type { CommandContext } from './context.js';
 import { webhookFinder } from './webhooks.js';
 
-type Ctx = Pick<CommandContext, 'principal' | 'db' | 'config' | 'temporal'>;
+type Ctx = Pick<CommandContext, 'principal' | 'db' | 'config' | 'temporal' | 'log'>;
 
 /** A delivery with the type of its event (for lists) — the row plus `eventType`. */
 export type DeliveryRow = WebhookDelivery & { eventType: string };
@@ -51,7 +51,9 @@ export async function deliveryFinder(ctx: Ctx, webhookId: string, deliveryId: st
 
 /** Start it now; if Temporal cannot take it yet, the worker's reconciler will (the row is committed). */
 async function dispatch(ctx: Ctx, queued: Dispatch): Promise<DeliveryRow> {
-  await startDeliveries(ctx.temporal, webhookTaskQueue(ctx.config.temporal.taskQueue), [queued]).catch(() => undefined);
+  await startDeliveries(ctx.temporal, webhookTaskQueue(ctx.config.temporal.taskQueue), [queued]).catch((err: unknown) =>
+    ctx.log.warn({ err, deliveryIds: queued.deliveryIds }, 'webhook delivery not started now; the reconciler starts it'),
+  );
   return (await withEventType(ctx).where('webhook_deliveries.id', queued.deliveryIds[0]!).first()) as DeliveryRow;
 }
 

@@ -239,6 +239,6 @@ export class EventHub {
     this.subscribers.clear();
     const client = this.listener;
     this.listener = null;
-    await client?.end().catch(() => undefined);
+    await client?.end().catch(() => undefined); // shutting down: a connection that fails to close is gone anyway
   }
 }

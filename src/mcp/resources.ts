@@ -26,7 +26,11 @@ async function completeTicketNumber(s: McpSession, typed: string | undefined): P
   const { results } = await ticketLister(
     { principal: s.principal, db: s.deps.db },
     { page: 1, page_size: 100, sort_by: 'updated_at', sort_order: 'desc', number_prefix: prefix || undefined },
-  ).catch(() => ({ results: [] }));
+  ).catch((err: unknown) => {
+    // a completion is a convenience: the client gets none, the log says why
+    s.logger.warn({ err, requestId: s.requestId }, 'ticket number completion failed');
+    return { results: [] };
+  });
   return results.map((t) => t.ticketNumber).slice(0, 100);
 }
 

@@ -16,6 +16,7 @@ export function commandContextOf(s: McpSession): CommandContext {
     principal: s.principal,
     via: 'mcp',
     requestId: s.requestId,
+    log: s.logger,
     db: s.deps.db,
     temporal: s.deps.temporal,
     config: s.deps.config,

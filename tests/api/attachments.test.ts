@@ -300,4 +300,11 @@ describe('permissions and deletes', () => {
     expect(await sweepOrphanUploads(h.db, dir)).toBeGreaterThanOrEqual(2);
     expect((await filesOf(t.id)).sort()).toEqual([kept.body[0].id, path.basename(fresh)].sort());
   });
+
+  it('a sweep with no upload directory yet removes nothing; one that cannot read it fails (for the caller to log)', async () => {
+    expect(await sweepOrphanUploads(h.db, path.join(dir, 'never-created'))).toBe(0);
+    const notADirectory = path.join(dir, 'a-file');
+    await writeFile(notADirectory, 'x');
+    await expect(sweepOrphanUploads(h.db, notADirectory)).rejects.toMatchObject({ code: 'ENOTDIR' });
+  });
 });

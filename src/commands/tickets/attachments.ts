@@ -78,8 +78,9 @@ export async function attachmentLister(ctx: CommandContext, ref: string): Promis
 export async function attachmentFinder(ctx: CommandContext, id: string): Promise<{ attachment: Attachment; ticket: Ticket; file: string }> {
   const attachment = await Attachment.query(ctx.db).findById(id);
   if (!attachment) throw notFound('Attachment');
-  const ticket = await findVisibleTicket(ctx, attachment.ticketId).catch(() => {
-    throw notFound('Attachment');
+  const ticket = await findVisibleTicket(ctx, attachment.ticketId).catch((err: unknown) => {
+    // its ticket is gone or hidden from the caller: so is the attachment (an outage stays an outage)
+    throw err instanceof AppError && err.code === 'not_found' ? notFound('Attachment') : err;
   });
   return { attachment, ticket, file: path.join(uploadDir(ctx), attachment.storedName) };
 }
@@ -118,7 +119,11 @@ export async function attachmentDeleter(ctx: CommandContext, id: string): Promis
  */
 export async function sweepOrphanUploads(db: Db, dir: string, graceMs = 60 * 60 * 1000): Promise<number> {
   let removed = 0;
-  const tickets = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  // no upload directory yet: nothing to sweep (anything else is the caller's to log)
+  const tickets = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
   for (const entry of tickets) {
     if (!entry.isDirectory() || !UUID_PATTERN.test(entry.name)) continue;
     const folder = path.join(dir, entry.name);
@@ -127,7 +132,7 @@ export async function sweepOrphanUploads(db: Db, dir: string, graceMs = 60 * 60 
     const known = new Set((await Attachment.query(db).select('storedName').where({ ticketId: entry.name })).map((a) => a.storedName));
     for (const name of names) {
       if (known.has(`${entry.name}/${name}`)) continue;
-      const info = await stat(path.join(folder, name)).catch(() => null);
+      const info = await stat(path.join(folder, name)).catch(() => null); // removed meanwhile: nothing to do
       if (!info?.isFile() || Date.now() - info.mtimeMs < graceMs) continue;
       await removeFiles([path.join(folder, name)]);
       removed++;

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/common';
 import { actorOf } from '../../auth/principal.js';
 import { forbidden, validationFailed, type InputProblem } from '../../errors/index.js';
 import { Group, GroupMembership, Ticket, User } from '../../models/index.js';
@@ -83,7 +84,10 @@ async function workflowExists(ctx: CommandContext, id: string): Promise<boolean>
   try {
     await ctx.temporal.workflow.getHandle(ticketWorkflowId(id)).describe();
     return true;
-  } catch {
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    // unknown (e.g. Temporal unreachable): answered as not started, which the caller reports as a failure
+    ctx.log.warn({ err, ticketId: id }, 'could not learn whether an unconfirmed create started');
     return false;
   }
 }

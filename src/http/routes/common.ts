@@ -10,6 +10,7 @@ export function commandContext(ctx: Ctx, deps: RouteDeps) {
     principal: ctx.state.principal!,
     via: 'rest' as const,
     requestId: ctx.state.requestId,
+    log: ctx.state.log,
     db: deps.db,
     temporal: deps.temporal,
     config: deps.config,
