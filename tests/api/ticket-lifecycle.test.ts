@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Event, Ticket } from '../../src/models/index.js';
 import { ticketWorkflowId } from '../../workflows/definitions.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { eventually } from '../helpers/eventually.js';
 import { createApiKey, createGroup, createUser, ensureSlaPolicies, login, signedIn } from '../helpers/factories.js';
 
 let h: Harness;
@@ -105,12 +106,11 @@ describe('PATCH /tickets/{id}', () => {
     expect(res.body).toMatchObject({ assigned_group_id: group.id, assigned_user_id: member.id, first_assigned_at: expect.any(String) });
     expect(res.body.sla.assign.state).toBe('met');
     const query = `AssignedUser='${member.id}' AND TicketStatus='under_investigation'`;
-    let found: string[] = [];
-    for (let i = 0; i < 40 && !found.length; i++) {
-      found = [];
-      for await (const wf of h.temporal.client.workflow.list({ query })) found.push(wf.workflowId);
-      if (!found.length) await new Promise((r) => setTimeout(r, 250));
-    }
+    const found = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const wf of h.temporal.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids.length ? ids : null;
+    }, 10_000);
     expect(found).toEqual([ticketWorkflowId(t.id)]);
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ticket, AuditLog, Event } from '../../src/models/index.js';
 import { ticketWorkflowId, stateQuery } from '../../workflows/definitions.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { eventually } from '../helpers/eventually.js';
 import { createApiKey, createGroup, createUser, ensureSlaPolicies, login, signedIn } from '../helpers/factories.js';
 
 let h: Harness;
@@ -68,12 +69,12 @@ describe('POST /tickets', () => {
     const res = await create({ title: 'Find me by number', priority: 'critical' });
     expect(res.status).toBe(201);
     const query = `TicketNumber='${res.body.ticket_number}' AND TicketPriority='critical' AND TicketStatus='open'`;
-    let found: string[] = [];
-    for (let i = 0; i < 40 && found.length === 0; i++) {
-      found = [];
-      for await (const wf of h.temporal.client.workflow.list({ query })) found.push(wf.workflowId);
-      if (!found.length) await new Promise((r) => setTimeout(r, 250)); // visibility is eventually consistent
-    }
+    // visibility is eventually consistent
+    const found = await eventually(async () => {
+      const ids: string[] = [];
+      for await (const wf of h.temporal.client.workflow.list({ query })) ids.push(wf.workflowId);
+      return ids.length ? ids : null;
+    }, 10_000);
     expect(found).toEqual([ticketWorkflowId(res.body.id)]);
   });
 
@@ -227,12 +228,8 @@ describe('consistency: a ticket row exists iff its workflow exists', () => {
     expect(description.status.name).toBe('RUNNING');
 
     await h.startWorker();
-    let row: Ticket | undefined;
-    for (let i = 0; i < 60 && !row; i++) {
-      row = await Ticket.query(h.db).findById(res.body.id);
-      if (!row) await new Promise((r) => setTimeout(r, 250));
-    }
-    expect(row?.title).toBe('Accepted while the worker was down');
+    const row = await eventually(() => Ticket.query(h.db).findById(res.body.id), 15_000);
+    expect(row.title).toBe('Accepted while the worker was down');
     expect(await AuditLog.query(h.db).where({ ticketId: res.body.id })).toHaveLength(1);
     expect(await Event.query(h.db).where({ ticketId: res.body.id })).toHaveLength(1);
   });
