@@ -21,11 +21,11 @@ export class VersionGapError extends Error {
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-/** The workflow's view of a ticket row. */
-export function snapshotOf(t: Ticket): TicketSnapshot {
+/** The fields a change may set, named alike in the row and the snapshot. */
+function changeable(
+  t: Pick<TicketSnapshot, 'title' | 'description' | 'priority' | 'status' | 'category' | 'tags' | 'assignedGroupId' | 'assignedUserId'>,
+) {
   return {
-    id: t.id,
-    ticketNumber: t.ticketNumber,
     title: t.title,
     description: t.description,
     priority: t.priority,
@@ -34,6 +34,15 @@ export function snapshotOf(t: Ticket): TicketSnapshot {
     tags: t.tags,
     assignedGroupId: t.assignedGroupId,
     assignedUserId: t.assignedUserId,
+  };
+}
+
+/** The workflow's view of a ticket row. */
+export function snapshotOf(t: Ticket): TicketSnapshot {
+  return {
+    id: t.id,
+    ticketNumber: t.ticketNumber,
+    ...changeable(t),
     createdById: t.createdById,
     version: t.version,
     createdAt: t.createdAt.toISOString(),
@@ -158,14 +167,7 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
     const t = m.ticket;
     const moved = await Ticket.query(trx)
       .patch({
-        title: t.title,
-        description: t.description,
-        priority: t.priority,
-        status: t.status,
-        category: t.category,
-        tags: t.tags,
-        assignedGroupId: t.assignedGroupId,
-        assignedUserId: t.assignedUserId,
+        ...changeable(t),
         firstAssignedAt: dateOf(t.firstAssignedAt),
         resolvedAt: dateOf(t.resolvedAt),
         ...slaColumns(t.sla),
