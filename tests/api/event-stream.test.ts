@@ -75,7 +75,7 @@ describe('GET /events/stream', () => {
     const token = await login(h, agent.username);
     const stream = await subscribe(token);
     const hidden = await create({ title: 'hidden', assigned_group_id: theirs.id });
-    await eventually(() => Event.query(h.db).findOne({ ticketId: hidden.id, type: 'ticket.created' })); // committed (even if 202)
+    await eventually(async () => Event.query(h.db).findOne({ ticketId: hidden.id, type: 'ticket.created' })); // committed (even if 202)
     const visible = await create({ title: 'visible', assigned_group_id: mine.id });
     // `hidden` committed before `visible`: in stream order it would have come first
     await stream.waitFor(() => stream.events.some((e) => e.data.data.ticket.id === visible.id));

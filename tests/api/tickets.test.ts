@@ -228,7 +228,7 @@ describe('consistency: a ticket row exists iff its workflow exists', () => {
     expect(description.status.name).toBe('RUNNING');
 
     await h.startWorker();
-    const row = await eventually(() => Ticket.query(h.db).findById(res.body.id), 15_000);
+    const row = await eventually(async () => Ticket.query(h.db).findById(res.body.id), 15_000);
     expect(row.title).toBe('Accepted while the worker was down');
     expect(await AuditLog.query(h.db).where({ ticketId: res.body.id })).toHaveLength(1);
     expect(await Event.query(h.db).where({ ticketId: res.body.id })).toHaveLength(1);
