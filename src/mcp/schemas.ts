@@ -98,6 +98,24 @@ export const ChangeResult = z.object({
   note_id: z.string().nullable().optional(),
 });
 
+export const AuditItem = z.object({
+  action: z.string(),
+  field_changed: z.string().nullable(),
+  old_value: z.unknown(),
+  new_value: z.unknown(),
+  actor_type: z.string(),
+  actor_id: z.string().nullable(),
+  created_at: z.string(),
+});
+
+/**
+ * The fields `schema` lists, taken from a presenter's fuller object: a compact output names its
+ * fields once, in its schema (and `value` must have each, with a fitting type).
+ */
+export function pickFields<S extends z.ZodObject<z.ZodRawShape>>(schema: S, value: z.infer<S>): z.infer<S> {
+  return Object.fromEntries(Object.keys(schema.shape).map((k) => [k, (value as Record<string, unknown>)[k]])) as z.infer<S>;
+}
+
 /** A page of items with the way to continue. */
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), total: z.number().int(), page: z.number().int(), next_page: z.number().int().nullable() });

@@ -4,6 +4,7 @@ import type { Ticket, TicketNote } from '../models/index.js';
 import { presentNote } from '../presenters/note.js';
 import { briefOf, presentTicket, presentTicketBrief } from '../presenters/ticket.js';
 import { TRANSITIONS } from '../../workflows/ticket-state.js';
+import { NoteItem, pickFields } from './schemas.js';
 import { commandContextOf, type McpSession } from './session.js';
 
 export const RECENT_NOTES = 5;
@@ -12,15 +13,7 @@ export const RECENT_NOTES = 5;
 export const allowedNext = (t: Pick<Ticket, 'status'>) => [...TRANSITIONS[t.status]];
 
 export function noteItem(n: TicketNote) {
-  const p = presentNote(n);
-  return {
-    id: p.id,
-    author_id: p.author_id,
-    content: p.content,
-    is_internal: p.is_internal,
-    created_at: p.created_at,
-    edited_at: p.edited_at,
-  };
+  return pickFields(NoteItem, presentNote(n));
 }
 
 /** The newest notes of a ticket (visible to the caller: the ticket is). */

@@ -18,7 +18,21 @@ import { presentAuditEntry } from '../../presenters/audit.js';
 import { presentTicketSla } from '../../presenters/sla.js';
 import { presentTicketBrief } from '../../presenters/ticket.js';
 import { count, ok, pagingLine, ticketLine } from '../results.js';
-import { GroupId, NoteItem, Page, pageFields, pageOf, Priority, Status, TicketBrief, TicketFull, TicketRef, UserId } from '../schemas.js';
+import {
+  AuditItem,
+  GroupId,
+  NoteItem,
+  Page,
+  pageFields,
+  pageOf,
+  pickFields,
+  Priority,
+  Status,
+  TicketBrief,
+  TicketFull,
+  TicketRef,
+  UserId,
+} from '../schemas.js';
 import { commandContextOf, type McpSession } from '../session.js';
 import type { ToolRegistrar } from '../server.js';
 import { fullTicket, noteItem, noteLines } from '../views.js';
@@ -116,31 +130,10 @@ export function registerTicketReads(tool: ToolRegistrar, s: McpSession): void {
     description: "A ticket's change history: who changed which field from what to what, oldest first.",
     readOnly: true,
     input: { ticket: TicketRef, page: Page },
-    output: pageOf(
-      z.object({
-        action: z.string(),
-        field_changed: z.string().nullable(),
-        old_value: z.unknown(),
-        new_value: z.unknown(),
-        actor_type: z.string(),
-        actor_id: z.string().nullable(),
-        created_at: z.string(),
-      }),
-    ),
+    output: pageOf(AuditItem),
     run: async ({ ticket, page }) => {
       const { results, total } = await auditLister(commandContextOf(s), ticket, { page, page_size: AUDIT_PAGE_SIZE });
-      const items = results.map((a) => {
-        const e = presentAuditEntry(a);
-        return {
-          action: e.action,
-          field_changed: e.field_changed,
-          old_value: e.old_value,
-          new_value: e.new_value,
-          actor_type: e.actor_type,
-          actor_id: e.actor_id,
-          created_at: e.created_at,
-        };
-      });
+      const items = results.map((a) => pickFields(AuditItem, presentAuditEntry(a)));
       const fields = pageFields(items, total, page, AUDIT_PAGE_SIZE);
       const lines = items.map((e) =>
         `- ${e.created_at} ${e.action}${e.field_changed ? ` ${e.field_changed}: ${JSON.stringify(e.old_value)} → ${JSON.stringify(e.new_value)}` : ''} by ${e.actor_type} ${e.actor_id ?? ''}`.trimEnd(),
