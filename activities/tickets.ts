@@ -1,4 +1,4 @@
-/** Thin, idempotent adapters between the ticket workflow and the ticket-record commands. */
+/** Thin, idempotent adapters between the ticket workflow and the ticket-record store (src/store/ticket-records.ts). */
 import { insertTicketRecord, persistTicketMutation, type TicketMutation } from '../src/store/ticket-records.js';
 import { loadSlaTerms } from '../src/store/sla-terms.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
