@@ -1,7 +1,9 @@
 /** Dashboard figures computed in SQL over live tickets (admins and managers). */
+import { validationFailed } from '../errors/index.js';
 import { AuditLog, Ticket } from '../models/index.js';
 import { authorize } from '../policies/index.js';
 import type { CommandContext } from './context.js';
+import { instantOf } from './tickets/inputs.js';
 import { TICKET_PRIORITIES, TICKET_STATUSES, type TicketPriority } from '../../workflows/vocabulary.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
@@ -46,6 +48,14 @@ export async function dashboardActivity(ctx: Ctx, q: { page: number; page_size: 
     .orderBy('audit_log.created_at', 'desc')
     .orderBy('audit_log.id')
     .page(q.page - 1, q.page_size);
+}
+
+/** The created-at range of the SLA figures (a date is its whole day, UTC); `date_to` must follow `date_from`. */
+export function slaRange(f: { date_from?: string; date_to?: string }): Pick<SlaDashboardFilters, 'date_from' | 'date_to'> {
+  const range = { date_from: instantOf(f.date_from, 'from'), date_to: instantOf(f.date_to, 'to') };
+  if (range.date_from && range.date_to && range.date_from >= range.date_to)
+    throw validationFailed([{ in: 'query', path: 'date_to', message: 'must be after date_from.' }]);
+  return range;
 }
 
 export interface SlaDashboardFilters {

@@ -352,6 +352,10 @@ describe('defect 9: codes, scopes, dates, plurals', () => {
     const r = await call('get_sla_metrics', { date_from: today, date_to: today });
     expect(r.isError, text(r)).toBeFalsy();
     expect(r.structuredContent.overall.tickets).toBeGreaterThan(0);
+    // the range rule is the command's, as for REST (422 there)
+    const backwards = await call('get_sla_metrics', { date_from: today, date_to: '2020-01-01' });
+    expect(backwards.isError).toBe(true);
+    expect(text(backwards)).toMatch(/date_to: must be after date_from/);
     const tag = unique('one');
     await create('Only one', { tags: [tag] });
     const one = await call('list_tickets', { tag });

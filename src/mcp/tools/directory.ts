@@ -1,12 +1,11 @@
 /** Read-only tools over people and figures: who am I and my queue, groups, users, the dashboard and SLA metrics. */
 import { z } from 'zod';
-import { dashboardSla, dashboardSummary } from '../../commands/dashboard.js';
+import { dashboardSla, dashboardSummary, slaRange } from '../../commands/dashboard.js';
 import { groupLister, memberGroups } from '../../commands/groups.js';
 import { UserFields } from '../../commands/inputs.js';
-import { DateOrInstant, instantOf } from '../../commands/tickets/inputs.js';
+import { DateOrInstant } from '../../commands/tickets/inputs.js';
 import { ticketLister } from '../../commands/tickets/list.js';
 import { userLister } from '../../commands/users.js';
-import { validationFailed } from '../../errors/index.js';
 import { presentGroup } from '../../presenters/group.js';
 import { presentTicketBrief } from '../../presenters/ticket.js';
 import { presentUser } from '../../presenters/user.js';
@@ -183,9 +182,7 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
       by_priority: z.array(z.record(z.string(), z.unknown())).describe("overall's figures with priority"),
     }),
     run: async (f) => {
-      const range = { date_from: instantOf(f.date_from, 'from'), date_to: instantOf(f.date_to, 'to') };
-      if (range.date_from && range.date_to && range.date_from >= range.date_to)
-        throw validationFailed([{ in: 'body', path: 'date_to', message: 'must be after date_from' }]);
+      const range = slaRange(f);
       const m = await dashboardSla({ principal: s.principal, db: s.deps.db }, { group_id: f.group_id, priority: f.priority, ...range });
       const pick = <
         T extends {

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { dashboardActivity, dashboardSla, dashboardSummary } from '../../../commands/dashboard.js';
-import { DateOrInstant, instantOf } from '../../../commands/tickets/inputs.js';
-import { validationFailed } from '../../../errors/index.js';
+import { dashboardActivity, dashboardSla, dashboardSummary, slaRange } from '../../../commands/dashboard.js';
+import { DateOrInstant } from '../../../commands/tickets/inputs.js';
 import { presentAuditEntry } from '../../../presenters/audit.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
@@ -78,10 +77,7 @@ export function dashboardRoutes(api: ApiRouter, deps: RouteDeps): void {
     query: SlaQuery,
     responses: { 200: { description: 'SLA figures', schema: SlaDashboardSchema }, 403: { description: 'Agents may not' } },
     handler: async (ctx, { query }) => {
-      const range = { date_from: instantOf(query.date_from, 'from'), date_to: instantOf(query.date_to, 'to') };
-      if (range.date_from && range.date_to && range.date_from >= range.date_to) {
-        throw validationFailed([{ in: 'query', path: 'date_to', message: 'date_to must be after date_from.' }]);
-      }
+      const range = slaRange(query);
       ctx.body = await dashboardSla(
         { principal: ctx.state.principal!, db: deps.db },
         { group_id: query.group_id, priority: query.priority, ...range },
