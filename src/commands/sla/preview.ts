@@ -64,18 +64,16 @@ export interface SlaPreview {
   timeline: SlaTimelineEntry[];
 }
 
-/** Bounded: at most a few signals per metric and cycle exist, so this only guards a clock bug. */
-const MAX_SIGNALS = 1000;
-
-/** Fire, at their due instants, every signal due at or before `until`, one at a time (each may change the next). */
+/**
+ * Record, at their due instants, the signals due at or before `until` — all at once, as the
+ * workflow does (firing one never moves another: the clocks do not change).
+ */
 function fireUntil(state: { sla: TicketSla; timeline: SlaTimelineEntry[]; fired: DueSignal[] }, until: number): void {
-  for (let n = 0; n < MAX_SIGNALS; n++) {
-    const next = dueSignals(state.sla, until)[0];
-    if (!next) return;
-    const step = fireSignal(state.sla, next, next.at);
+  for (const due of dueSignals(state.sla, until)) {
+    const step = fireSignal(state.sla, due, due.at);
     state.sla = step.sla;
     state.timeline.push(...step.timeline);
-    state.fired.push(next);
+    state.fired.push(due);
   }
 }
 
