@@ -160,7 +160,7 @@ export function registerTicketReads(tool: ToolRegistrar, s: McpSession): void {
       assign: z.record(z.string(), z.unknown()),
       resolve: z.record(z.string(), z.unknown()),
       timeline: z.array(z.record(z.string(), z.unknown())),
-      breaches: z.array(z.record(z.string(), z.unknown())).describe('every breach per metric and cycle'),
+      breaches: z.array(z.record(z.string(), z.unknown())),
     }),
     run: async ({ ticket }) => {
       const { ticket: t, view, source } = await ticketSlaReader(commandContextOf(s), ticket);
