@@ -104,6 +104,7 @@ describe('POST /sla-preview', () => {
       ['before start', { policy: draft, start, pauses: [{ from: '2026-11-23T08:00:00Z', to: '2026-11-23T09:30:00Z' }] }, 'pauses.0.from'],
       ['unknown calendar', { policy: { ...draft, calendar_id: randomUUID() }, start }, 'policy.calendar_id'],
       ['bad start', { policy: draft, start: 'monday' }, 'start'],
+      ['start out of range', { policy: draft, start: '9999-12-31T23:59:59Z' }, 'start'],
       ['zero target', { policy: { ...draft, assign_target_seconds: 0 }, start }, 'policy'],
       ['unknown priority', { policy: { priority: 'urgent' }, start }, 'policy'],
       ['extra field', { policy: draft, start, extra: 1 }, ''],

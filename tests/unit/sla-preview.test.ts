@@ -98,6 +98,9 @@ describe('SLA preview (the workflow clock, nobody acting)', () => {
     ).toEqual([]);
     expect(previewProblems(t0, [{ from: at(20), to: at(10) }])).toEqual([{ path: 'pauses.0.to', message: expect.any(String) }]);
     expect(previewProblems(t0, [{ from: at(-5), to: at(10) }])).toEqual([{ path: 'pauses.0.from', message: expect.any(String) }]);
+    expect(previewProblems(Date.parse('9999-01-01T00:00:00Z'), []).map((p) => p.path)).toEqual(['start']);
+    expect(previewProblems(Date.parse('1969-12-31T23:59:59Z'), []).map((p) => p.path)).toEqual(['start']);
+    expect(previewProblems(t0, [{ from: at(10), to: Date.parse('3000-01-01T00:00:00Z') }]).map((p) => p.path)).toEqual(['pauses.0.to']);
     expect(
       previewProblems(t0, [
         { from: at(50), to: at(80) },

@@ -28,10 +28,19 @@ export interface PreviewPause {
 
 export const MAX_PREVIEW_PAUSES = 100;
 
+/** Instants a preview accepts: deadlines then stay four-digit-year RFC 3339 instants. */
+export const PREVIEW_EARLIEST = Date.parse('1970-01-01T00:00:00Z');
+export const PREVIEW_LATEST = Date.parse('3000-01-01T00:00:00Z');
+
 /** What is wrong with a start and its pauses (paths relative to the body), empty when nothing is. */
 export function previewProblems(start: number, pauses: PreviewPause[]): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
+  const outside = (t: number) => !(t >= PREVIEW_EARLIEST && t < PREVIEW_LATEST);
+  const range = 'Must lie between 1970-01-01 and 3000-01-01.';
+  if (outside(start)) problems.push({ path: 'start', message: range });
   pauses.forEach((p, i) => {
+    if (outside(p.from)) problems.push({ path: `pauses.${i}.from`, message: range });
+    if (outside(p.to)) problems.push({ path: `pauses.${i}.to`, message: range });
     if (p.to <= p.from) problems.push({ path: `pauses.${i}.to`, message: 'A pause must end after it starts.' });
     if (p.from < start) problems.push({ path: `pauses.${i}.from`, message: 'A pause cannot start before the SLA starts.' });
   });

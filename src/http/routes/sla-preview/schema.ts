@@ -24,7 +24,7 @@ const PolicyInput = z
 
 export const SlaPreviewRequestSchema = z.strictObject({
   policy: PolicyInput,
-  start: Instant.describe('when the ticket would be created (RFC 3339)'),
+  start: Instant.describe('when the ticket would be created (RFC 3339, from 1970 to 2999)'),
   pauses: z
     .array(z.strictObject({ from: Instant, to: Instant }))
     .max(MAX_PREVIEW_PAUSES)
