@@ -80,12 +80,21 @@ interface SlaRow {
   resolveBreached: string;
   mttaSeconds: string | null;
   mttrSeconds: string | null;
+  businessMttaSeconds: string | null;
+  businessMttrSeconds: string | null;
+  assignBreaches: string | null;
+  resolveBreaches: string | null;
 }
 
 /**
  * MTTA (first assignment − creation), MTTR (resolution − creation − paused time) and breach rates
  * over live tickets created in the range, overall, per group and per priority: one SQL statement
- * with grouping sets.
+ * with grouping sets. The business-time variants read the ticket's stored clocks (`sla_state`):
+ * the business ms its assign clock had counted when the first assignment met it, and its resolve
+ * clock when resolved — under the ticket's own calendar, paused time excluded (and, after a
+ * reopen, the time it spent resolved), exactly what its SLA measured. Breaches per cycle count the
+ * stored `ticket.sla_breached` events (a reopen starts a new cycle), beside the tickets breached in
+ * their current cycle.
  */
 export async function dashboardSla(ctx: Ctx, f: SlaDashboardFilters) {
   authorize(ctx.principal, 'dashboards.read');
@@ -108,6 +117,19 @@ export async function dashboardSla(ctx: Ctx, f: SlaDashboardFilters) {
       ctx.db.raw(
         `avg(extract(epoch from t.resolved_at - t.created_at) - t.total_paused_seconds) filter (where t.status = 'resolved') as "mttrSeconds"`,
       ),
+      ctx.db.raw(
+        `avg((t.sla_state->'assign'->>'elapsedMs')::numeric / 1000) filter (where t.first_assigned_at is not null and t.sla_state->'assign'->>'phase' = 'met') as "businessMttaSeconds"`,
+      ),
+      ctx.db.raw(
+        `avg((t.sla_state->'resolve'->>'elapsedMs')::numeric / 1000) filter (where t.status = 'resolved' and t.sla_state->'resolve'->>'phase' = 'met') as "businessMttrSeconds"`,
+      ),
+      ctx.db.raw('sum(b.assign_breaches) as "assignBreaches"'),
+      ctx.db.raw('sum(b.resolve_breaches) as "resolveBreaches"'),
+    )
+    .joinRaw(
+      `left join lateral (select count(*) filter (where e.payload->'data'->'sla'->>'metric' = 'assign') as assign_breaches,
+        count(*) filter (where e.payload->'data'->'sla'->>'metric' = 'resolve') as resolve_breaches
+        from events e where e.ticket_id = t.id and e.type = 'ticket.sla_breached') b on true`,
     )
     .groupByRaw('grouping sets ((), (t.assigned_group_id), (t.priority))');
   if (f.group_id) query.where('t.assigned_group_id', f.group_id);
@@ -126,9 +148,13 @@ export async function dashboardSla(ctx: Ctx, f: SlaDashboardFilters) {
       resolved: n(r?.resolved),
       mtta_seconds: seconds(r?.mttaSeconds),
       mttr_seconds: seconds(r?.mttrSeconds),
+      business_mtta_seconds: seconds(r?.businessMttaSeconds),
+      business_mttr_seconds: seconds(r?.businessMttrSeconds),
       breached: n(r?.breached),
       assign_breached: n(r?.assignBreached),
       resolve_breached: n(r?.resolveBreached),
+      assign_breaches: n(r?.assignBreaches ?? undefined),
+      resolve_breaches: n(r?.resolveBreaches ?? undefined),
       breach_rate: tickets ? Math.round((n(r?.breached) / tickets) * 10_000) / 10_000 : null,
     };
   };

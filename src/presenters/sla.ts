@@ -2,6 +2,7 @@
 import type { BusinessCalendar, SlaPolicy, Ticket } from '../models/index.js';
 import type { SlaView } from '../../workflows/definitions.js';
 import { slaFigures } from '../../workflows/sla/clock.js';
+import type { BreachRecord } from '../commands/sla/preview.js';
 
 export function presentSlaPolicy(p: SlaPolicy) {
   return {
@@ -26,8 +27,8 @@ export function presentCalendar(c: BusinessCalendar) {
   };
 }
 
-/** The live clocks from the workflow, with figures at `now` and the timeline that explains them. */
-export function presentTicketSla(t: Ticket, view: SlaView, source: 'workflow' | 'database', now: Date) {
+/** The live clocks from the workflow, with figures at `now`, the timeline that explains them and every breach per cycle. */
+export function presentTicketSla(t: Ticket, view: SlaView, source: 'workflow' | 'database', now: Date, breaches: BreachRecord[] = []) {
   const { sla } = view;
   return {
     ticket_id: t.id,
@@ -47,5 +48,6 @@ export function presentTicketSla(t: Ticket, view: SlaView, source: 'workflow' | 
       ...(e.detail !== undefined ? { detail: e.detail } : {}),
     })),
     timeline_truncated: view.timelineDropped,
+    breaches,
   };
 }

@@ -407,6 +407,19 @@ describe('drift: every status the app answers is declared', () => {
     await hit('GET', `${P}/dashboard/sla`, `${P}/dashboard/sla?priority=high`, as);
     await hit('GET', `${P}/dashboard/activity`, `${P}/dashboard/activity`, as);
 
+    // SLA preview and what-if
+    await hit('POST', `${P}/sla-preview`, `${P}/sla-preview`, {
+      ...as,
+      json: {
+        policy: { priority: 'high' },
+        start: '2026-11-23T09:00:00Z',
+        pauses: [{ from: '2026-11-23T09:10:00Z', to: '2026-11-23T09:20:00Z' }],
+      },
+    });
+    const whatIf = { policy: { assign_target_seconds: 60, resolve_target_seconds: 600 }, days: 7 };
+    await hit('POST', `${P}/sla-preview/what-if`, `${P}/sla-preview/what-if`, { ...as, json: whatIf });
+    await hit('POST', `${P}/sla-preview/what-if`, `${P}/sla-preview/what-if`, { token: agent.token, json: whatIf });
+
     // webhooks
     const hook = await hit('POST', `${P}/webhooks`, `${P}/webhooks`, {
       ...as,

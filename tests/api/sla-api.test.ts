@@ -341,9 +341,13 @@ describe('GET /dashboard/sla', () => {
       resolved: 2,
       mtta_seconds: 120,
       mttr_seconds: 1300,
+      business_mtta_seconds: null, // no stored clocks on these rows (see tests/api/sla-preview.test.ts)
+      business_mttr_seconds: null,
       breached: 2,
       assign_breached: 1,
       resolve_breached: 1,
+      assign_breaches: 0, // no breach events on these rows
+      resolve_breaches: 0,
       breach_rate: 0.6667,
     });
     expect(res.body.by_group).toContainEqual({
@@ -354,9 +358,13 @@ describe('GET /dashboard/sla', () => {
       resolved: 2,
       mtta_seconds: 120,
       mttr_seconds: 1300,
+      business_mtta_seconds: null,
+      business_mttr_seconds: null,
       breached: 1,
       assign_breached: 0,
       resolve_breached: 1,
+      assign_breaches: 0,
+      resolve_breaches: 0,
       breach_rate: 0.5,
     });
     expect(res.body.by_priority).toContainEqual(

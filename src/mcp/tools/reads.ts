@@ -12,6 +12,7 @@ import { DateOrInstant, instantOf, TicketFields } from '../../commands/tickets/i
 import { ticketLister } from '../../commands/tickets/list.js';
 import { noteLister } from '../../commands/tickets/notes.js';
 import { ticketSlaReader } from '../../commands/tickets/sla.js';
+import { ticketBreachLister } from '../../commands/sla/preview-commands.js';
 import { AppError, notFound } from '../../errors/index.js';
 import { TICKET_NUMBER_PATTERN } from '../../../workflows/vocabulary.js';
 import { presentAuditEntry } from '../../presenters/audit.js';
@@ -153,21 +154,23 @@ export function registerTicketReads(tool: ToolRegistrar, s: McpSession): void {
       assign: z.record(z.string(), z.unknown()),
       resolve: z.record(z.string(), z.unknown()),
       timeline: z.array(z.record(z.string(), z.unknown())),
+      breaches: z.array(z.record(z.string(), z.unknown())),
     }),
     run: async ({ ticket }) => {
       const { ticket: t, view, source } = await ticketSlaReader(commandContextOf(s), ticket);
       if (!view) throw notFound('SLA of this ticket');
-      const sla = presentTicketSla(t, view, source, new Date());
+      const sla = presentTicketSla(t, view, source, new Date(), await ticketBreachLister(commandContextOf(s), t.id));
       const line = (m: 'assign' | 'resolve') =>
         `${m} ${sla[m].state}${sla[m].at_risk ? ' (at risk)' : ''}: ${sla[m].elapsed_seconds} of ${sla[m].target_seconds} s${sla[m].due_at ? `, due ${sla[m].due_at}` : ''}`;
       const timeline = sla.timeline.slice(-50);
       return ok(
-        `${t.ticketNumber} SLA: ${line('assign')}; ${line('resolve')}. ${count(timeline.length, 'timeline entry')} in structuredContent.`,
+        `${t.ticketNumber} SLA: ${line('assign')}; ${line('resolve')}. Breaches recorded: ${sla.breaches.length}; ${count(timeline.length, 'timeline entry')} in structuredContent.`,
         {
           ticket_number: sla.ticket_number,
           assign: sla.assign,
           resolve: sla.resolve,
           timeline,
+          breaches: sla.breaches,
         },
       );
     },

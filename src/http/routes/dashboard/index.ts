@@ -33,9 +33,23 @@ const SlaFigures = {
   resolved: z.number().int(),
   mtta_seconds: z.number().int().nullable().describe('mean time from creation to the first assignment to a user'),
   mttr_seconds: z.number().int().nullable().describe('mean time from creation to resolution, paused time excluded'),
-  breached: z.number().int().describe('tickets with any SLA metric breached'),
+  business_mtta_seconds: z
+    .number()
+    .int()
+    .nullable()
+    .describe("mean business time on the assign clock when the first assignment met it (the ticket's calendar, paused time excluded)"),
+  business_mttr_seconds: z
+    .number()
+    .int()
+    .nullable()
+    .describe(
+      "mean business time on the resolve clock of resolved tickets (the ticket's calendar; paused time and time spent resolved before a reopen excluded)",
+    ),
+  breached: z.number().int().describe('tickets with any SLA metric breached (in its current cycle)'),
   assign_breached: z.number().int(),
   resolve_breached: z.number().int(),
+  assign_breaches: z.number().int().describe('assign breaches recorded'),
+  resolve_breaches: z.number().int().describe('resolve breaches recorded, one per cycle (a reopen starts a new cycle)'),
   breach_rate: z.number().nullable().describe('breached / tickets (0–1)'),
 };
 

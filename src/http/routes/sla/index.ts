@@ -8,6 +8,7 @@ import {
   slaPolicyWriter,
 } from '../../../commands/sla/policies.js';
 import { ticketSlaReader } from '../../../commands/tickets/sla.js';
+import { ticketBreachLister } from '../../../commands/sla/preview-commands.js';
 import { presentCalendar, presentSlaPolicy, presentTicketSla } from '../../../presenters/sla.js';
 import { notFound } from '../../../errors/index.js';
 import type { ApiRouter } from '../../api-router.js';
@@ -141,7 +142,7 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     handler: async (ctx, { params }) => {
       const { ticket, view, source } = await ticketSlaReader(commandContext(ctx, deps), params.id);
       if (!view) throw notFound('SLA of this ticket');
-      ctx.body = presentTicketSla(ticket, view, source, new Date());
+      ctx.body = presentTicketSla(ticket, view, source, new Date(), await ticketBreachLister({ db: deps.db }, ticket.id));
     },
   });
 }

@@ -78,5 +78,16 @@ export const TicketSlaSchema = z
       }),
     ),
     timeline_truncated: z.number().int().describe('oldest entries dropped (the workflow keeps the last 500)'),
+    breaches: z
+      .array(
+        z.object({
+          metric: z.enum(['assign', 'resolve']),
+          cycle: z.number().int().describe('1, then +1 on every reopen (resolve)'),
+          due_at: Timestamp.describe('the deadline that passed'),
+          recorded_at: Timestamp.describe('when it was recorded (later than due_at only if no worker ran then)'),
+          target_seconds: z.number().int(),
+        }),
+      )
+      .describe('every breach per metric and cycle, oldest first (from the stored events: complete even when the timeline is truncated)'),
   })
   .openapi('TicketSla');
