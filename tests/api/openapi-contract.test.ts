@@ -35,6 +35,7 @@ let doc: Doc;
 let ops: Op[];
 const seen = new Map<string, Set<number>>(); // "METHOD /api/v1/path/{id}" → statuses answered
 const bodyMismatches: string[] = [];
+const undeclaredFields = new Set<string>(); // "METHOD /path status: field.path" (or "event type: …")
 let ajv: InstanceType<typeof Ajv2020>;
 
 beforeAll(async () => {
@@ -50,6 +51,44 @@ afterAll(() => h?.stop());
 
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 
+/** A `$ref` of the document, resolved (`#/components/schemas/Ticket` → its schema). */
+function resolve(schema: any): any {
+  let s = schema;
+  while (s?.$ref)
+    s = s.$ref
+      .slice(2)
+      .split('/')
+      .reduce((node: any, key: string) => node?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+  return s;
+}
+
+/**
+ * Drift the other way: fields a body carries that its schema does not name (a field the code added
+ * but the document never learned of: generated clients drop it, validation alone accepts it).
+ */
+function findUndeclaredFields(schema: any, value: unknown, at: string, out: Set<string>, where: string): void {
+  const s = resolve(schema);
+  if (!s || typeof s !== 'object' || value === null || typeof value !== 'object') return;
+  const branches = [s, ...(s.allOf ?? []), ...(s.anyOf ?? []), ...(s.oneOf ?? [])].map(resolve);
+  if (Array.isArray(value)) {
+    for (const b of branches) if (b?.items) value.forEach((v, i) => findUndeclaredFields(b.items, v, `${at}[${i}]`, out, where));
+    return;
+  }
+  const objects = branches.filter((b) => b && (b.properties || b.additionalProperties !== undefined));
+  if (!objects.length) return;
+  const open = objects.some((b) => b.additionalProperties !== undefined && b.additionalProperties !== false);
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const path = at ? `${at}.${key}` : key;
+    const declared = objects.filter((b) => b.properties?.[key]);
+    if (!declared.length && !open) out.add(`${where}: ${path}`);
+    for (const b of declared) findUndeclaredFields(b.properties[key], v, path, out, where);
+    if (!declared.length)
+      for (const b of objects)
+        if (b.additionalProperties && typeof b.additionalProperties === 'object')
+          findUndeclaredFields(b.additionalProperties, v, path, out, where);
+  }
+}
+
 /** Checks a JSON body against the schema the document declares for that status. */
 function checkBody(method: string, path: string, status: number, contentType: string | null, body: unknown): void {
   const declared = doc.paths[path]?.[method.toLowerCase()]?.responses?.[String(status)];
@@ -57,6 +96,7 @@ function checkBody(method: string, path: string, status: number, contentType: st
   const ref = `openapi#/${pointer('paths', path, method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema')}`;
   const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
   if (!validate(body)) bodyMismatches.push(`${method} ${path} ${status}: ${ajv.errorsText(validate.errors)}`);
+  findUndeclaredFields(declared.content['application/json'].schema, body, '', undeclaredFields, `${method} ${path} ${status}`);
 }
 
 interface HitOpts {
@@ -437,6 +477,7 @@ describe('drift: every status the app answers is declared', () => {
     }
     expect(undeclared).toEqual([]);
     expect(bodyMismatches).toEqual([]);
+    expect([...undeclaredFields]).toEqual([]);
     // the sweep reached every operation, and the scenario every documented success status but a few
     const never = ops.filter(({ method, path }) => !seen.has(`${method} ${path}`)).map(({ method, path }) => `${method} ${path}`);
     expect(never).toEqual([]);
@@ -467,7 +508,9 @@ describe('drift: every status the app answers is declared', () => {
       }
       const validate = ajv.getSchema(`openapi${ref}`) ?? ajv.compile({ $ref: `openapi${ref}` });
       if (!validate(e.payload)) bad.push(`${e.type}: ${ajv.errorsText(validate.errors)}`);
+      findUndeclaredFields({ $ref: ref }, e.payload, '', undeclaredFields, e.type);
     }
     expect(bad).toEqual([]);
+    expect([...undeclaredFields].filter((f) => !f.includes(' /api/'))).toEqual([]);
   });
 });
