@@ -22,6 +22,8 @@ import { createLogger } from '../../src/logger.js';
 import { call, startHarness, testConfig, type Harness } from '../helpers/harness.js';
 import { createApiKey, createUser, signedIn, unique } from '../helpers/factories.js';
 import { freePort } from '../../src/dev/ports.js';
+import { eventually } from '../helpers/eventually.js';
+import { startReceiver } from '../helpers/receiver.js';
 
 type Doc = { paths: Record<string, Record<string, any>>; webhooks: Record<string, any>; components: any };
 interface Op {
@@ -35,6 +37,22 @@ let doc: Doc;
 let ops: Op[];
 const seen = new Map<string, Set<number>>(); // "METHOD /api/v1/path/{id}" → statuses answered
 const bodyMismatches: string[] = [];
+const undeclaredHeaders = new Set<string>(); // "METHOD /path status: Header" sent but not declared
+/** The response headers the document describes (components.headers): each one sent must be declared. */
+const DOCUMENTED_HEADERS = [
+  'X-Request-Id',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'RateLimit-Policy',
+  'Retry-After',
+  'WWW-Authenticate',
+  'ETag',
+  'Location',
+  'Set-Cookie',
+  'Content-Disposition',
+  'Idempotent-Replayed',
+];
 const undeclaredFields = new Set<string>(); // "METHOD /path status: field.path" (or "event type: …")
 let ajv: InstanceType<typeof Ajv2020>;
 
@@ -139,6 +157,10 @@ async function hit(method: string, template: string, concrete: string, opts: Hit
   if (!seen.has(key)) seen.set(key, new Set());
   seen.get(key)!.add(res.status);
   checkBody(method, template, res.status, type, parsed);
+  const declared = doc.paths[template]?.[method.toLowerCase()]?.responses?.[String(res.status)];
+  if (declared)
+    for (const name of DOCUMENTED_HEADERS)
+      if (res.headers.has(name) && !declared.headers?.[name]) undeclaredHeaders.add(`${key} ${res.status}: ${name}`);
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
@@ -468,6 +490,60 @@ describe('drift: every status the app answers is declared', () => {
     await hit('DELETE', `${P}/webhooks/{id}`, w, as);
   }, 180_000);
 
+  it('pages a list by its cursor', async () => {
+    const { token } = await signedIn(h, 'admin');
+    const P = '/api/v1';
+    for (const title of ['Page one', 'Page two'])
+      expect((await hit('POST', `${P}/tickets`, `${P}/tickets`, { token, json: { title } })).status).toBe(201);
+    const first = await hit('GET', `${P}/tickets`, `${P}/tickets?page_size=1&sort_by=created_at`, { token });
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const next = await hit(
+      'GET',
+      `${P}/tickets`,
+      `${P}/tickets?page_size=1&sort_by=created_at&cursor=${encodeURIComponent(first.body.next_cursor)}`,
+      {
+        token,
+      },
+    );
+    expect(next.status).toBe(200);
+    expect(next.body.items[0].id).not.toBe(first.body.items[0].id);
+    expect((await hit('GET', `${P}/tickets`, `${P}/tickets?cursor=not-a-cursor`, { token })).status).toBe(422);
+  });
+
+  it('stores an event of every type (so each `webhooks` schema meets a real payload)', async () => {
+    const { user, token } = await signedIn(h, 'admin');
+    const as = { token };
+    const P = '/api/v1';
+    // webhook.disabled: an endpoint that answers 410 Gone to its first delivery
+    const gone = await startReceiver();
+    gone.respond((_r, res) => res.writeHead(410).end('gone'));
+    try {
+      const hook = await hit('POST', `${P}/webhooks`, `${P}/webhooks`, { ...as, json: { url: gone.url, event_types: ['ticket.created'] } });
+      expect(hook.status).toBe(201);
+      // ticket.sla_at_risk and ticket.sla_breached: a critical ticket under a 2 s assign target
+      const policy = { assign_target_seconds: 2, resolve_target_seconds: 86_400, at_risk_percent: 50 };
+      expect((await hit('PUT', `${P}/sla-policies/{priority}`, `${P}/sla-policies/critical`, { ...as, json: policy })).status).toBe(200);
+      const created = await hit('POST', `${P}/tickets`, `${P}/tickets`, { ...as, json: { title: 'Every event', priority: 'critical' } });
+      expect(created.status).toBe(201);
+      const t = `${P}/tickets/${created.body.id}`;
+      const types = async () => new Set((await h.db('events').select('type')).map((e: { type: string }) => e.type));
+      await eventually(async () => (await types()).has('ticket.sla_breached'), 60_000);
+      // ticket.assigned, paused, resumed, resolved, reopened
+      for (const change of [
+        { assigned_user_id: user.id },
+        { status: 'paused' },
+        { status: 'open' },
+        { status: 'resolved' },
+        { status: 'open' },
+      ])
+        expect((await hit('PATCH', `${P}/tickets/{id}`, t, { ...as, json: change })).status).toBe(200);
+      await eventually(async () => (await types()).has('webhook.disabled'), 60_000);
+      expect([...(await types())].sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
+    } finally {
+      await gone.close();
+    }
+  }, 120_000);
+
   it('declares every (method, route, status) seen, with a matching body', () => {
     const undeclared: string[] = [];
     for (const [key, statuses] of seen) {
@@ -478,6 +554,7 @@ describe('drift: every status the app answers is declared', () => {
     expect(undeclared).toEqual([]);
     expect(bodyMismatches).toEqual([]);
     expect([...undeclaredFields]).toEqual([]);
+    expect([...undeclaredHeaders]).toEqual([]);
     // the sweep reached every operation, and the scenario every documented success status but a few
     const never = ops.filter(({ method, path }) => !seen.has(`${method} ${path}`)).map(({ method, path }) => `${method} ${path}`);
     expect(never).toEqual([]);
