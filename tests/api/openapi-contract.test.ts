@@ -85,14 +85,22 @@ function resolve(schema: any): any {
   return s;
 }
 
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
 /**
  * Drift the other way: fields a body carries that its schema does not name (a field the code added
- * but the document never learned of: generated clients drop it, validation alone accepts it).
+ * but the document never learned of: generated clients drop it, validation alone accepts it), and
+ * instants (`toISOString()` values) whose string schema lacks `format: date-time`, whatever the field's name.
  */
 function findUndeclaredFields(schema: any, value: unknown, at: string, out: Set<string>, where: string): void {
   const s = resolve(schema);
-  if (!s || typeof s !== 'object' || value === null || typeof value !== 'object') return;
+  if (!s || typeof s !== 'object' || value === null) return;
   const branches = [s, ...(s.allOf ?? []), ...(s.anyOf ?? []), ...(s.oneOf ?? [])].map(resolve);
+  if (typeof value === 'string' && INSTANT.test(value)) {
+    const typed = branches.some((b) => b?.type === 'string' || (Array.isArray(b?.type) && b.type.includes('string')));
+    if (typed && !branches.some((b) => b?.format === 'date-time')) out.add(`${where}: ${at} is an instant without format: date-time`);
+  }
+  if (typeof value !== 'object') return;
   if (Array.isArray(value)) {
     for (const b of branches) if (b?.items) value.forEach((v, i) => findUndeclaredFields(b.items, v, `${at}[${i}]`, out, where));
     return;
@@ -474,6 +482,7 @@ describe('drift: every status the app answers is declared', () => {
     await hit('GET', `${P}/dashboard/summary`, `${P}/dashboard/summary`, as);
     await hit('GET', `${P}/dashboard/sla`, `${P}/dashboard/sla?date_from=2026-01-02&date_to=2026-01-01`, as);
     await hit('GET', `${P}/dashboard/sla`, `${P}/dashboard/sla?priority=high`, as);
+    await hit('GET', `${P}/dashboard/sla`, `${P}/dashboard/sla?date_from=2026-01-01&date_to=2030-01-01T00:00:00Z`, as);
     await hit('GET', `${P}/dashboard/activity`, `${P}/dashboard/activity`, as);
 
     // webhooks
@@ -650,6 +659,8 @@ describe('drift: every status the app answers is declared', () => {
       ])
         expect((await hit('PATCH', `${P}/tickets/{id}`, t, { ...as, json: change })).status).toBe(200);
       await eventually(async () => (await types()).has('webhook.disabled'), 60_000);
+      const disabled = await hit('GET', `${P}/webhooks/{id}`, `${P}/webhooks/${hook.body.id}`, as);
+      expect(disabled.body).toMatchObject({ is_active: false, failing_since: expect.any(String), disabled_at: expect.any(String) });
       expect([...(await types())].sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
     } finally {
       await gone.close();
