@@ -20,7 +20,7 @@ import { EVENT_TYPES as WEBHOOK_EVENT_TYPES } from '../../workflows/vocabulary.j
 import { knexConfig } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { call, startHarness, testConfig, type Harness } from '../helpers/harness.js';
-import { createApiKey, createUser, ensureSlaPolicies, signedIn, unique } from '../helpers/factories.js';
+import { createApiKey, createUser, ensureSlaPolicies, PASSWORD, signedIn, unique } from '../helpers/factories.js';
 import { freePort } from '../../src/dev/ports.js';
 import { eventually } from '../helpers/eventually.js';
 import { startReceiver } from '../helpers/receiver.js';
@@ -336,6 +336,12 @@ describe('drift: every status the app answers is declared', () => {
     try {
       const user = await createUser(h.db, { role: 'admin' });
       const { token } = signAccessToken(config, user);
+      const signIn = await fetch(`${h.baseUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: user.username, password: PASSWORD }),
+      });
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
       for (const { method, path } of ops) {
         if (path.endsWith('/events/stream') || path.endsWith('/health') || path.endsWith('/metrics')) continue;
         const json = path.endsWith('/auth/login')
@@ -343,9 +349,18 @@ describe('drift: every status the app answers is declared', () => {
           : parsesBody(method)
             ? {}
             : undefined;
-        await hit(method, path, fill(path), { token, base, json });
+        // refresh and sign-out look their cookie up: send a real one so they reach the database
+        const headers: Record<string, string> = path.includes('/auth/') && !path.endsWith('/login') ? { cookie } : {};
+        const res = await hit(method, path, fill(path), { token, base, json, headers });
+        // an outage is no verdict on the token: the cookie stays, so the retry the 503 asks for can work
+        if (path.endsWith('/auth/refresh')) expect(res.headers.get('set-cookie')).toBeNull();
       }
       expect(seen.get('GET /api/v1/tickets')).toContain(503);
+      expect(seen.get('POST /api/v1/auth/refresh')).toContain(503);
+      expect(seen.get('POST /api/v1/auth/logout')).toContain(503);
+      // and once the database is back, that same cookie refreshes
+      const retried = await hit('POST', '/api/v1/auth/refresh', '/api/v1/auth/refresh', { headers: { cookie } });
+      expect(retried.status).toBe(200);
       expect(seen.get('POST /api/v1/auth/login')).toContain(503);
     } finally {
       await new Promise((resolve) => server.close(resolve));
