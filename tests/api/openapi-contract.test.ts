@@ -343,7 +343,7 @@ describe('drift: every status the app answers is declared', () => {
       });
       const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
       for (const { method, path } of ops) {
-        if (path.endsWith('/events/stream') || path.endsWith('/health') || path.endsWith('/metrics')) continue;
+        if (path.endsWith('/health') || path.endsWith('/metrics')) continue;
         const json = path.endsWith('/auth/login')
           ? { username: user.username, password: 'whatever-it-is' }
           : parsesBody(method)
@@ -358,6 +358,7 @@ describe('drift: every status the app answers is declared', () => {
       expect(seen.get('GET /api/v1/tickets')).toContain(503);
       expect(seen.get('POST /api/v1/auth/refresh')).toContain(503);
       expect(seen.get('POST /api/v1/auth/logout')).toContain(503);
+      expect(seen.get('GET /api/v1/events/stream')).toContain(503);
       // and once the database is back, that same cookie refreshes
       const retried = await hit('POST', '/api/v1/auth/refresh', '/api/v1/auth/refresh', { headers: { cookie } });
       expect(retried.status).toBe(200);
