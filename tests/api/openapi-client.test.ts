@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import openapiTS, { astToString } from 'openapi-typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { createApiKey, createUser, PASSWORD } from '../helpers/factories.js';
+import { createApiKey, createUser, PASSWORD, signedIn } from '../helpers/factories.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 let h: Harness;
@@ -19,6 +19,9 @@ beforeAll(async () => {
   h = await startHarness();
 }, 120_000);
 afterAll(() => h?.stop());
+
+// a computed specifier: the root typecheck must not follow it (usage.ts needs the generated types)
+const usage = '../client/usage.js';
 
 describe('a client generated from the document', () => {
   it('compiles with strict settings', async () => {
@@ -37,8 +40,6 @@ describe('a client generated from the document', () => {
   }, 180_000);
 
   it('logs in, creates, lists, and meets each documented error with its envelope', async () => {
-    // a computed specifier: the root typecheck must not follow it (usage.ts needs the generated types)
-    const usage = '../client/usage.js';
     const { exerciseClient } = (await import(usage)) as {
       exerciseClient: (base: string, admin: { username: string; password: string }, readOnlyKey: string) => Promise<any>;
     };
@@ -50,6 +51,9 @@ describe('a client generated from the document', () => {
     expect(seen.created.etag).toBe('"1"');
     expect(seen.created.location).toMatch(/^\/api\/v1\/tickets\/[0-9a-f-]{36}$/);
     expect(seen.listed.numbers).toContain(seen.created.number); // the comma-list filter reached the server as one list
+    expect(seen.conditional).toEqual({ status: 200, etag: '"2"' });
+    expect(seen.paged.second).not.toBe(seen.paged.first);
+    expect(seen.paged.totalIsEstimate).toBe(false);
     const statuses = Object.fromEntries(
       Object.entries<{ status: number; code: string }>(seen.errors).map(([name, e]) => [name, `${e.status} ${e.code}`]),
     );
@@ -63,7 +67,37 @@ describe('a client generated from the document', () => {
       patch_invalid_transition: '409 invalid_transition',
       create_with_read_only_key: '403 forbidden',
       create_wrong_media_type: '415 unsupported_media_type',
+      create_malformed_json: '400 bad_request',
+      create_too_large: '413 payload_too_large',
     });
     for (const e of Object.values<{ requestId: string }>(seen.errors)) expect(e.requestId).toMatch(/\S/);
+    // every error the client met is one the document declares for that operation
+    const doc = (await call(h, 'GET', '/api/v1/openapi.json')).body;
+    const undeclared = Object.values<{ status: number; method: string; path: string }>(seen.errors).filter(
+      (e) => !doc.paths[e.path]?.[e.method]?.responses?.[String(e.status)],
+    );
+    expect(undeclared).toEqual([]);
+  }, 120_000);
+
+  it('meets the rate limit with the documented 429, Retry-After and RateLimit-* headers', async () => {
+    const limited = await startHarness({ worker: false, env: { RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      const { token } = await signedIn(limited, 'admin');
+      const { exerciseRateLimit } = (await import(usage)) as {
+        exerciseRateLimit: (base: string, token: string) => Promise<any>;
+      };
+      const seen = await exerciseRateLimit(limited.baseUrl, token);
+      expect(seen.statuses.at(-1)).toBe(429);
+      expect(seen.statuses.slice(0, -1).every((s: number) => s === 200)).toBe(true);
+      expect(Number(seen.retryAfter)).toBeGreaterThan(0);
+      expect(seen.remaining).toBe('0');
+      expect(seen.error.error.code).toBe('rate_limited');
+      const doc = (await call(h, 'GET', '/api/v1/openapi.json')).body;
+      expect(Object.keys(doc.paths['/api/v1/auth/me'].get.responses['429'].headers)).toEqual(
+        expect.arrayContaining(['Retry-After', 'RateLimit-Remaining']),
+      );
+    } finally {
+      await limited.stop();
+    }
   }, 120_000);
 });

@@ -20,8 +20,10 @@ import { EVENT_TYPES as WEBHOOK_EVENT_TYPES } from '../../workflows/vocabulary.j
 import { knexConfig } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { call, startHarness, testConfig, type Harness } from '../helpers/harness.js';
-import { createApiKey, createUser, signedIn, unique } from '../helpers/factories.js';
+import { createApiKey, createUser, ensureSlaPolicies, PASSWORD, signedIn, unique } from '../helpers/factories.js';
 import { freePort } from '../../src/dev/ports.js';
+import { eventually } from '../helpers/eventually.js';
+import { startReceiver } from '../helpers/receiver.js';
 
 type Doc = { paths: Record<string, Record<string, any>>; webhooks: Record<string, any>; components: any };
 interface Op {
@@ -35,10 +37,32 @@ let doc: Doc;
 let ops: Op[];
 const seen = new Map<string, Set<number>>(); // "METHOD /api/v1/path/{id}" → statuses answered
 const bodyMismatches: string[] = [];
+const undeclaredHeaders = new Set<string>(); // "METHOD /path status: Header" sent but not declared
+/** The response headers the document describes (components.headers): each one sent must be declared. */
+const DOCUMENTED_HEADERS = [
+  'X-Request-Id',
+  'RateLimit-Limit',
+  'RateLimit-Remaining',
+  'RateLimit-Reset',
+  'RateLimit-Policy',
+  'Retry-After',
+  'WWW-Authenticate',
+  'ETag',
+  'Location',
+  'Set-Cookie',
+  'Content-Disposition',
+  'Idempotent-Replayed',
+];
+const undeclaredFields = new Set<string>(); // "METHOD /path status: field.path" (or "event type: …")
 let ajv: InstanceType<typeof Ajv2020>;
 
 beforeAll(async () => {
-  h = await startHarness({ scratch: 'openapi_contract', env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true' } });
+  h = await startHarness({
+    scratch: 'openapi_contract',
+    // the sweep sends hundreds of requests per principal: the limit is provoked on a harness of its own
+    env: { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', RATE_LIMIT_PER_MINUTE: '100000' },
+  });
+  await ensureSlaPolicies(h.db); // a fresh database: tickets get their SLA (GET /tickets/{id}/sla answers 200)
   doc = (await call(h, 'GET', '/api/v1/openapi.json')).body;
   ops = Object.entries(doc.paths).flatMap(([path, item]) =>
     Object.entries(item).map(([method, op]) => ({ method: method.toUpperCase(), path, op })),
@@ -50,6 +74,52 @@ afterAll(() => h?.stop());
 
 const pointer = (...parts: string[]) => parts.map((p) => p.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
 
+/** A `$ref` of the document, resolved (`#/components/schemas/Ticket` → its schema). */
+function resolve(schema: any): any {
+  let s = schema;
+  while (s?.$ref)
+    s = s.$ref
+      .slice(2)
+      .split('/')
+      .reduce((node: any, key: string) => node?.[key.replace(/~1/g, '/').replace(/~0/g, '~')], doc);
+  return s;
+}
+
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/**
+ * Drift the other way: fields a body carries that its schema does not name (a field the code added
+ * but the document never learned of: generated clients drop it, validation alone accepts it), and
+ * instants (`toISOString()` values) whose string schema lacks `format: date-time`, whatever the field's name.
+ */
+function findUndeclaredFields(schema: any, value: unknown, at: string, out: Set<string>, where: string): void {
+  const s = resolve(schema);
+  if (!s || typeof s !== 'object' || value === null) return;
+  const branches = [s, ...(s.allOf ?? []), ...(s.anyOf ?? []), ...(s.oneOf ?? [])].map(resolve);
+  if (typeof value === 'string' && INSTANT.test(value)) {
+    const typed = branches.some((b) => b?.type === 'string' || (Array.isArray(b?.type) && b.type.includes('string')));
+    if (typed && !branches.some((b) => b?.format === 'date-time')) out.add(`${where}: ${at} is an instant without format: date-time`);
+  }
+  if (typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const b of branches) if (b?.items) value.forEach((v, i) => findUndeclaredFields(b.items, v, `${at}[${i}]`, out, where));
+    return;
+  }
+  const objects = branches.filter((b) => b && (b.properties || b.additionalProperties !== undefined));
+  if (!objects.length) return;
+  const open = objects.some((b) => b.additionalProperties !== undefined && b.additionalProperties !== false);
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    const path = at ? `${at}.${key}` : key;
+    const declared = objects.filter((b) => b.properties?.[key]);
+    if (!declared.length && !open) out.add(`${where}: ${path}`);
+    for (const b of declared) findUndeclaredFields(b.properties[key], v, path, out, where);
+    if (!declared.length)
+      for (const b of objects)
+        if (b.additionalProperties && typeof b.additionalProperties === 'object')
+          findUndeclaredFields(b.additionalProperties, v, path, out, where);
+  }
+}
+
 /** Checks a JSON body against the schema the document declares for that status. */
 function checkBody(method: string, path: string, status: number, contentType: string | null, body: unknown): void {
   const declared = doc.paths[path]?.[method.toLowerCase()]?.responses?.[String(status)];
@@ -57,6 +127,7 @@ function checkBody(method: string, path: string, status: number, contentType: st
   const ref = `openapi#/${pointer('paths', path, method.toLowerCase(), 'responses', String(status), 'content', 'application/json', 'schema')}`;
   const validate = ajv.getSchema(ref) ?? ajv.compile({ $ref: ref });
   if (!validate(body)) bodyMismatches.push(`${method} ${path} ${status}: ${ajv.errorsText(validate.errors)}`);
+  findUndeclaredFields(declared.content['application/json'].schema, body, '', undeclaredFields, `${method} ${path} ${status}`);
 }
 
 interface HitOpts {
@@ -99,6 +170,10 @@ async function hit(method: string, template: string, concrete: string, opts: Hit
   if (!seen.has(key)) seen.set(key, new Set());
   seen.get(key)!.add(res.status);
   checkBody(method, template, res.status, type, parsed);
+  const declared = doc.paths[template]?.[method.toLowerCase()]?.responses?.[String(res.status)];
+  if (declared)
+    for (const name of DOCUMENTED_HEADERS)
+      if (res.headers.has(name) && !declared.headers?.[name]) undeclaredHeaders.add(`${key} ${res.status}: ${name}`);
   return { status: res.status, headers: res.headers, body: parsed };
 }
 
@@ -232,6 +307,8 @@ describe('drift: every status the app answers is declared', () => {
         });
       }
     }
+    // the sweep reached the handlers: none of it was refused by the rate limit
+    expect([...seen].filter(([, statuses]) => statuses.has(429)).map(([key]) => key)).toEqual([]);
   }, 180_000);
 
   it('answers past the rate limit', async () => {
@@ -259,16 +336,32 @@ describe('drift: every status the app answers is declared', () => {
     try {
       const user = await createUser(h.db, { role: 'admin' });
       const { token } = signAccessToken(config, user);
+      const signIn = await fetch(`${h.baseUrl}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: user.username, password: PASSWORD }),
+      });
+      const cookie = signIn.headers.get('set-cookie')!.split(';')[0]!;
       for (const { method, path } of ops) {
-        if (path.endsWith('/events/stream') || path.endsWith('/health') || path.endsWith('/metrics')) continue;
+        if (path.endsWith('/health') || path.endsWith('/metrics')) continue;
         const json = path.endsWith('/auth/login')
           ? { username: user.username, password: 'whatever-it-is' }
           : parsesBody(method)
             ? {}
             : undefined;
-        await hit(method, path, fill(path), { token, base, json });
+        // refresh and sign-out look their cookie up: send a real one so they reach the database
+        const headers: Record<string, string> = path.includes('/auth/') && !path.endsWith('/login') ? { cookie } : {};
+        const res = await hit(method, path, fill(path), { token, base, json, headers });
+        // an outage is no verdict on the token: the cookie stays, so the retry the 503 asks for can work
+        if (path.endsWith('/auth/refresh')) expect(res.headers.get('set-cookie')).toBeNull();
       }
       expect(seen.get('GET /api/v1/tickets')).toContain(503);
+      expect(seen.get('POST /api/v1/auth/refresh')).toContain(503);
+      expect(seen.get('POST /api/v1/auth/logout')).toContain(503);
+      expect(seen.get('GET /api/v1/events/stream')).toContain(503);
+      // and once the database is back, that same cookie refreshes
+      const retried = await hit('POST', '/api/v1/auth/refresh', '/api/v1/auth/refresh', { headers: { cookie } });
+      expect(retried.status).toBe(200);
       expect(seen.get('POST /api/v1/auth/login')).toContain(503);
     } finally {
       await new Promise((resolve) => server.close(resolve));
@@ -355,7 +448,7 @@ describe('drift: every status the app answers is declared', () => {
     });
     await hit('PUT', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, {
       ...as,
-      json: { name: calName, timezone: 'UTC', weekly_hours: {} },
+      json: { name: calName, timezone: 'UTC', weekly_hours: { tue: [{ start: '08:00', end: '16:00' }] } },
     });
     await hit('DELETE', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, as);
 
@@ -405,6 +498,7 @@ describe('drift: every status the app answers is declared', () => {
     await hit('GET', `${P}/dashboard/summary`, `${P}/dashboard/summary`, as);
     await hit('GET', `${P}/dashboard/sla`, `${P}/dashboard/sla?date_from=2026-01-02&date_to=2026-01-01`, as);
     await hit('GET', `${P}/dashboard/sla`, `${P}/dashboard/sla?priority=high`, as);
+    await hit('GET', `${P}/dashboard/sla`, `${P}/dashboard/sla?date_from=2026-01-01&date_to=2030-01-01T00:00:00Z`, as);
     await hit('GET', `${P}/dashboard/activity`, `${P}/dashboard/activity`, as);
 
     // SLA preview and what-if
@@ -441,6 +535,167 @@ describe('drift: every status the app answers is declared', () => {
     await hit('DELETE', `${P}/webhooks/{id}`, w, as);
   }, 180_000);
 
+  it('refuses each role-restricted operation a well-formed request (403)', async () => {
+    const { user: adminUser, token } = await signedIn(h, 'admin');
+    const agent = await signedIn(h, 'agent');
+    const manager = await createUser(h.db, { role: 'manager' });
+    const reader = (await createApiKey(h.db, manager, ['tickets:read'])).plain; // sees every ticket, writes none
+    const P = '/api/v1';
+    const made = async (path: string, json: unknown, template = path, as = token) => {
+      const res = await hit('POST', template, path, { token: as, json });
+      expect(res.status, path).toBe(201);
+      return res.body;
+    };
+    const group = await made(`${P}/groups`, { name: unique('g403') });
+    const hours = { mon: [{ start: '09:00', end: '17:00' }] };
+    const calendar = await made(`${P}/business-calendars`, { name: unique('c403'), timezone: 'UTC', weekly_hours: hours });
+    const ticket = await made(`${P}/tickets`, { title: 'Refused' });
+    const note = await made(`${P}/tickets/${ticket.id}/notes`, { content: 'a note' }, `${P}/tickets/{id}/notes`);
+    const agentsOwn = await made(`${P}/tickets`, { title: 'Mine, but not mine to delete' }, `${P}/tickets`, agent.token);
+    const form = () => {
+      const f = new FormData();
+      f.append('file', new Blob(['text\n'], { type: 'text/plain' }), 'a.txt');
+      return f;
+    };
+    const uploaded = await hit('POST', `${P}/tickets/{id}/attachments`, `${P}/tickets/${ticket.id}/attachments`, {
+      token,
+      raw: { body: form() },
+    });
+    expect(uploaded.status).toBe(201);
+    const hook = await made(`${P}/webhooks`, { url: 'http://127.0.0.1:9/hook', event_types: ['ticket.created'] });
+    const t = `${P}/tickets/${ticket.id}`;
+    const asAgent = { token: agent.token };
+    const asReader = { apiKey: reader };
+    const name = unique('u403');
+    const attempts: [string, string, string, HitOpts][] = [
+      [
+        'POST',
+        '/users',
+        `${P}/users`,
+        { ...asAgent, json: { username: name, email: `${name}@example.test`, full_name: 'N', password: 'long enough password' } },
+      ],
+      ['PATCH', '/users/{id}', `${P}/users/${adminUser.id}`, { ...asAgent, json: { full_name: 'Taken over' } }],
+      ['POST', '/groups', `${P}/groups`, { ...asAgent, json: { name: unique('g') } }],
+      ['PATCH', '/groups/{id}', `${P}/groups/${group.id}`, { ...asAgent, json: { description: 'd' } }],
+      ['POST', '/groups/{id}/members', `${P}/groups/${group.id}/members`, { ...asAgent, json: { user_id: agent.user.id } }],
+      ['DELETE', '/groups/{id}/members/{user_id}', `${P}/groups/${group.id}/members/${agent.user.id}`, asAgent],
+      [
+        'PUT',
+        '/sla-policies/{priority}',
+        `${P}/sla-policies/low`,
+        { ...asAgent, json: { assign_target_seconds: 60, resolve_target_seconds: 600 } },
+      ],
+      [
+        'POST',
+        '/business-calendars',
+        `${P}/business-calendars`,
+        { ...asAgent, json: { name: unique('c'), timezone: 'UTC', weekly_hours: hours } },
+      ],
+      [
+        'PUT',
+        '/business-calendars/{id}',
+        `${P}/business-calendars/${calendar.id}`,
+        { ...asAgent, json: { name: calendar.name, timezone: 'UTC', weekly_hours: hours } },
+      ],
+      ['DELETE', '/business-calendars/{id}', `${P}/business-calendars/${calendar.id}`, asAgent],
+      ['POST', '/api-keys', `${P}/api-keys`, { ...asReader, json: { name: 'k', scopes: ['tickets:read'] } }],
+      ['GET', '/api-keys', `${P}/api-keys`, asReader],
+      ['DELETE', '/api-keys/{id}', `${P}/api-keys/${randomUUID()}`, asReader],
+      ['POST', '/tickets', `${P}/tickets`, { ...asReader, json: { title: 'x' } }],
+      ['PATCH', '/tickets/{id}', t, { ...asReader, json: { title: 'x' } }],
+      ['DELETE', '/tickets/{id}', `${P}/tickets/${agentsOwn.id}`, asAgent],
+      ['POST', '/tickets/{id}/notes', `${t}/notes`, { ...asReader, json: { content: 'x' } }],
+      ['PATCH', '/tickets/{id}/notes/{note_id}', `${t}/notes/${note.id}`, { ...asReader, json: { content: 'x' } }],
+      ['POST', '/tickets/{id}/attachments', `${t}/attachments`, { ...asReader, raw: { body: form() } }],
+      ['DELETE', '/attachments/{id}', `${P}/attachments/${uploaded.body[0].id}`, asReader],
+      ['GET', '/dashboard/summary', `${P}/dashboard/summary`, asAgent],
+      ['GET', '/dashboard/sla', `${P}/dashboard/sla`, asAgent],
+      ['GET', '/dashboard/activity', `${P}/dashboard/activity`, asAgent],
+      ['POST', '/webhooks', `${P}/webhooks`, { ...asAgent, json: { url: 'http://127.0.0.1:9/hook', event_types: ['*'] } }],
+      ['GET', '/webhooks', `${P}/webhooks`, asAgent],
+      ['GET', '/webhooks/{id}', `${P}/webhooks/${hook.id}`, asAgent],
+      ['PATCH', '/webhooks/{id}', `${P}/webhooks/${hook.id}`, { ...asAgent, json: { description: 'x' } }],
+      ['DELETE', '/webhooks/{id}', `${P}/webhooks/${hook.id}`, asAgent],
+      ['POST', '/webhooks/{id}/rotate-secret', `${P}/webhooks/${hook.id}/rotate-secret`, { ...asAgent, json: {} }],
+      ['POST', '/webhooks/{id}/test', `${P}/webhooks/${hook.id}/test`, asAgent],
+      ['GET', '/webhooks/{id}/deliveries', `${P}/webhooks/${hook.id}/deliveries`, asAgent],
+      ['GET', '/webhooks/{id}/deliveries/{delivery_id}', `${P}/webhooks/${hook.id}/deliveries/${randomUUID()}`, asAgent],
+      [
+        'POST',
+        '/webhooks/{id}/deliveries/{delivery_id}/redeliver',
+        `${P}/webhooks/${hook.id}/deliveries/${randomUUID()}/redeliver`,
+        asAgent,
+      ],
+    ];
+    const answered = [];
+    for (const [method, template, url, opts] of attempts)
+      answered.push(`${method} ${template} ${(await hit(method, `${P}${template}`, url, opts)).status}`);
+    expect(answered).toEqual(attempts.map(([method, template]) => `${method} ${template} 403`));
+    // and every operation that declares 403 was seen answering it, here or in the sweep — but the
+    // stream's, a guard no principal meets today (every role and key scope may read tickets)
+    const declaredUnseen = ops
+      .filter(({ method, path, op }) => op.responses['403'] && !seen.get(`${method} ${path}`)?.has(403))
+      .filter(({ path }) => path !== `${P}/events/stream`)
+      .map(({ method, path }) => `${method} ${path}`);
+    expect(declaredUnseen).toEqual([]);
+  });
+
+  it('pages a list by its cursor', async () => {
+    const { token } = await signedIn(h, 'admin');
+    const P = '/api/v1';
+    for (const title of ['Page one', 'Page two'])
+      expect((await hit('POST', `${P}/tickets`, `${P}/tickets`, { token, json: { title } })).status).toBe(201);
+    const first = await hit('GET', `${P}/tickets`, `${P}/tickets?page_size=1&sort_by=created_at`, { token });
+    expect(first.body.next_cursor).toEqual(expect.any(String));
+    const next = await hit(
+      'GET',
+      `${P}/tickets`,
+      `${P}/tickets?page_size=1&sort_by=created_at&cursor=${encodeURIComponent(first.body.next_cursor)}`,
+      {
+        token,
+      },
+    );
+    expect(next.status).toBe(200);
+    expect(next.body.items[0].id).not.toBe(first.body.items[0].id);
+    expect((await hit('GET', `${P}/tickets`, `${P}/tickets?cursor=not-a-cursor`, { token })).status).toBe(422);
+  });
+
+  it('stores an event of every type (so each `webhooks` schema meets a real payload)', async () => {
+    const { user, token } = await signedIn(h, 'admin');
+    const as = { token };
+    const P = '/api/v1';
+    // webhook.disabled: an endpoint that answers 410 Gone to its first delivery
+    const gone = await startReceiver();
+    gone.respond((_r, res) => res.writeHead(410).end('gone'));
+    try {
+      const hook = await hit('POST', `${P}/webhooks`, `${P}/webhooks`, { ...as, json: { url: gone.url, event_types: ['ticket.created'] } });
+      expect(hook.status).toBe(201);
+      // ticket.sla_at_risk and ticket.sla_breached: a critical ticket under a 2 s assign target
+      const policy = { assign_target_seconds: 2, resolve_target_seconds: 86_400, at_risk_percent: 50 };
+      expect((await hit('PUT', `${P}/sla-policies/{priority}`, `${P}/sla-policies/critical`, { ...as, json: policy })).status).toBe(200);
+      const created = await hit('POST', `${P}/tickets`, `${P}/tickets`, { ...as, json: { title: 'Every event', priority: 'critical' } });
+      expect(created.status).toBe(201);
+      const t = `${P}/tickets/${created.body.id}`;
+      const types = async () => new Set((await h.db('events').select('type')).map((e: { type: string }) => e.type));
+      await eventually(async () => (await types()).has('ticket.sla_breached'), 60_000);
+      // ticket.assigned, paused, resumed, resolved, reopened
+      for (const change of [
+        { assigned_user_id: user.id },
+        { status: 'paused' },
+        { status: 'open' },
+        { status: 'resolved' },
+        { status: 'open' },
+      ])
+        expect((await hit('PATCH', `${P}/tickets/{id}`, t, { ...as, json: change })).status).toBe(200);
+      await eventually(async () => (await types()).has('webhook.disabled'), 60_000);
+      const disabled = await hit('GET', `${P}/webhooks/{id}`, `${P}/webhooks/${hook.body.id}`, as);
+      expect(disabled.body).toMatchObject({ is_active: false, failing_since: expect.any(String), disabled_at: expect.any(String) });
+      expect([...(await types())].sort()).toEqual([...WEBHOOK_EVENT_TYPES].sort());
+    } finally {
+      await gone.close();
+    }
+  }, 120_000);
+
   it('declares every (method, route, status) seen, with a matching body', () => {
     const undeclared: string[] = [];
     for (const [key, statuses] of seen) {
@@ -450,9 +705,23 @@ describe('drift: every status the app answers is declared', () => {
     }
     expect(undeclared).toEqual([]);
     expect(bodyMismatches).toEqual([]);
+    expect([...undeclaredFields]).toEqual([]);
+    expect([...undeclaredHeaders]).toEqual([]);
     // the sweep reached every operation, and the scenario every documented success status but a few
     const never = ops.filter(({ method, path }) => !seen.has(`${method} ${path}`)).map(({ method, path }) => `${method} ${path}`);
     expect(never).toEqual([]);
+    // the few not walked: 202 is a change accepted while no worker confirms it in time (tests/api/
+    // accepted-without-worker.test.ts), and a redelivery is refused while the original is pending
+    const slow = new Set(['POST /tickets', 'PATCH /tickets/{id}', 'DELETE /tickets/{id}', 'POST /tickets/{id}/notes']);
+    for (const op of ['PATCH /tickets/{id}/notes/{note_id}', 'POST /tickets/{id}/attachments', 'DELETE /attachments/{id}']) slow.add(op);
+    const successUnseen = ops
+      .flatMap(({ method, path, op }) =>
+        Object.keys(op.responses)
+          .filter((status) => status.startsWith('2') && !seen.get(`${method} ${path}`)?.has(Number(status)))
+          .map((status) => `${method} ${path.slice('/api/v1'.length)} ${status}`),
+      )
+      .filter((s) => !(s.endsWith(' 202') && slow.has(s.slice(0, -4))));
+    expect(successUnseen).toEqual(['POST /webhooks/{id}/deliveries/{delivery_id}/redeliver 202']);
   });
 
   it('the app’s own request metrics show no undeclared status either', async () => {
@@ -480,7 +749,9 @@ describe('drift: every status the app answers is declared', () => {
       }
       const validate = ajv.getSchema(`openapi${ref}`) ?? ajv.compile({ $ref: `openapi${ref}` });
       if (!validate(e.payload)) bad.push(`${e.type}: ${ajv.errorsText(validate.errors)}`);
+      findUndeclaredFields({ $ref: ref }, e.payload, '', undeclaredFields, e.type);
     }
     expect(bad).toEqual([]);
+    expect([...undeclaredFields].filter((f) => !f.includes(' /api/'))).toEqual([]);
   });
 });

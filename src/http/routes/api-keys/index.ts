@@ -55,7 +55,7 @@ export function apiKeyRoutes(api: ApiRouter, deps: RouteDeps): void {
     body: ApiKeyCreateSchema,
     responses: {
       201: { description: 'Created', schema: ApiKeyCreatedSchema },
-      403: { description: 'Only admins may grant the admin scope; a key needs the admin scope to manage keys' },
+      403: { description: 'A key needs the admin scope to manage keys (a scope your role may not grant is a 422)' },
     },
     handler: async (ctx, { body }) => {
       const { key, plain } = await apiKeyCreator(commandContext(ctx, deps), body);

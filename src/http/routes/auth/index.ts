@@ -91,7 +91,8 @@ export function authRoutes(api: ApiRouter, deps: RouteDeps): void {
         ctx.set('Cache-Control', 'no-store');
         ctx.body = { access_token: token, token_type: 'bearer', expires_in: expiresIn };
       } catch (err) {
-        setRefreshCookie(ctx, null, days);
+        // a refused token is cleared; an outage (503) is no verdict on it: the retry keeps the cookie
+        if (err instanceof AppError && err.status === 401) setRefreshCookie(ctx, null, days);
         throw err;
       }
     },

@@ -5,6 +5,7 @@ import { presentAuditEntry } from '../../../presenters/audit.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { PaginationQuery, Paginated, pageOf } from '../../pagination.js';
+import { Timestamp } from '../common.js';
 import { AuditEntrySchema, Priority } from '../tickets/schema.js';
 import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../../../workflows/vocabulary.js';
 
@@ -58,8 +59,8 @@ const SlaDashboardSchema = z
     filters: z.object({
       group_id: z.uuid().nullable(),
       priority: Priority.nullable(),
-      date_from: z.string().nullable(),
-      date_to: z.string().nullable(),
+      date_from: Timestamp.nullable().describe('the instant the filter starts at (a date: its start, UTC)'),
+      date_to: Timestamp.nullable().describe('the instant the filter ends before (a date: the end of that day, UTC)'),
     }),
     overall: z.object(SlaFigures),
     by_group: z.array(z.object({ group_id: z.uuid().nullable(), group_name: z.string().nullable(), ...SlaFigures })),

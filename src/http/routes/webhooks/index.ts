@@ -57,7 +57,7 @@ const WebhookSchema = z
     is_active: z.boolean(),
     disabled_reason: z.string().nullable(),
     disabled_at: Timestamp.nullable(),
-    failing_since: z.string().nullable().describe('start of the current run of failed attempts; null after any success'),
+    failing_since: Timestamp.nullable().describe('start of the current run of failed attempts; null after any success'),
     previous_secret_expires_at: Timestamp.nullable().describe(
       'after a rotation: until when the previous secret still signs beside the new one',
     ),
