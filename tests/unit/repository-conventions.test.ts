@@ -24,7 +24,7 @@ function section(title: string): string {
 }
 
 /** Outputs that exist only once something ran (a build, a start, a test), never in a checkout. */
-const GENERATED = [/^dist\//, /^\.data\//, /^tests\/client\/generated\//, /^\.env$/];
+const GENERATED = [/^dist(\/|$)/, /^\.data(\/|$)/, /^tests\/client\/generated(\/|$)/, /^\.env$/];
 
 describe('the README', () => {
   it('names only repository paths that exist', () => {
