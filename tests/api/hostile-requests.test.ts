@@ -156,6 +156,9 @@ describe('bodies not in their Content-Encoding', () => {
       ['gzip', gzipSync(json)],
       ['deflate', deflateSync(json)],
       ['br', brotliCompressSync(json)],
+      // content codings are case-insensitive
+      ['GZIP', gzipSync(json)],
+      ['Br', brotliCompressSync(json)],
     ] as const) {
       const res = await raw('POST', '/api/v1/auth/login', {
         headers: { 'content-type': 'application/json', 'content-encoding': encoding },
