@@ -57,6 +57,9 @@ export async function startHttpServer(
   });
   server.keepAliveTimeout = 65_000; // longer than common proxies' idle timeout
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => refuseUnparsable(err, socket, deps));
+  // CONNECT never reaches a request handler (Node hands over the raw socket, or drops it when nobody
+  // listens): it is a method the API does not implement, answered like any other.
+  server.on('connect', (req: http.IncomingMessage, socket: Duplex) => refuseConnect(req, socket, deps));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -100,6 +103,21 @@ export async function startHttpServer(
   };
 }
 
+/** 501 envelope for CONNECT (a tunnel request): one JSON log line, then the connection ends. */
+function refuseConnect(req: http.IncomingMessage, socket: Duplex, deps: AppDeps): void {
+  socket.on('error', () => socket.destroy());
+  const requestId = randomUUID();
+  deps.logger.info({ request_id: requestId, method: req.method, url: req.url, status: 501 }, 'request');
+  writeEnvelope(socket, 501, requestId, 'not_implemented', 'CONNECT is not implemented; this is not a proxy.');
+}
+
+function writeEnvelope(socket: Duplex, status: number, requestId: string, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message, details: null }, request_id: requestId });
+  socket.end(
+    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
 /**
  * A request Node's HTTP parser refuses (an unknown method, NUL in a header, a broken chunk) never
  * reaches Koa: it still gets the error envelope and one JSON log line, not a bare 400.
@@ -117,8 +135,5 @@ function refuseUnparsable(err: NodeJS.ErrnoException, socket: Duplex, deps: AppD
         ? [408, 'request_timeout', 'The request was not received in time.']
         : [400, 'bad_request', 'The request is not valid HTTP/1.1 (method, header or framing).'];
   deps.logger.info({ request_id: requestId, status, parser_error: err.code }, 'request refused by the HTTP parser');
-  const body = JSON.stringify({ error: { code, message, details: null }, request_id: requestId });
-  socket.end(
-    `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Request-Id: ${requestId}\r\nConnection: close\r\n\r\n${body}`,
-  );
+  writeEnvelope(socket, status, requestId, code, message);
 }

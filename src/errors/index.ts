@@ -49,12 +49,32 @@ interface PgError {
   column?: string;
 }
 
-// Connection-level failures: the database is down, restarting or cut off, not the request at
-// fault. By SQLSTATE class: 08 connection exception, 53 insufficient resources (too many
-// connections), 57P admin/crash shutdown or "cannot connect now"; 57014 a query cancelled (by a
-// statement timeout or an administrator); plus the socket errors of a refused or reset connection.
-const DB_UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', '57014']);
-const DB_UNAVAILABLE_CLASSES = /^(08|53|57P)/;
+// Failures of the database, not of the request: it is down, restarting, cut off, overloaded,
+// read-only or broken, and the same request may succeed later. By SQLSTATE class: 08 connection
+// exception, 53 insufficient resources (too many connections, disk full), 57P admin/crash shutdown
+// or "cannot connect now", 58 system error (I/O), XX internal error (corruption); 57014 a query
+// cancelled (by a statement timeout or an administrator); 25006 a read-only transaction (a failover
+// to a standby, or a database set read-only); 40001/40P01/40003 serialization failure, deadlock,
+// completion unknown; 55P03 lock not available, 55006 object in use; 25P03/25P04 idle-in-transaction
+// and transaction timeouts; plus the socket errors of a refused or reset connection.
+const DB_UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  '57014',
+  '25006',
+  '25P03',
+  '25P04',
+  '40001',
+  '40P01',
+  '40003',
+  '55P03',
+  '55006',
+]);
+const DB_UNAVAILABLE_CLASSES = /^(08|53|57P|58|XX)/;
 // The pg driver gives these no code (brianc/node-postgres creates them as plain Errors when a
 // connection ends under a query, or cannot be opened in time). Matched whole, here only; knex
 // prefixes a query's error message with its SQL and " - ".
@@ -110,7 +130,7 @@ export function translateOutage(err: unknown): unknown {
 }
 
 const databaseUnavailable = () =>
-  new AppError(503, 'database_unavailable', 'The database is unreachable.', null, {
+  new AppError(503, 'database_unavailable', 'The database is unreachable or cannot take this request right now.', null, {
     'Retry-After': '5',
   });
 

@@ -11,6 +11,7 @@ import { koaBody } from 'koa-body';
 import type { OAuthClientInformationFull } from '@modelcontextprotocol/sdk/shared/auth.js';
 import { checkCredentials } from '../commands/sign-in.js';
 import type { AppState, RouteDeps } from '../http/context.js';
+import { findUnstorableText } from '../http/storable-text.js';
 import { grantableScopes } from '../policies/index.js';
 import { csrfTokenFor, csrfTokenMatches, verifyConsentRequest, type ConsentRequest } from './consent-request.js';
 import { CONSENT_PATH } from './paths.js';
@@ -140,6 +141,8 @@ export function consentHandlers(deps: RouteDeps, provider: ServiceMeowOAuthProvi
         return problemPage(ctx, tooLarge ? 413 : 400, tooLarge ? 'The form is too large.' : 'The form could not be read.');
       }
       const form = (ctx.request.body ?? {}) as Record<string, unknown>;
+      const unstorable = findUnstorableText(form, 'form');
+      if (unstorable.length) return problemPage(ctx, 400, `The form field ${unstorable[0]!.path} ${unstorable[0]!.message}.`);
       const field = (name: string) => (typeof form[name] === 'string' ? (form[name] as string) : '');
       const value = field('request');
       const r = verifyConsentRequest(deps.config, value);

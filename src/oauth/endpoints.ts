@@ -11,7 +11,8 @@ import { clientRegistrationHandler } from '@modelcontextprotocol/sdk/server/auth
 import { revocationHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/revoke.js';
 import { tokenHandler } from '@modelcontextprotocol/sdk/server/auth/handlers/token.js';
 import type { OAuthMetadata, OAuthProtectedResourceMetadata } from '@modelcontextprotocol/sdk/shared/auth.js';
-import { AppError, translateOutage } from '../errors/index.js';
+import { AppError, translateDbError, translateOutage } from '../errors/index.js';
+import { findUnstorableText } from '../http/storable-text.js';
 import type { AppState, RouteDeps } from '../http/context.js';
 import { spendRequest } from '../http/middlewares/rate-limit.js';
 import { consentHandlers } from './consent.js';
@@ -165,6 +166,11 @@ export function oauthEndpoints(deps: RouteDeps, resourcePath: string): Middlewar
           `Rate limit of ${decision.limit} requests per minute reached; retry in ${decision.resetSeconds} s.`,
         );
       }
+      // text PostgreSQL cannot store (NUL, lone surrogates) in a parameter: refused before any lookup
+      const unstorable = findUnstorableText(ctx.query, 'query');
+      if (unstorable.length) {
+        return oauthJson(ctx, 400, 'invalid_request', `${unstorable.map((u) => u.path).join(', ')}: ${unstorable[0]!.message}.`);
+      }
       if (path === CONSENT_PATH) {
         if (ctx.method === 'GET' || ctx.method === 'HEAD') return await consent.show(ctx);
         if (ctx.method === 'POST') return await consent.submit(ctx, origin);
@@ -180,6 +186,8 @@ export function oauthEndpoints(deps: RouteDeps, resourcePath: string): Middlewar
         for (const [k, v] of Object.entries(outage.headers)) ctx.set(k, v);
         return oauthJson(ctx, 503, 'temporarily_unavailable', outage.message);
       }
+      const refused = translateDbError(err);
+      if (refused instanceof AppError && refused.status < 500) return oauthJson(ctx, 400, 'invalid_request', refused.message);
       (ctx.state.log ?? deps.logger).error({ err }, 'OAuth request failed');
       return oauthJson(ctx, 500, 'server_error', `Internal error (request id ${ctx.state.requestId}).`);
     }

@@ -17,6 +17,7 @@ import {
   CustomOAuthError,
   InvalidClientMetadataError,
   InvalidGrantError,
+  InvalidRequestError,
   InvalidScopeError,
   InvalidTargetError,
   InvalidTokenError,
@@ -28,7 +29,8 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Knex } from 'knex';
 import type { Config } from '../config/env.js';
-import { AppError, translateOutage } from '../errors/index.js';
+import { AppError, translateDbError, translateOutage } from '../errors/index.js';
+import { findUnstorableText, isStorableText } from '../http/storable-text.js';
 import type { ApiKeyScope } from '../models/index.js';
 import { signConsentRequest } from './consent-request.js';
 import { CONSENT_PATH } from './paths.js';
@@ -59,7 +61,11 @@ interface GrantRow {
   revokedAt: Date | null;
 }
 
-/** Database and outage errors become OAuth's `temporarily_unavailable` (answered 503); OAuth errors pass. */
+/**
+ * Database and outage errors become OAuth's `temporarily_unavailable` (answered 503), and data the
+ * database refuses (SQLSTATE class 22, e.g. NUL) `invalid_request` (400): never the SDK's 500.
+ * OAuth errors pass.
+ */
 async function guarded<T>(op: () => Promise<T>): Promise<T> {
   try {
     return await op();
@@ -67,6 +73,8 @@ async function guarded<T>(op: () => Promise<T>): Promise<T> {
     if (err instanceof OAuthError) throw err;
     const outage = translateOutage(err);
     if (outage instanceof AppError && outage.status === 503) throw new TemporarilyUnavailableError(outage.message);
+    const refused = translateDbError(err);
+    if (refused instanceof AppError && refused.status < 500) throw new InvalidRequestError(refused.message);
     throw err;
   }
 }
@@ -100,7 +108,7 @@ class ClientsStore implements OAuthRegisteredClientsStore {
   constructor(private readonly db: Knex) {}
 
   async getClient(clientId: string): Promise<OAuthClientInformationFull | undefined> {
-    if (clientId.length > 200) return undefined;
+    if (clientId.length > 200 || !isStorableText(clientId)) return undefined;
     const row = await guarded(() => this.db('oauthClients').where({ clientId }).first<{ metadata: string } | undefined>('metadata'));
     return row ? (JSON.parse(row.metadata) as OAuthClientInformationFull) : undefined;
   }
@@ -160,6 +168,12 @@ export class ServiceMeowOAuthProvider implements OAuthServerProvider {
 
   /** Checks what can be checked before the user is known, then sends the browser to the consent page. */
   async authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res: Response): Promise<void> {
+    // what the consent page signs and the grant stores later: text PostgreSQL can store
+    const unstorable = findUnstorableText(
+      { code_challenge: params.codeChallenge, state: params.state, redirect_uri: params.redirectUri },
+      'query',
+    );
+    if (unstorable.length) throw new InvalidRequestError(`${unstorable.map((u) => u.path).join(', ')}: ${unstorable[0]!.message}`);
     const origin = requestOrigin(res.req);
     const expected = this.deps.resourceOf(origin);
     const resource = params.resource?.href ?? expected;

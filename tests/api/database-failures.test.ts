@@ -211,3 +211,75 @@ describe('requests in flight', () => {
     expect(answers.filter((a) => a.status === 503).length).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe('a database that answers but cannot take the request', () => {
+  it('read-only (a failover to a standby, or set read-only) is a 503 with Retry-After on writes, reads still served', async () => {
+    const readOnly = async (on: boolean) => {
+      const client = new pg.Client({ connectionString: h.config.databaseUrl });
+      await client.connect();
+      await client.query('set default_transaction_read_only = off'); // this session may write whatever the database says
+      const setting = on ? 'set default_transaction_read_only = on' : 'reset default_transaction_read_only';
+      await client.query(`alter database ${pg.escapeIdentifier(database)} ${setting}`).finally(() => client.end());
+      await terminateBackends(); // the pool reconnects: every new session takes the setting
+    };
+    await readOnly(true);
+    try {
+      // the first answers may meet a terminated connection: a 503 as well
+      await eventually(async () => (await call(h, 'GET', '/api/v1/groups', { token: admin.token })).status === 200, 30_000);
+      const writes = await Promise.all([
+        call(h, 'POST', '/api/v1/groups', { token: admin.token, body: { name: `ro-${Date.now()}` } }),
+        call(h, 'POST', '/api/v1/api-keys', { token: admin.token, body: { name: 'ro' } }),
+        call(h, 'POST', '/api/v1/business-calendars', {
+          token: admin.token,
+          body: { name: `ro-${Date.now()}`, timezone: 'UTC', weekly_hours: { mon: [{ start: '09:00', end: '17:00' }] } },
+        }),
+      ]);
+      for (const res of writes) {
+        expect([res.status, res.body.error?.code, res.headers.get('retry-after')]).toEqual([503, 'database_unavailable', '5']);
+      }
+    } finally {
+      await readOnly(false);
+    }
+    await eventually(
+      async () => (await call(h, 'POST', '/api/v1/groups', { token: admin.token, body: { name: `rw-${Date.now()}` } })).status === 201,
+      30_000,
+    );
+  });
+
+  it('a lock wait cut by lock_timeout and a deadlock victim are 503s too (the driver errors, translated)', async () => {
+    const a = new pg.Client({ connectionString: h.config.databaseUrl });
+    const b = new pg.Client({ connectionString: h.config.databaseUrl });
+    await Promise.all([a.connect(), b.connect()]);
+    for (const c of [a, b]) c.on('error', () => undefined);
+    try {
+      const [u1, u2] = [await createUser(h.db), await createUser(h.db)];
+      // lock_timeout: 55P03
+      await a.query('begin');
+      await a.query('select 1 from users where id = $1 for update', [u1.id]);
+      await b.query("set lock_timeout = '50ms'");
+      const locked = await b.query('select 1 from users where id = $1 for update', [u1.id]).catch((e: unknown) => e);
+      await a.query('rollback');
+      await b.query("set lock_timeout = '0'");
+      // deadlock: 40P01
+      await a.query('begin');
+      await b.query('begin');
+      await a.query('update users set full_name = full_name where id = $1', [u1.id]);
+      await b.query('update users set full_name = full_name where id = $1', [u2.id]);
+      const first = a.query('update users set full_name = full_name where id = $1', [u2.id]).catch((e: unknown) => e);
+      const second = b.query('update users set full_name = full_name where id = $1', [u1.id]).catch((e: unknown) => e);
+      const deadlock = [await first, await second].find((r) => r instanceof Error);
+      await a.query('rollback').catch(() => undefined);
+      await b.query('rollback').catch(() => undefined);
+      for (const [err, code] of [
+        [locked, '55P03'],
+        [deadlock, '40P01'],
+      ] as const) {
+        expect((err as { code?: string }).code).toBe(code);
+        const mapped = translateOutage(translateDbError(err)) as AppError;
+        expect([mapped.status, mapped.code, mapped.headers['Retry-After']]).toEqual([503, 'database_unavailable', '5']);
+      }
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+});

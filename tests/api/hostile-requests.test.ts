@@ -156,6 +156,9 @@ describe('bodies not in their Content-Encoding', () => {
       ['gzip', gzipSync(json)],
       ['deflate', deflateSync(json)],
       ['br', brotliCompressSync(json)],
+      // content codings are case-insensitive
+      ['GZIP', gzipSync(json)],
+      ['Br', brotliCompressSync(json)],
     ] as const) {
       const res = await raw('POST', '/api/v1/auth/login', {
         headers: { 'content-type': 'application/json', 'content-encoding': encoding },
@@ -204,6 +207,48 @@ describe('methods', () => {
     expect(checked).toBeGreaterThan(50);
     const mcp = await raw('PUT', '/mcp');
     expect([mcp.status, mcp.headers.allow]).toEqual([405, 'POST']);
+  });
+
+  it('CONNECT (which Node never hands to a request handler) is a 501 envelope, not a dropped connection', async () => {
+    for (const target of ['127.0.0.1:5432', 'example.com:443', '/api/v1/tickets']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(h.http.port, '127.0.0.1', () =>
+          socket.write(`CONNECT ${target} HTTP/1.1\r\nHost: ${target}\r\nAuthorization: Bearer ${admin.token}\r\n\r\n`),
+        );
+        const chunks: Buffer[] = [];
+        socket.on('data', (c: Buffer) => chunks.push(c));
+        socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
+        socket.on('error', reject);
+      });
+      expect(answer, target).toMatch(/^HTTP\/1\.1 501 /);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(isEnvelope(body), target).toBe(true);
+      expect(body.error.code, target).toBe('not_implemented');
+    }
+    // the server still serves afterwards
+    expect((await raw('GET', '/api/v1/health')).status).toBe(200);
+  });
+
+  it('an unknown method is logged as the request it is, not as an outage', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const server = await startHttpServer({ config: h.config, db: h.db, temporal: h.temporal.client, logger }, 0, '127.0.0.1');
+    try {
+      const res = await new Promise<number>((resolve, reject) => {
+        const req = http.request({ method: 'PROPFIND', host: '127.0.0.1', port: server.port, path: '/api/v1/tickets' }, (r) => {
+          r.resume();
+          r.on('end', () => resolve(r.statusCode!));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(res).toBe(501);
+      await eventually(() => Promise.resolve(lines.some((l) => JSON.parse(l).msg === 'request')), 10_000);
+      const entries = lines.map((l) => JSON.parse(l));
+      expect(entries.filter((e) => e.level >= 40).map((e) => e.msg)).toEqual([]);
+    } finally {
+      await server.close();
+    }
   });
 
   it('a request the HTTP parser refuses still gets the envelope', async () => {

@@ -65,6 +65,15 @@ describe('webhook subscriptions', () => {
       'http://169.254.169.254/latest/meta-data',
       'http://[::1]/x',
       'http://192.168.1.1/x',
+      // the IPv6 forms embedding a private IPv4 address, and IPv4 in other spellings
+      'http://[::127.0.0.1]/x',
+      'http://[::ffff:0:127.0.0.1]/x',
+      'http://[2002:7f00:1::]/x',
+      'http://[::ffff:10.0.0.1]/x',
+      'http://[64:ff9b::a00:1]/x',
+      'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x',
+      'http://2130706433/x',
+      'http://0x7f.1/x',
     ]) {
       const res = await call(h, 'POST', '/api/v1/webhooks', { token: admin, body: { url } });
       expect(res.status, url).toBe(422);

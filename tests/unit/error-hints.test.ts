@@ -58,7 +58,9 @@ describe('REST error hints', () => {
       'The ticket did not confirm the change in time (its workers are busy or down); it may still be applied. Retry with the same Idempotency-Key to learn the outcome without applying it twice.',
     );
     const outage = httpErrorBody(translateOutage(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })) as AppError);
-    expect(outage.message).toBe('The database is unreachable. Retry shortly with the same Idempotency-Key.');
+    expect(outage.message).toBe(
+      'The database is unreachable or cannot take this request right now. Retry shortly with the same Idempotency-Key.',
+    );
   });
 
   it('names the list valid ids come from, and does not render the lookup key', () => {

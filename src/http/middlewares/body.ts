@@ -14,6 +14,9 @@ const ENCODINGS = 'identity, gzip, deflate or br';
 export function parseJsonBody(): Middleware<AppState> {
   const parse = koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonLimit: '1mb', jsonStrict: true });
   return async (ctx, next) => {
+    // content codings are case-insensitive (RFC 9110 §8.4.1): `GZIP` is gzip
+    const encoding = ctx.req.headers['content-encoding'];
+    if (typeof encoding === 'string') ctx.req.headers['content-encoding'] = encoding.trim().toLowerCase();
     try {
       await parse(ctx, async () => undefined);
     } catch (err) {

@@ -43,7 +43,8 @@ export function errorHandler(): Middleware<AppState> {
     } catch (raw) {
       const err = toAppError(translateOutage(translateDbError(raw)));
       if (err.status === 500) ctx.state.log?.error({ err: raw }, 'request failed');
-      else if (err.status >= 500) ctx.state.log?.warn({ err: raw, code: err.code }, 'dependency unavailable');
+      // a 501 is the client's method, not an outage: the access log line is enough
+      else if (err.status >= 500 && err.status !== 501) ctx.state.log?.warn({ err: raw, code: err.code }, 'dependency unavailable');
       ctx.status = err.status;
       for (const [name, value] of Object.entries(err.headers)) ctx.set(name, value);
       ctx.body = { error: { code: err.code, ...httpErrorBody(err) }, request_id: ctx.state.requestId };
