@@ -39,7 +39,7 @@ async function termsOf(ctx: Ctx, policy: PolicyInput): Promise<SlaTerms> {
   const calendar = policy.calendar_id ? await BusinessCalendar.query(ctx.db).findById(policy.calendar_id) : undefined;
   if (policy.calendar_id && !calendar) {
     throw validationFailed([
-      { in: 'body', path: 'policy.calendar_id', message: 'No business calendar has this id (see GET /api/v1/business-calendars).' },
+      { in: 'body', path: 'policy.calendar_id', message: 'No business calendar has this id.', lookup: 'business_calendars' },
     ]);
   }
   return {
