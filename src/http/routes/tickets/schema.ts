@@ -108,6 +108,10 @@ export const SlaMetricSchema = z.object({
   cycle: z.number().int().describe('1, then +1 for each reopen (signals fire once per cycle)'),
 });
 
+export const MergeLinkSchema = z
+  .object({ id: z.uuid(), ticket_number: z.string(), merged_at: Timestamp })
+  .openapi('TicketMergeLink');
+
 export const TicketSchema = z
   .object({
     id: z.uuid(),
@@ -129,6 +133,10 @@ export const TicketSchema = z
     total_paused_seconds: z.number().int(),
     sla_breached: z.boolean(),
     sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema }),
+    merged_into: MergeLinkSchema.nullable().describe('status merged: the ticket this one was merged into'),
+    merged_from: z
+      .array(MergeLinkSchema)
+      .describe('tickets merged into this one, oldest first: their notes and attachments are listed with this ticket’s'),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
