@@ -75,7 +75,8 @@ export interface TicketChanges {
   assignedUserId?: string | null;
 }
 
-export type RejectionType = (typeof TICKET_FAILURES)['invalidTransition' | 'staleVersion' | 'ticketDeleted' | 'ticketMerged' | 'mergeRefused'];
+export type RejectionType = (typeof TICKET_FAILURES)[
+  'invalidTransition' | 'staleVersion' | 'ticketDeleted' | 'ticketMerged' | 'mergeRefused'];
 
 export interface Rejection {
   type: RejectionType;

@@ -418,8 +418,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
 
   // Live until deleted, waking for each SLA signal at its instant; continue-as-new (after every
   // handler has finished) before history grows large. The clocks travel in the carried snapshot.
-  const leaving = () =>
-    ticket.deleted || ticket.merged || workflowInfo().continueAsNewSuggested || ticket.mutationsThisRun >= maxMutations;
+  const leaving = () => ticket.deleted || ticket.merged || workflowInfo().continueAsNewSuggested || ticket.mutationsThisRun >= maxMutations;
   for (;;) {
     const next = ticket.slaNext;
     if (next === null) {

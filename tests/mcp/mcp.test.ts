@@ -53,6 +53,7 @@ const ALL_TOOLS = [
   'list_ticket_notes',
   'list_tickets',
   'list_users',
+  'merge_tickets',
   'pause_ticket',
   'read_attachment',
   'reopen_ticket',
@@ -63,7 +64,7 @@ const ALL_TOOLS = [
 ];
 
 describe('tools/list', () => {
-  it('offers the 21 tools, each with title, description, described inputs, an output schema and annotations, under ~8k tokens', async () => {
+  it('offers the 22 tools, each with title, description, described inputs, an output schema and annotations, under ~8k tokens', async () => {
     const client = await connect(adminKey);
     try {
       const { tools } = await client.listTools();

@@ -142,9 +142,7 @@ describe('absorb (the target)', () => {
   it('appends the source to merged_from once, with an audit entry and a ticket.updated event', () => {
     const plan = absorb.plan(target, absorbReq(), ctx)!;
     expect(plan.next).toMatchObject({ version: 8, status: 'open', mergedFrom: [{ id: 'src', ticketNumber: 'ASM-0001', at: AT }] });
-    expect(plan.audit).toEqual([
-      { action: 'merged_from', field: 'merged_from', old: null, new: { id: 'src', ticket_number: 'ASM-0001' } },
-    ]);
+    expect(plan.audit).toEqual([{ action: 'merged_from', field: 'merged_from', old: null, new: { id: 'src', ticket_number: 'ASM-0001' } }]);
     expect(plan.events).toEqual([
       { type: 'ticket.updated', changes: { merged_from: { old: [], new: [{ id: 'src', ticket_number: 'ASM-0001' }] } } },
     ]);

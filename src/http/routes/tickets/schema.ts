@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
 import { TICKET_SORTS } from '../../../commands/tickets/list.js';
 import { CursorQuery, PaginationQuery } from '../../pagination.js';
-import { NoteAddInput, NoteEditInput, TicketChangeInput, TicketCreateInput, TicketFields } from '../../../commands/tickets/inputs.js';
+import {
+  NoteAddInput,
+  NoteEditInput,
+  TicketChangeInput,
+  TicketCreateInput,
+  TicketFields,
+  TicketMergeInput,
+} from '../../../commands/tickets/inputs.js';
 import {
   ACTOR_TYPES,
   SLA_STATES,
@@ -40,12 +47,21 @@ export const TicketListQuerySchema = PaginationQuery.merge(CursorQuery).extend({
 
 export const TicketPatchSchema = TicketChangeInput;
 
+export const TicketMergeSchema = TicketMergeInput.openapi('TicketMerge');
+
 export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
 });
 
 export const NoteCreateSchema = NoteAddInput;
 export const NoteUpdateSchema = NoteEditInput;
+
+/** On lists of a merge target: the merged ticket a note or file comes from (null: the ticket's own). */
+export const FromTicketSchema = z
+  .object({ id: z.uuid(), ticket_number: z.string() })
+  .nullable()
+  .describe('the ticket merged into this one that it comes from; null for the ticket’s own')
+  .openapi('FromTicket');
 
 export const NoteSchema = z
   .object({
@@ -58,6 +74,7 @@ export const NoteSchema = z
     created_at: Timestamp,
     updated_at: Timestamp,
     edited_at: Timestamp.nullable(),
+    from_ticket: FromTicketSchema,
   })
   .openapi('Note');
 
@@ -108,9 +125,7 @@ export const SlaMetricSchema = z.object({
   cycle: z.number().int().describe('1, then +1 for each reopen (signals fire once per cycle)'),
 });
 
-export const MergeLinkSchema = z
-  .object({ id: z.uuid(), ticket_number: z.string(), merged_at: Timestamp })
-  .openapi('TicketMergeLink');
+export const MergeLinkSchema = z.object({ id: z.uuid(), ticket_number: z.string(), merged_at: Timestamp }).openapi('TicketMergeLink');
 
 export const TicketSchema = z
   .object({
