@@ -52,6 +52,9 @@ export async function ticketMerger(
     throw err;
   }
   if (target.id === source.id) throw validationFailed([{ in: 'body', path: 'target', message: 'A ticket cannot be merged into itself.' }]);
+  // already merged into this very target (a retry whose first answer was lost, or a repeat): done,
+  // nothing to apply (its workflow has ended, so it could not answer the Update any more)
+  if (source.status === 'merged' && source.mergedInto?.id === target.id) return { status: 'applied', ticket: source, changed: false };
   refuseMerged(source);
   if (target.status === 'merged') {
     const into = mergedInto(target);

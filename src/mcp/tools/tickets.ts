@@ -314,26 +314,23 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession): void {
   tool({
     name: 'merge_tickets',
     title: 'Merge a ticket into another',
-    description:
-      'Merge a duplicate into the ticket to keep: it becomes merged (final, clocks stop); the kept one lists its notes and files.',
+    description: 'Merge a duplicate into the ticket to keep: it becomes merged (final, clocks stop); the kept one lists its notes.',
     destructive: true,
     idempotent: true,
     input: {
-      ticket: TicketRef.describe('the duplicate (UUID or ASM-0001)'),
+      ticket: TicketRef.describe('the duplicate'),
       into: TicketRef.describe('the ticket to keep'),
       note: NoteText,
       request_id: RequestId,
     },
-    output: ChangeResult.extend({ merged_into: z.string().nullable() }),
+    output: ChangeResult,
     run: async ({ ticket, into, note, request_id }) =>
       once(s, 'merge_tickets', request_id, { ticket, into, note }, async (resourceId, claimed) => {
         const r = await ticketMerger(ctx(), ticket, { target: into, note }, null, {
           requestId: resourceId,
           noteId: claimed ? derivedId(`${resourceId}:note`) : undefined,
         });
-        return changeAnswer(ticket, `merged into ${into}`, r, {
-          merged_into: r.status === 'applied' ? (r.ticket.mergedInto?.ticketNumber ?? null) : null,
-        });
+        return changeAnswer(ticket, `merged into ${into}`, r);
       }),
   });
 

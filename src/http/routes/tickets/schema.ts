@@ -47,7 +47,7 @@ export const TicketListQuerySchema = PaginationQuery.merge(CursorQuery).extend({
 
 export const TicketPatchSchema = TicketChangeInput;
 
-export const TicketMergeSchema = TicketMergeInput.openapi('TicketMerge');
+export const TicketMergeSchema = TicketMergeInput;
 
 export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
