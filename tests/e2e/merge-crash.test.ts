@@ -35,7 +35,7 @@ async function halfMerged(pairs: { source: string; target: string }[]): Promise<
 describe('worker SIGKILLed mid-merge', () => {
   it('leaves no half-merged pair after restart: each merge whole, once', async () => {
     const env = workerEnv(h, { RATE_LIMIT_PER_MINUTE: '100000' });
-    let worker = launch('src/main/worker.ts', env);
+    const worker = launch('src/main/worker.ts', env);
     await worker.ready;
     let restarted: ReturnType<typeof launch> | null = null;
     try {
@@ -92,7 +92,7 @@ describe('worker SIGKILLed mid-merge', () => {
         expect(await Event.query(h.db).where({ ticketId: p.source, type: 'ticket.merged' }).resultSize()).toBe(1);
         expect(await AuditLog.query(h.db).where({ ticketId: p.target, action: 'merged_from' }).resultSize()).toBe(1);
         expect(await AuditLog.query(h.db).where({ ticketId: p.source, action: 'merged_into' }).resultSize()).toBe(1);
-        // create, note-less merge version with its note: versions contiguous on both sides
+        // version 1 the create, version 2 the merge (its note in the same version) or the absorb: nothing doubled
         expect(source.version).toBe(2);
         expect(target.version).toBe(2);
         const versions = (await AuditLog.query(h.db).where({ ticketId: p.source }).orderBy('ticket_version')).map((a) => a.ticketVersion);
