@@ -148,5 +148,5 @@ describe('replay', () => {
       const history = History.decode(await readFile(path.join(FIXTURES, file)));
       await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, file), file).resolves.toBeUndefined();
     }
-  });
+  }, 90_000); // 15 histories: 7 s alone, past 30 s on a loaded machine
 });
