@@ -233,6 +233,19 @@ describe('POST /tickets/{id}/merge', () => {
     expect(rows.filter((r) => r.status === 'merged').length).toBe([xy, yx].filter((r) => r.status === 200).length);
   });
 
+  it('ticket.merged is in the event vocabulary: webhook subscriptions take it, the OpenAPI webhooks section declares it', async () => {
+    const hook = await call(h, 'POST', '/api/v1/webhooks', {
+      token,
+      body: { url: 'https://93.184.216.34/hooks/merges', event_types: ['ticket.merged'] },
+    });
+    expect(hook.status).toBe(201);
+    expect(hook.body.event_types).toEqual(['ticket.merged']);
+    const doc = (await call(h, 'GET', '/api/v1/openapi.json')).body;
+    expect(doc.webhooks['ticket.merged'].post.operationId).toBe('onTicketMerged');
+    const path = Object.keys(doc.paths).find((p) => p.endsWith('/tickets/{id}/merge'))!;
+    expect(doc.paths[path].post.operationId).toBe('mergeTicket');
+  });
+
   it('an Idempotency-Key replays the first answer; the merge is applied once', async () => {
     const a = await create();
     const b = await create();
@@ -245,5 +258,10 @@ describe('POST /tickets/{id}/merge', () => {
     expect(second.body).toEqual(first.body);
     expect((await eventsOf(a.id)).filter((e) => e.type === 'ticket.merged')).toHaveLength(1);
     expect((await Ticket.query(h.db).findById(b.id))!.mergedFrom).toHaveLength(1);
+    // the same merge again, without the key: already done, answered 200, nothing applied
+    const repeat = await merge(a.id, { target: b.ticket_number });
+    expect(repeat.status).toBe(200);
+    expect(repeat.body.version).toBe(first.body.version);
+    expect((await eventsOf(a.id)).filter((e) => e.type === 'ticket.merged')).toHaveLength(1);
   });
 });
