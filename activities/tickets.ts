@@ -1,7 +1,9 @@
 /** Thin, idempotent adapters between the ticket workflow and the ticket-record store (src/store/ticket-records.ts). */
 import { insertTicketRecord, persistTicketMutation, type TicketMutation } from '../src/store/ticket-records.js';
 import { loadSlaTerms } from '../src/store/sla-terms.js';
+import { absorbTicket } from '../src/commands/tickets/absorb.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
+import type { CrossTicketStep } from '../workflows/mutations/index.js';
 import type { SlaTerms } from '../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../workflows/ticket-state.js';
 import type { Dispatch } from '../src/webhooks/deliveries.js';
@@ -30,6 +32,15 @@ export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps)
     /** The SLA policy a ticket of this priority runs under now (read on priority change). */
     async loadSlaTerms(priority: TicketPriority): Promise<SlaTerms | null> {
       return loadSlaTerms(db, priority);
+    },
+
+    /**
+     * A merge's step on its target: the target's workflow records the source (an Update whose id is
+     * one per source, so a retried attempt is answered, never applied twice). The target's refusal
+     * is final (merge_refused); anything else is retried.
+     */
+    async absorbIntoTicket(step: CrossTicketStep): Promise<void> {
+      await absorbTicket(temporal, db, step);
     },
 
     /** Applies one mutation of the given version exactly once (see persistTicketMutation). */

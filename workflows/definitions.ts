@@ -159,6 +159,34 @@ export const editNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('editN
 export const deleteUpdate = defineUpdate<MutationResult, [DeleteRequest]>('delete');
 export const attachmentsUpdate = defineUpdate<MutationResult, [AttachmentsRequest]>('attachments');
 
+/** The other ticket of a merge, as the API resolved it. */
+export interface MergeTicketRef {
+  id: string;
+  ticketNumber: string;
+}
+
+/** Merge this ticket (the source) into `target` (workflows/mutations/merge.ts). */
+export interface MergeRequest extends MutationRequest {
+  /** If-Match on the source */
+  expectedVersion: number | null;
+  target: MergeTicketRef;
+  /** a note written on the source in the merge's version (already sanitised) */
+  note?: ChangeNote;
+}
+
+/** Sent by the source's merge (through an activity) to the target: record that `source` was merged in. */
+export interface AbsorbRequest extends MutationRequest {
+  source: MergeTicketRef;
+  /** the instant the source's merge was decided */
+  at: string;
+}
+
+export const mergeUpdate = defineUpdate<MutationResult, [MergeRequest]>('merge');
+export const absorbUpdate = defineUpdate<MutationResult, [AbsorbRequest]>('absorb');
+
+/** The Update id of a source's absorb on its target: one per source, so a retried merge is answered, not applied twice. */
+export const absorbUpdateId = (sourceId: string): string => `absorb-${sourceId}`;
+
 /** The details of a permanent write failure (TICKET_FAILURES.invalidReference / unwritableChange in ./vocabulary.ts): its kind and the SQLSTATE when the database refused it. */
 export interface WriteFailureDetails {
   kind: WriteFailureKind;

@@ -38,14 +38,29 @@ export interface TicketSnapshot {
   deleted: boolean;
   /** the SLA clocks; absent only in histories recorded before the SLA engine */
   sla?: TicketSla;
+  /** set once the ticket was merged into another (status `merged`; see workflows/mutations/merge.ts) */
+  mergedInto?: MergeLink;
+  /** the tickets merged into this one, oldest first (absent until the first) */
+  mergedFrom?: MergeLink[];
 }
 
-/** SPEC §4: every allowed next status. */
+/** One side of a merge: the other ticket, and when the merge was decided (ISO). */
+export interface MergeLink {
+  id: string;
+  ticketNumber: string;
+  at: string;
+}
+
+/**
+ * SPEC §4: every allowed next status. `merged` is reached only through a merge (from any status but
+ * itself, never by a change: see workflows/mutations/merge.ts) and never left.
+ */
 export const TRANSITIONS: Readonly<Record<TicketStatus, readonly TicketStatus[]>> = {
   open: ['under_investigation', 'paused', 'resolved'],
   under_investigation: ['open', 'paused', 'resolved'],
   paused: ['open', 'under_investigation', 'resolved'],
   resolved: ['open'],
+  merged: [],
 };
 
 /** Fields a PATCH may change (camelCase; undefined = leave as is, null = clear). */
@@ -60,7 +75,8 @@ export interface TicketChanges {
   assignedUserId?: string | null;
 }
 
-export type RejectionType = (typeof TICKET_FAILURES)['invalidTransition' | 'staleVersion' | 'ticketDeleted'];
+export type RejectionType = (typeof TICKET_FAILURES)[
+  'invalidTransition' | 'staleVersion' | 'ticketDeleted' | 'ticketMerged' | 'mergeRefused'];
 
 export interface Rejection {
   type: RejectionType;
@@ -71,6 +87,14 @@ export interface Rejection {
 /** Why a change may not be applied to `s` now, or null if it may. */
 export function rejectChange(s: TicketSnapshot, changes: TicketChanges, expectedVersion: number | null): Rejection | null {
   if (s.deleted) return { type: TICKET_FAILURES.ticketDeleted, message: 'The ticket was deleted.', details: {} };
+  if (s.status === 'merged') {
+    const into = s.mergedInto ? { id: s.mergedInto.id, ticket_number: s.mergedInto.ticketNumber } : null;
+    return {
+      type: TICKET_FAILURES.ticketMerged,
+      message: `The ticket was merged into ${into?.ticket_number ?? 'another ticket'} and takes no more changes; change that one.`,
+      details: { merged_into: into },
+    };
+  }
   if (expectedVersion !== null && expectedVersion !== s.version) {
     return {
       type: TICKET_FAILURES.staleVersion,
@@ -82,7 +106,10 @@ export function rejectChange(s: TicketSnapshot, changes: TicketChanges, expected
     const allowed = TRANSITIONS[s.status];
     return {
       type: TICKET_FAILURES.invalidTransition,
-      message: `A ${s.status} ticket cannot become ${changes.status}; allowed: ${allowed.join(', ')}.`,
+      message:
+        changes.status === 'merged'
+          ? `A ticket becomes merged only by merging it into another (the merge operation); allowed: ${allowed.join(', ') || 'none'}.`
+          : `A ${s.status} ticket cannot become ${changes.status}; allowed: ${allowed.join(', ') || 'none'}.`,
       details: { from: s.status, to: changes.status, allowed },
     };
   }

@@ -43,6 +43,7 @@ import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTimelineEntr
 import {
   planSlaSignals,
   TICKET_MUTATIONS,
+  type LiveState,
   type MutationKind,
   type MutationRequestBase,
   type Plan,
@@ -58,6 +59,14 @@ const WRITE_RETRY: RetryPolicy = {
 };
 
 const remoteRecords = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: WRITE_RETRY });
+/**
+ * A merge's absorb on its target (an Update the activity waits on, behind the target's own queue):
+ * retried like a write until the target answers; its refusal (merge_refused) is final.
+ */
+const crossTicket = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { ...WRITE_RETRY, nonRetryableErrorTypes: [TICKET_FAILURES.invalidReference, TICKET_FAILURES.mergeRefused] },
+});
 /**
  * Local activities (each write inside the workflow task that decided it) were tried and dropped:
  * while a workflow task waits on a local activity, Updates that arrive for the same ticket are
@@ -132,6 +141,12 @@ const origin = (req: { requestId: string; apiRequestId?: string }) => ({ updateI
 const refusedWrite = (f: ApplicationFailure) =>
   ApplicationFailure.create({ type: f.type ?? undefined, message: f.message, details: f.details ?? undefined, nonRetryable: true });
 
+/** The other ticket's refusal of a cross-ticket step (a merge target that may not take the source). */
+function crossTicketRefusal(err: unknown): ApplicationFailure | null {
+  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  return cause instanceof ApplicationFailure && cause.type === TICKET_FAILURES.mergeRefused ? cause : null;
+}
+
 /** Runs mutations one at a time: each sees the version the previous one produced. */
 class Serial {
   private tail: Promise<unknown> = Promise.resolve();
@@ -153,6 +168,9 @@ class TicketEntity {
   timelineDropped: number;
   private readonly serial = new Serial();
   private readonly recent: Map<string, MutationResult>;
+  /** the other ticket accepted, unfinished mutations involve (a merge's target), and how many */
+  private involvedId: string | null = null;
+  private involvedCount = 0;
 
   constructor(carried: CarriedState | undefined) {
     this.snapshot = carried?.snapshot ?? null;
@@ -203,6 +221,26 @@ class TicketEntity {
     return this.snapshot?.deleted ?? false;
   }
 
+  /** merged into another ticket: terminal, the workflow ends */
+  get merged(): boolean {
+    return this.snapshot?.status === 'merged';
+  }
+
+  live(): LiveState {
+    return { involved: this.involvedId };
+  }
+
+  /** Runs a mutation that involves `other` (a merge): meanwhile this ticket takes no absorb. */
+  async involving<T>(other: string, run: () => Promise<T>): Promise<T> {
+    this.involvedId = other;
+    this.involvedCount++;
+    try {
+      return await run();
+    } finally {
+      if (--this.involvedCount === 0) this.involvedId = null;
+    }
+  }
+
   /** The synchronous validator shared by every mutation. */
   validate(requestId: string, check: (s: TicketSnapshot) => Rejection | null): void {
     if (this.recent.has(requestId)) return; // a retry: answered from memory
@@ -221,12 +259,23 @@ class TicketEntity {
     return this.serial.run(async () => {
       const prior = this.recent.get(req.requestId);
       if (prior) return prior;
-      this.validate(req.requestId, (s) => kind.check(s, req));
+      this.validate(req.requestId, (s) => kind.check(s, req, this.live()));
       let next: TicketSnapshot | null = null;
       try {
         await this.recordDueSignals();
         const s = this.snapshot!;
         const at = new Date().toISOString();
+        // a merge: the target records the source first (idempotent by its Update id), then the source is written
+        const step = kind.before?.(s, req, at) ?? null;
+        if (step) {
+          if (!patched('ticket-merge')) throw new Error('a merge in a history from before merges'); // cannot happen: no such Update then
+          try {
+            await crossTicket.absorbIntoTicket(step);
+          } catch (err) {
+            const refusal = crossTicketRefusal(err);
+            throw refusal ? refusedWrite(refusal) : err;
+          }
+        }
         const priority = kind.reads?.(s, req) ?? null;
         const terms = priority !== null ? ((await records().loadSlaTerms(priority)) ?? undefined) : undefined;
         const plan = kind.plan(s, req, { at, terms, patched });
@@ -335,9 +384,14 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
 
   // every mutation: its Update's validator and its handler run the same check (see workflows/mutations)
   const register = <R extends MutationRequestBase>({ update, kind }: TicketMutationEntry<R>) =>
-    setHandler(update, (req: R) => ticket.mutate(req, kind), {
-      validator: (req: R) => ticket.validate(req.requestId, (s) => kind.check(s, req)),
-    });
+    setHandler(
+      update,
+      (req: R) => {
+        const other = kind.involves?.(req);
+        return other === undefined ? ticket.mutate(req, kind) : ticket.involving(other, () => ticket.mutate(req, kind));
+      },
+      { validator: (req: R) => ticket.validate(req.requestId, (s) => kind.check(s, req, ticket.live())) },
+    );
   // (each entry is typed where the table builds it; TypeScript cannot follow a union through the loop)
   for (const m of TICKET_MUTATIONS) register(m as TicketMutationEntry<MutationRequestBase>);
 
@@ -364,7 +418,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
 
   // Live until deleted, waking for each SLA signal at its instant; continue-as-new (after every
   // handler has finished) before history grows large. The clocks travel in the carried snapshot.
-  const leaving = () => ticket.deleted || workflowInfo().continueAsNewSuggested || ticket.mutationsThisRun >= maxMutations;
+  const leaving = () => ticket.deleted || ticket.merged || workflowInfo().continueAsNewSuggested || ticket.mutationsThisRun >= maxMutations;
   for (;;) {
     const next = ticket.slaNext;
     if (next === null) {
@@ -393,6 +447,6 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
     }
   }
   await condition(allHandlersFinished);
-  if (ticket.deleted) return;
+  if (ticket.deleted || ticket.merged) return; // terminal: a merged ticket's clocks stopped with its merge
   await continueAsNew<typeof ticketWorkflow>({ carried: ticket.carry(), maxMutationsPerRun: input.maxMutationsPerRun });
 }

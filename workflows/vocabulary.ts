@@ -6,8 +6,11 @@
  * Migrations keep their own copies on purpose: a migration is frozen once it has run.
  */
 
-/** SPEC §4: the states of a ticket. */
-export const TICKET_STATUSES = ['open', 'under_investigation', 'paused', 'resolved'] as const;
+/**
+ * SPEC §4: the states of a ticket, plus `merged` (an extension: the terminal state of a ticket merged
+ * into another, reached only through a merge — never by a status change — and never left).
+ */
+export const TICKET_STATUSES = ['open', 'under_investigation', 'paused', 'resolved', 'merged'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
 
 /** Most urgent first: the order of SLA policy lists, dashboards and the `priority` sort. */
@@ -27,6 +30,7 @@ export const TICKET_EVENT_TYPES = [
   'ticket.note_added',
   'ticket.attachment_added',
   'ticket.deleted',
+  'ticket.merged',
   'ticket.sla_at_risk',
   'ticket.sla_breached',
 ] as const;
@@ -71,6 +75,10 @@ export const TICKET_FAILURES = {
   invalidReference: 'InvalidReference',
   /** the database refuses the data for good, or the row is not at the version the change follows */
   unwritableChange: 'UnwritableChange',
+  /** the ticket was merged into another: it takes no more changes */
+  ticketMerged: 'ticket_merged',
+  /** a merge the tickets' states forbid: into itself, a merged or deleted ticket, or one merging away */
+  mergeRefused: 'merge_refused',
 } as const;
 export type TicketFailureType = (typeof TICKET_FAILURES)[keyof typeof TICKET_FAILURES];
 

@@ -18,7 +18,7 @@ export async function dashboardSummary(ctx: Ctx) {
       .db('tickets')
       .leftJoin('groups', 'groups.id', 'tickets.assigned_group_id')
       .whereNull('tickets.deleted_at')
-      .whereNot('tickets.status', 'resolved')
+      .whereNotIn('tickets.status', ['resolved', 'merged']) // merged: closed into another ticket
       .select('tickets.assigned_group_id as groupId', 'groups.name as groupName')
       .count('* as count')
       .groupBy('tickets.assigned_group_id', 'groups.name')

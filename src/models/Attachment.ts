@@ -13,4 +13,6 @@ export class Attachment extends BaseModel {
   sizeBytes!: number;
   sha256!: string;
   createdAt!: Date;
+  /** set by listers: the merged ticket it comes from (null: the listed ticket's own); never stored */
+  fromTicket?: { id: string; ticket_number: string } | null;
 }

@@ -1,10 +1,11 @@
 import { BaseModel } from './BaseModel.js';
 import type { TicketChannel, TicketPriority, TicketStatus } from '../../workflows/vocabulary.js';
 import type { TicketSla } from '../../workflows/sla/clock.js';
+import type { MergeLink } from '../../workflows/ticket-state.js';
 
 /** Read model of a ticket; written only by the ticket workflow's activities. */
 export class Ticket extends BaseModel {
-  static override jsonAttributes = ['slaState'];
+  static override jsonAttributes = ['slaState', 'mergedInto', 'mergedFrom'];
   static override tableName = 'tickets';
   static override touchesUpdatedAt = true;
 
@@ -38,6 +39,10 @@ export class Ticket extends BaseModel {
   slaBreached!: boolean;
   /** the workflow's SLA clocks as of `version` */
   slaState!: TicketSla | null;
+  /** the ticket this one was merged into (status `merged`), or null */
+  mergedInto!: MergeLink | null;
+  /** the tickets merged into this one, oldest first */
+  mergedFrom!: MergeLink[];
   createdAt!: Date;
   updatedAt!: Date;
   deletedAt!: Date | null;

@@ -14,4 +14,6 @@ export class TicketNote extends BaseModel {
   createdAt!: Date;
   updatedAt!: Date;
   editedAt!: Date | null;
+  /** set by listers: the merged ticket it comes from (null: the listed ticket's own); never stored */
+  fromTicket?: { id: string; ticket_number: string } | null;
 }

@@ -12,5 +12,6 @@ export function presentAttachment(a: Attachment) {
     uploaded_by_id: a.uploadedById,
     created_at: a.createdAt.toISOString(),
     download_url: `/api/v1/attachments/${a.id}/download`,
+    from_ticket: a.fromTicket ?? null,
   };
 }

@@ -11,5 +11,6 @@ export function presentNote(n: TicketNote) {
     created_at: n.createdAt.toISOString(),
     updated_at: n.updatedAt.toISOString(),
     edited_at: n.editedAt ? n.editedAt.toISOString() : null,
+    from_ticket: n.fromTicket ?? null,
   };
 }

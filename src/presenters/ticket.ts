@@ -1,8 +1,12 @@
 /** Ticket → JSON: the explicit field list REST bodies, events and MCP results share. */
 import type { Ticket } from '../models/index.js';
 import { slaFigures, type SlaFigures, type SlaMetric } from '../../workflows/sla/clock.js';
+import type { MergeLink } from '../../workflows/ticket-state.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+/** The other ticket of a merge (workflows/mutations/merge.ts). */
+const mergeLink = (l: MergeLink) => ({ id: l.id, ticket_number: l.ticketNumber, merged_at: l.at });
 
 /** A ticket created before any SLA policy existed has no clock. */
 const NO_SLA: SlaFigures = {
@@ -44,6 +48,8 @@ export function presentTicket(t: Ticket, now: Date = new Date()) {
     total_paused_seconds: t.totalPausedSeconds,
     sla_breached: t.slaBreached,
     sla: { assign: presentSla(t, 'assign', now), resolve: presentSla(t, 'resolve', now) },
+    merged_into: t.mergedInto ? mergeLink(t.mergedInto) : null,
+    merged_from: (t.mergedFrom ?? []).map(mergeLink),
     created_at: iso(t.createdAt),
     updated_at: iso(t.updatedAt),
   };

@@ -52,6 +52,9 @@ export function snapshotOf(t: Ticket): TicketSnapshot {
     totalPausedSeconds: t.totalPausedSeconds,
     deleted: t.deletedAt !== null,
     ...(t.slaState ? { sla: t.slaState } : {}),
+    // only when set: snapshots of tickets never merged stay as they were before merges
+    ...(t.mergedInto ? { mergedInto: t.mergedInto } : {}),
+    ...(t.mergedFrom?.length ? { mergedFrom: t.mergedFrom } : {}),
   };
 }
 
@@ -174,6 +177,8 @@ export async function persistTicketMutation(db: Knex, m: TicketMutation): Promis
         pausedAt: dateOf(t.pausedAt),
         totalPausedSeconds: t.totalPausedSeconds,
         deletedAt: t.deleted ? at : null,
+        ...(t.mergedInto && { mergedInto: t.mergedInto }),
+        ...(t.mergedFrom && { mergedFrom: t.mergedFrom }),
         version: m.version,
         updatedAt: at,
       } as Partial<Ticket>)

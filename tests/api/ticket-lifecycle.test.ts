@@ -271,7 +271,7 @@ describe('dashboard', () => {
     const manager = await signedIn(h, 'manager');
     const summary = await call(h, 'GET', '/api/v1/dashboard/summary', { token: manager.token });
     expect(summary.status).toBe(200);
-    expect(Object.keys(summary.body.by_status)).toEqual(['open', 'under_investigation', 'paused', 'resolved']);
+    expect(Object.keys(summary.body.by_status)).toEqual(['open', 'under_investigation', 'paused', 'resolved', 'merged']);
     expect(summary.body.by_group.find((g: { group_id: string }) => g.group_id === group.id)).toMatchObject({
       count: 2,
       group_name: group.name,

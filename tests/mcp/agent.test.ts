@@ -230,6 +230,7 @@ describe('defect 6: annotations are truthful', () => {
       'pause_ticket',
       'resume_ticket',
       'reopen_ticket',
+      'merge_tickets',
     ])
       expect(tools.get(name)!.annotations, name).toMatchObject({ readOnlyHint: false, destructiveHint: true });
     for (const name of ['create_ticket', 'add_ticket_note'])

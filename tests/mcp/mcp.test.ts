@@ -53,6 +53,7 @@ const ALL_TOOLS = [
   'list_ticket_notes',
   'list_tickets',
   'list_users',
+  'merge_tickets',
   'pause_ticket',
   'read_attachment',
   'reopen_ticket',
@@ -63,7 +64,7 @@ const ALL_TOOLS = [
 ];
 
 describe('tools/list', () => {
-  it('offers the 21 tools, each with title, description, described inputs, an output schema and annotations, under ~8k tokens', async () => {
+  it('offers the 22 tools, each with title, description, described inputs, an output schema and annotations, under ~8.4k tokens', async () => {
     const client = await connect(adminKey);
     try {
       const { tools } = await client.listTools();
@@ -84,7 +85,8 @@ describe('tools/list', () => {
       expect(ref.description).toMatch(/ASM-0001/);
       // a rough token count (4 characters per token) of the whole answer
       const sizes = Object.fromEntries(tools.map((t) => [t.name, JSON.stringify(t).length]));
-      expect(JSON.stringify({ tools }).length / 4, JSON.stringify(sizes)).toBeLessThan(8_000);
+      // (8,000 until merge_tickets, the 22nd tool, added about 400)
+      expect(JSON.stringify({ tools }).length / 4, JSON.stringify(sizes)).toBeLessThan(8_400);
     } finally {
       await client.close();
     }
@@ -170,6 +172,24 @@ describe('tools', () => {
     expect(reopened.structuredContent.status).toBe('open');
     const log = await tool('get_ticket_audit_log', { ticket: number });
     expect(log.structuredContent.total).toBeGreaterThan(5);
+  });
+
+  it('merge_tickets merges a duplicate once (a retry with its request_id is answered), and the kept ticket lists its notes', async () => {
+    const dup = (await tool('create_ticket', { title: 'Mouse broken (again)' })).structuredContent.ticket_number as string;
+    const keep = (await tool('create_ticket', { title: 'Mouse broken' })).structuredContent.ticket_number as string;
+    const args = { ticket: dup, into: keep, note: 'Same mouse.', request_id: `merge-${dup}-into-${keep}` };
+    const merged = await tool('merge_tickets', args);
+    expect(merged.isError).toBeFalsy();
+    expect(merged.structuredContent).toMatchObject({ ticket_number: dup, status: 'merged', pending: false, changed: true });
+    expect(text(merged)).toContain(`merged into ${keep}`);
+    const again = await tool('merge_tickets', args);
+    expect(text(again)).toMatch(/answered from the first call/);
+    const notes = await tool('list_ticket_notes', { ticket: keep });
+    expect(notes.structuredContent.items.map((n: { content: string }) => n.content)).toContain('Same mouse.');
+    const refused = await tool('merge_tickets', { ticket: keep, into: keep });
+    expect(refused.isError).toBe(true);
+    expect(text(refused)).toMatch(/itself/);
+    expect((await tool('update_ticket', { ticket: dup, title: 'x' })).isError).toBe(true);
   });
 
   it('reads: get_ticket, list_tickets with a next page, list_groups, list_users, dashboards and SLA metrics', async () => {

@@ -4,17 +4,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  absorbUpdate,
   addNoteUpdate,
   attachmentsUpdate,
   changeUpdate,
   deleteUpdate,
   editNoteUpdate,
+  mergeUpdate,
   type Actor,
   type AttachmentMeta,
 } from '../../workflows/definitions.js';
 import { attachments } from '../../workflows/mutations/attachments.js';
 import { change } from '../../workflows/mutations/change.js';
 import { deleteTicket } from '../../workflows/mutations/delete.js';
+import { absorb, merge } from '../../workflows/mutations/merge.js';
 import { planSlaSignals, TICKET_MUTATIONS, type PlanContext } from '../../workflows/mutations/index.js';
 import { addNote, editNote } from '../../workflows/mutations/notes.js';
 import { nextSlaInstant, startSla, type SlaTerms } from '../../workflows/sla/clock.js';
@@ -66,6 +69,8 @@ describe('the table', () => {
       [editNoteUpdate, editNote],
       [attachmentsUpdate, attachments],
       [deleteUpdate, deleteTicket],
+      [mergeUpdate, merge],
+      [absorbUpdate, absorb],
     ]);
   });
 
@@ -76,10 +81,14 @@ describe('the table', () => {
       editNote: { requestId: 'r', actor, noteId: 'n', content: 'c', isInternal: false },
       attachments: { requestId: 'r', actor, op: 'add', attachments: [file] },
       delete: { requestId: 'r', actor, expectedVersion: null },
+      merge: { requestId: 'r', actor, expectedVersion: null, target: { id: 't2', ticketNumber: 'ASM-0002' } },
+      absorb: { requestId: 'r', actor, source: { id: 't2', ticketNumber: 'ASM-0002' }, at: AT },
     } as const;
     for (const { update, kind } of TICKET_MUTATIONS) {
       const req = requests[update.name as keyof typeof requests] as never;
-      expect(kind.check(deleted, req), update.name).toMatchObject({ type: 'ticket_deleted' });
+      // a deleted merge target refuses the merge (the caller is the source's: 409 merge_refused, not 404)
+      const type = update.name === 'absorb' ? 'merge_refused' : 'ticket_deleted';
+      expect(kind.check(deleted, req), update.name).toMatchObject({ type });
       expect(kind.check(base, req), update.name).toBeNull();
     }
   });

@@ -22,13 +22,15 @@ const base: TicketSnapshot = {
   totalPausedSeconds: 0,
   deleted: false,
 };
-const STATUSES: TicketStatus[] = ['open', 'under_investigation', 'paused', 'resolved'];
+const STATUSES: TicketStatus[] = ['open', 'under_investigation', 'paused', 'resolved', 'merged'];
 // SPEC §4 written out by hand: from → allowed targets.
 const ALLOWED: Record<TicketStatus, TicketStatus[]> = {
   open: ['under_investigation', 'paused', 'resolved'],
   under_investigation: ['open', 'paused', 'resolved'],
   paused: ['open', 'under_investigation', 'resolved'],
   resolved: ['open'],
+  // reached only through a merge (workflows/mutations/merge.ts), never left
+  merged: [],
 };
 
 describe('the transition matrix', () => {
@@ -38,6 +40,8 @@ describe('the transition matrix', () => {
       it(`${from} → ${to} is ${ok ? 'allowed' : 'refused'}`, () => {
         const rejection = rejectChange({ ...base, status: from }, { status: to }, null);
         if (ok) expect(rejection).toBeNull();
+        // a merged ticket takes no change at all
+        else if (from === 'merged') expect(rejection).toMatchObject({ type: 'ticket_merged' });
         else expect(rejection).toMatchObject({ type: 'invalid_transition', details: { from, to, allowed: ALLOWED[from] } });
       });
     }

@@ -4,22 +4,25 @@
  */
 import type { UpdateDefinition } from '@temporalio/common';
 import {
+  absorbUpdate,
   addNoteUpdate,
   attachmentsUpdate,
   changeUpdate,
   deleteUpdate,
   editNoteUpdate,
+  mergeUpdate,
   type ChangeRequest,
   type MutationResult,
 } from '../definitions.js';
 import { attachments } from './attachments.js';
 import { change } from './change.js';
 import { deleteTicket } from './delete.js';
+import { absorb, merge } from './merge.js';
 import { addNote, editNote } from './notes.js';
 import type { MutationKind } from './plan.js';
 
 export { planSlaSignals } from './sla-signals.js';
-export type { MutationKind, Plan, PlanContext } from './plan.js';
+export type { CrossTicketStep, LiveState, MutationKind, Plan, PlanContext } from './plan.js';
 
 /** What every mutation request carries: its id (for retries), its actor and the API request behind it. */
 export type MutationRequestBase = Pick<ChangeRequest, 'requestId' | 'actor' | 'apiRequestId'>;
@@ -38,4 +41,6 @@ export const TICKET_MUTATIONS = [
   entry(editNoteUpdate, editNote),
   entry(attachmentsUpdate, attachments),
   entry(deleteUpdate, deleteTicket),
+  entry(mergeUpdate, merge),
+  entry(absorbUpdate, absorb),
 ] as const;

@@ -5,6 +5,7 @@
  * the unit tests both import it.
  */
 import type { Activities } from '../../activities/index.js';
+import type { AbsorbRequest } from '../definitions.js';
 import type { SlaTerms, SlaTimelineEntry } from '../sla/clock.js';
 import type { TicketPriority } from '../vocabulary.js';
 import { rejectChange, type Rejection, type TicketSnapshot } from '../ticket-state.js';
@@ -31,10 +32,33 @@ export interface PlanContext {
   patched(id: string): boolean;
 }
 
+/** What the workflow knows beside the snapshot that a check may need. */
+export interface LiveState {
+  /** the other ticket an accepted, unfinished mutation of this one involves (a merge's target), or null */
+  involved: string | null;
+}
+
+/** An absorb to run on another ticket's workflow before planning (a merge's target; see merge.ts). */
+export interface CrossTicketStep {
+  targetId: string;
+  request: AbsorbRequest;
+}
+
 /** One kind of ticket mutation, as the workflow registers it for its Update. */
 export interface MutationKind<R> {
   /** why `req` may not be applied to `s` now, or null: the validator and the handler share it */
-  check(s: TicketSnapshot, req: R): Rejection | null;
+  check(s: TicketSnapshot, req: R, live?: LiveState): Rejection | null;
+  /**
+   * The other ticket this mutation involves: from its acceptance until it ends, this ticket takes
+   * no absorb from another ticket (LiveState.involved), so two tickets merging into each other are
+   * refused instead of waiting on each other for ever.
+   */
+  involves?(req: R): string;
+  /**
+   * A change another ticket's workflow must have made before this one is planned (one activity,
+   * idempotent by its Update id, so a retry after a crash is answered, not applied twice), or null.
+   */
+  before?(s: TicketSnapshot, req: R, at: string): CrossTicketStep | null;
   /** the priority whose SLA terms the plan needs read first (one activity), or null */
   reads?(s: TicketSnapshot, req: R): TicketPriority | null;
   /** the version to write, or null when the request changes nothing; `check` has passed */

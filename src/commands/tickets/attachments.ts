@@ -18,6 +18,8 @@ import { canDeleteAttachment, canWriteTickets } from '../../policies/tickets.js'
 import { attachmentsUpdate, type AttachmentMeta } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 import { findVisibleTicket } from './read.js';
+import { refuseMerged } from './merge.js';
+import { findReachableTicket, mergedSources } from './merged-sources.js';
 import { runTicketMutation } from './mutate.js';
 
 export type UploadResult = { status: 'applied'; attachments: Attachment[] } | { status: 'pending'; ids: string[] };
@@ -71,23 +73,29 @@ async function checkNote(db: Db, ticket: Ticket, noteId: string | undefined): Pr
 
 export async function attachmentLister(ctx: CommandContext, ref: string): Promise<Attachment[]> {
   const ticket = await findVisibleTicket(ctx, ref);
-  return Attachment.query(ctx.db).where({ ticketId: ticket.id }).orderBy('created_at').orderBy('original_filename');
+  // with the files of the tickets merged into it, each marked with its ticket (merged-sources.ts)
+  const origins = await mergedSources(ctx.db, ticket);
+  const rows = await Attachment.query(ctx.db)
+    .whereIn('ticketId', [...origins.keys()])
+    .orderBy('created_at')
+    .orderBy('original_filename');
+  for (const a of rows) a.fromTicket = origins.get(a.ticketId) ?? null;
+  return rows;
 }
 
 /** An attachment of a ticket the caller may see (else 404), with the path of its file. */
 export async function attachmentFinder(ctx: CommandContext, id: string): Promise<{ attachment: Attachment; ticket: Ticket; file: string }> {
   const attachment = await Attachment.query(ctx.db).findById(id);
   if (!attachment) throw notFound('Attachment');
-  const ticket = await findVisibleTicket(ctx, attachment.ticketId).catch((err: unknown) => {
-    // its ticket is gone or hidden from the caller: so is the attachment (an outage stays an outage)
-    throw err instanceof AppError && err.code === 'not_found' ? notFound('Attachment') : err;
-  });
+  // a merged ticket's file is reachable through the ticket it was merged into
+  const ticket = await findReachableTicket(ctx.db, ctx.principal, attachment.ticketId, 'Attachment');
   return { attachment, ticket, file: path.join(uploadDir(ctx), attachment.storedName) };
 }
 
 /** The uploader, or an admin or manager, may delete. */
 export async function attachmentDeleter(ctx: CommandContext, id: string): Promise<'deleted' | 'pending'> {
   const { attachment, ticket, file } = await attachmentFinder(ctx, id);
+  refuseMerged(ticket);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not delete files (needs tickets:write).');
   if (!canDeleteAttachment(ctx.principal, attachment)) {
     throw forbidden('Only the uploader, a manager or an admin may delete this file.');

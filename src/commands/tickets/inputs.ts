@@ -5,7 +5,7 @@
  * The commands map them to the workflow's Update payloads (workflows/definitions.ts).
  */
 import { z } from 'zod';
-import { TICKET_PRIORITIES, TICKET_STATUSES } from '../../../workflows/vocabulary.js';
+import { TICKET_PRIORITIES, TICKET_REF_PATTERN, TICKET_STATUSES } from '../../../workflows/vocabulary.js';
 import { changesSomething, NOTHING_TO_CHANGE } from '../inputs.js';
 import { TICKET_SORTS } from './list.js';
 
@@ -64,6 +64,13 @@ export const NoteAddInput = z.strictObject({ content: TicketFields.note_content,
 export type NoteAdd = z.output<typeof NoteAddInput>;
 export const NoteEditInput = z.strictObject({ content: TicketFields.note_content });
 export type NoteEdit = z.output<typeof NoteEditInput>;
+
+/** Merge a ticket into `target` (its UUID or number), with an optional internal note on the merged ticket. */
+export const TicketMergeInput = z.strictObject({
+  target: z.string().regex(TICKET_REF_PATTERN, 'must be a ticket UUID or number like ASM-0001'),
+  note: TicketFields.note_content.optional(),
+});
+export type TicketMerge = z.output<typeof TicketMergeInput>;
 
 /** A date (`2026-11-01`, the whole day in UTC) or an instant (`2026-11-01T09:00:00Z`). */
 export const DateOrInstant = z.union([z.iso.date(), z.iso.datetime({ offset: true })]);

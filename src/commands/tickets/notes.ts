@@ -8,6 +8,8 @@ import { canEditNote, canWriteTickets } from '../../policies/tickets.js';
 import { addNoteUpdate, editNoteUpdate } from '../../../workflows/definitions.js';
 import type { CommandContext } from '../context.js';
 import { findVisibleTicket } from './read.js';
+import { refuseMerged } from './merge.js';
+import { mergedSources } from './merged-sources.js';
 import type { NoteAdd, NoteEdit } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
 
@@ -67,6 +69,7 @@ export async function noteAdder(
 ): Promise<NoteWriteResult> {
   const ticket = await findVisibleTicket(ctx, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not add notes (needs tickets:write).');
+  refuseMerged(ticket);
   const noteId = opts.noteId ?? randomUUID();
   const outcome = await runTicketMutation(ctx, ticket.id, addNoteUpdate, {
     requestId: `note-${noteId}`,
@@ -106,15 +109,18 @@ export async function noteEditor(
   return { status: 'applied', note: await TicketNote.query(ctx.db).findById(noteId).throwIfNotFound() };
 }
 
-/** A ticket's notes, oldest first (or newest first). */
+/** A ticket's notes with those of the tickets merged into it (`fromTicket`), oldest first (or newest first). */
 export async function noteLister(ctx: CommandContext, ref: string, q: { page: number; page_size: number; newest_first?: boolean }) {
   const ticket = await findVisibleTicket(ctx, ref);
+  const origins = await mergedSources(ctx.db, ticket);
   const order = q.newest_first ? 'desc' : 'asc';
-  return TicketNote.query(ctx.db)
-    .where({ ticketId: ticket.id })
+  const page = await TicketNote.query(ctx.db)
+    .whereIn('ticketId', [...origins.keys()])
     .orderBy([
       { column: 'created_at', order },
       { column: 'id', order },
     ])
     .page(q.page - 1, q.page_size);
+  for (const n of page.results) n.fromTicket = origins.get(n.ticketId) ?? null;
+  return page;
 }

@@ -7,6 +7,8 @@
  * | `invalid_transition` (workflows/ticket-state.ts)             | 409 `invalid_transition` (allowed ones) |
  * | `stale_version`                                              | 412 `precondition_failed`               |
  * | `ticket_deleted`                                             | 404 `not_found`                         |
+ * | `ticket_merged` (the ticket was merged into another)         | 409 `ticket_merged` (`merged_into`)     |
+ * | `merge_refused` (a merge the tickets' states forbid)         | 409 `merge_refused` (`reason`)          |
  * | `ticket_not_ready` (the create is still being written)       | 409 `ticket_not_ready`, Retry-After     |
  * | `InvalidReference` (a group or user vanished before the write) | 422 `invalid_reference`               |
  * | `UnwritableChange` (data the database refuses for good)      | 422 `unprocessable_change`              |
@@ -75,6 +77,10 @@ function ruleFailure(failure: ApplicationFailure): AppError | null {
       return preconditionFailed(failure.message, details);
     case TICKET_FAILURES.ticketDeleted:
       return notFound('Ticket');
+    case TICKET_FAILURES.ticketMerged:
+      return conflict('ticket_merged', failure.message, details);
+    case TICKET_FAILURES.mergeRefused:
+      return conflict('merge_refused', failure.message, details);
     case TICKET_FAILURES.ticketNotReady:
       return new AppError(409, 'ticket_not_ready', failure.message, null, { 'Retry-After': '1' });
     case TICKET_FAILURES.invalidReference:

@@ -10,6 +10,7 @@ import type { TicketChanges } from '../../../workflows/ticket-state.js';
 import type { CommandContext } from '../context.js';
 import { checkAssignment } from './create.js';
 import { findVisibleTicket } from './read.js';
+import { refuseMerged } from './merge.js';
 import { cleanContent } from './notes.js';
 import type { TicketChange } from './inputs.js';
 import { runTicketMutation } from './mutate.js';
@@ -30,6 +31,7 @@ export async function ticketUpdater(
 ): Promise<TicketWriteResult> {
   const ticket = await findVisibleTicket(ctx, ref);
   if (!canWriteTickets(ctx.principal)) throw forbidden('This API key may not change tickets (needs tickets:write).');
+  refuseMerged(ticket);
   if (patch.assigned_group_id !== undefined || patch.assigned_user_id !== undefined) {
     const group = patch.assigned_group_id !== undefined ? patch.assigned_group_id : ticket.assignedGroupId;
     const user = patch.assigned_user_id !== undefined ? patch.assigned_user_id : ticket.assignedUserId;

@@ -54,7 +54,7 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
         {
           page,
           page_size: QUEUE_SIZE,
-          status: TICKET_STATUSES.filter((st) => st !== 'resolved'),
+          status: TICKET_STATUSES.filter((st) => st !== 'resolved' && st !== 'merged'),
           assigned_to_any: { user_id: me.id, group_ids: groupIds },
           sort_by: 'priority',
           sort_order: 'desc',

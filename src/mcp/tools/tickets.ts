@@ -17,6 +17,7 @@ import { findVisibleTicket } from '../../commands/tickets/read.js';
 import { NOTHING_TO_CHANGE, type TicketChange } from '../../commands/tickets/inputs.js';
 import { noteAdder, sanitizeNote } from '../../commands/tickets/notes.js';
 import { ticketUpdater } from '../../commands/tickets/update.js';
+import { ticketMerger } from '../../commands/tickets/merge.js';
 import { conflict, validationFailed } from '../../errors/index.js';
 import type { TicketStatus } from '../../../workflows/definitions.js';
 import { TRANSITIONS } from '../../../workflows/ticket-state.js';
@@ -300,13 +301,36 @@ export function registerTicketTools(tool: ToolRegistrar, s: McpSession): void {
     idempotent: true,
     input: {
       ...statusInput,
-      status: Status.exclude(['paused', 'resolved']).default('under_investigation').describe('status to resume to'),
+      status: Status.exclude(['paused', 'resolved', 'merged']).default('under_investigation').describe('status to resume to'),
     },
     output: ChangeResult,
     run: ({ status, ...a }) =>
       statusChange('resume_ticket', 'resumed', a, status, {
         only: 'paused',
         why: 'only a paused ticket can be resumed. Use reopen_ticket for a resolved one, update_ticket for other status changes.',
+      }),
+  });
+
+  tool({
+    name: 'merge_tickets',
+    title: 'Merge a ticket into another',
+    description: 'Merge a duplicate into the ticket to keep: it becomes merged (final, clocks stop); the kept one lists its notes.',
+    destructive: true,
+    idempotent: true,
+    input: {
+      ticket: TicketRef.describe('the duplicate'),
+      into: TicketRef.describe('the ticket to keep'),
+      note: NoteText,
+      request_id: RequestId,
+    },
+    output: ChangeResult,
+    run: async ({ ticket, into, note, request_id }) =>
+      once(s, 'merge_tickets', request_id, { ticket, into, note }, async (resourceId, claimed) => {
+        const r = await ticketMerger(ctx(), ticket, { target: into, note }, null, {
+          requestId: resourceId,
+          noteId: claimed ? derivedId(`${resourceId}:note`) : undefined,
+        });
+        return changeAnswer(ticket, `merged into ${into}`, r);
       }),
   });
 

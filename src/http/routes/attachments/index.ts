@@ -8,7 +8,7 @@ import { presentAttachment } from '../../../presenters/attachment.js';
 import type { ApiRouter } from '../../api-router.js';
 import type { RouteDeps } from '../../context.js';
 import { commandContext, IdParams, Timestamp } from '../common.js';
-import { TicketAcceptedSchema, TicketRefParams } from '../tickets/schema.js';
+import { FromTicketSchema, TicketAcceptedSchema, TicketRefParams } from '../tickets/schema.js';
 
 const AttachmentSchema = z
   .object({
@@ -22,6 +22,7 @@ const AttachmentSchema = z
     uploaded_by_id: z.uuid().nullable(),
     created_at: Timestamp,
     download_url: z.string(),
+    from_ticket: FromTicketSchema,
   })
   .openapi('Attachment');
 

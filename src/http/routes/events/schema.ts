@@ -45,6 +45,8 @@ const EventSla = z
   })
   .openapi('EventSla');
 
+const EventTicketRef = z.object({ id: z.uuid(), ticket_number: z.string() }).openapi('EventTicketRef');
+
 const ticketData = {
   ticket: TicketSchema,
   changes: Changes,
@@ -65,6 +67,13 @@ const DATA: Record<EventType, z.ZodObject<z.ZodRawShape>> = {
   'ticket.note_added': z.object({ ...ticketData, note: EventNote }),
   'ticket.attachment_added': z.object({ ...ticketData, attachments: z.array(EventAttachment) }),
   'ticket.deleted': z.object(ticketData),
+  'ticket.merged': z.object({
+    ...ticketData,
+    merge: z
+      .object({ source: EventTicketRef, target: EventTicketRef })
+      .describe('the ticket merged (this event’s ticket, now status merged) and the one it was merged into')
+      .openapi('EventMerge'),
+  }),
   'ticket.sla_at_risk': z.object({ ...ticketData, sla: EventSla }),
   'ticket.sla_breached': z.object({ ...ticketData, sla: EventSla }),
   'webhook.test': z.object({

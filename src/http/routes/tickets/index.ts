@@ -4,6 +4,7 @@ import { findVisibleTicket } from '../../../commands/tickets/read.js';
 import { ticketLister } from '../../../commands/tickets/list.js';
 import { noteAdder, noteEditor, noteLister } from '../../../commands/tickets/notes.js';
 import { ticketDeleter, ticketUpdater } from '../../../commands/tickets/update.js';
+import { ticketMerger } from '../../../commands/tickets/merge.js';
 import { claimIdempotencyKey } from '../../../store/idempotency.js';
 import { badRequest } from '../../../errors/index.js';
 import { presentAuditEntry } from '../../../presenters/audit.js';
@@ -24,6 +25,7 @@ import {
   TicketAcceptedSchema,
   TicketCreateSchema,
   TicketListQuerySchema,
+  TicketMergeSchema,
   TicketPatchSchema,
   TicketRefParams,
   TicketSchema,
@@ -176,6 +178,40 @@ export function ticketRoutes(api: ApiRouter, deps: RouteDeps): void {
       if (replayed(ctx, claim)) return;
       const result = await ticketUpdater(commandContext(ctx, deps), params.id, body, ifMatch(ctx), { requestId: claim?.resourceId });
       if (result.status === 'pending') return accepted(ctx, result.id, 'change');
+      const json = presentTicket(result.ticket);
+      await claim?.complete(200, json);
+      ctx.set('ETag', `"${json.version}"`);
+      ctx.body = json;
+    },
+  });
+
+  api.route({
+    ...common,
+    method: 'post',
+    path: '/tickets/{id}/merge',
+    operationId: 'mergeTicket',
+    summary: 'Merge this ticket into a target: it becomes merged (terminal, clocks stopped); the target lists its notes and files',
+    params: TicketRefParams,
+    headers: IfMatchHeaders.merge(IdempotencyHeaders),
+    body: TicketMergeSchema,
+    responses: {
+      200: { description: 'Merged: the merged ticket, with merged_into', schema: TicketSchema, headers: ['ETag', 'Idempotent-Replayed'] },
+      202: { description: 'Accepted; will be applied shortly', schema: TicketAcceptedSchema, headers: ['Idempotent-Replayed'] },
+      403: { description: 'This API key may not write tickets' },
+      404: { description: 'No such ticket' },
+      409: {
+        description:
+          'ticket_merged: this ticket is already merged; merge_refused: the target is merged, deleted or being merged meanwhile (details.reason)',
+      },
+      412: { description: 'If-Match is stale' },
+      422: { description: 'Validation failed: the target does not exist, is not visible to you, or is this ticket' },
+      503: { description: 'change_not_confirmed: retry with the same Idempotency-Key' },
+    },
+    handler: async (ctx, { params, body }) => {
+      const claim = await idempotency(ctx, deps, `/tickets/${params.id}/merge`, body);
+      if (replayed(ctx, claim)) return;
+      const result = await ticketMerger(commandContext(ctx, deps), params.id, body, ifMatch(ctx), { requestId: claim?.resourceId });
+      if (result.status === 'pending') return accepted(ctx, result.id, 'merge');
       const json = presentTicket(result.ticket);
       await claim?.complete(200, json);
       ctx.set('ETag', `"${json.version}"`);

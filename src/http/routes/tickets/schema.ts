@@ -1,7 +1,14 @@
 import { z } from 'zod';
 import { csvEnum, Timestamp } from '../common.js';
 import { CursorQuery, PaginationQuery } from '../../pagination.js';
-import { NoteAddInput, NoteEditInput, TicketChangeInput, TicketCreateInput, TicketFields } from '../../../commands/tickets/inputs.js';
+import {
+  NoteAddInput,
+  NoteEditInput,
+  TicketChangeInput,
+  TicketCreateInput,
+  TicketFields,
+  TicketMergeInput,
+} from '../../../commands/tickets/inputs.js';
 import {
   ACTOR_TYPES,
   SLA_STATES,
@@ -39,12 +46,21 @@ export const TicketListQuerySchema = PaginationQuery.merge(CursorQuery).extend({
 
 export const TicketPatchSchema = TicketChangeInput;
 
+export const TicketMergeSchema = TicketMergeInput;
+
 export const IfMatchHeaders = z.object({
   'if-match': z.string().optional().openapi({ description: 'The ETag you read ("3"): a stale one gets 412' }),
 });
 
 export const NoteCreateSchema = NoteAddInput;
 export const NoteUpdateSchema = NoteEditInput;
+
+/** On lists of a merge target: the merged ticket a note or file comes from (null: the ticket's own). */
+export const FromTicketSchema = z
+  .object({ id: z.uuid(), ticket_number: z.string() })
+  .nullable()
+  .describe('the ticket merged into this one that it comes from; null for the ticket’s own')
+  .openapi('FromTicket');
 
 export const NoteSchema = z
   .object({
@@ -57,6 +73,7 @@ export const NoteSchema = z
     created_at: Timestamp,
     updated_at: Timestamp,
     edited_at: Timestamp.nullable(),
+    from_ticket: FromTicketSchema,
   })
   .openapi('Note');
 
@@ -107,6 +124,8 @@ export const SlaMetricSchema = z.object({
   cycle: z.number().int().describe('1, then +1 for each reopen (signals fire once per cycle)'),
 });
 
+export const MergeLinkSchema = z.object({ id: z.uuid(), ticket_number: z.string(), merged_at: Timestamp }).openapi('TicketMergeLink');
+
 export const TicketSchema = z
   .object({
     id: z.uuid(),
@@ -128,6 +147,10 @@ export const TicketSchema = z
     total_paused_seconds: z.number().int(),
     sla_breached: z.boolean(),
     sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema }),
+    merged_into: MergeLinkSchema.nullable().describe('status merged: the ticket this one was merged into'),
+    merged_from: z
+      .array(MergeLinkSchema)
+      .describe('tickets merged into this one, oldest first: their notes and attachments are listed with this ticket’s'),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
