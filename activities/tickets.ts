@@ -1,6 +1,8 @@
 /** Thin, idempotent adapters between the ticket workflow and the ticket-record commands. */
 import { insertTicketRecord, persistTicketMutation, type TicketMutation } from '../src/commands/tickets/record.js';
 import { loadSlaTerms } from '../src/commands/sla/terms.js';
+import { matchSlaTerms } from '../src/commands/sla/rules.js';
+import type { SlaMatchInput } from '../workflows/sla/match.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
 import type { SlaTerms } from '../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../workflows/ticket-state.js';
@@ -30,6 +32,11 @@ export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps)
     /** The SLA policy a ticket of this priority runs under now (read on priority change). */
     async loadSlaTerms(priority: TicketPriority): Promise<SlaTerms | null> {
       return loadSlaTerms(db, priority);
+    },
+
+    /** The SLA terms a ticket with these fields runs under now: the first matching SLA rule's, else its priority's policy. */
+    async matchSlaTerms(input: SlaMatchInput): Promise<SlaTerms | null> {
+      return matchSlaTerms(db, input);
     },
 
     /** Applies one mutation of the given version exactly once (see persistTicketMutation). */

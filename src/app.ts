@@ -23,6 +23,7 @@ import { eventRoutes } from './http/routes/events/index.js';
 import { EventHub } from './events/hub.js';
 import { groupRoutes } from './http/routes/groups/index.js';
 import { slaRoutes } from './http/routes/sla/index.js';
+import { slaRuleRoutes } from './http/routes/sla-rules/index.js';
 import { attachmentRoutes } from './http/routes/attachments/index.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { userRoutes } from './http/routes/users/index.js';
@@ -49,6 +50,7 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   userRoutes(api, routeDeps);
   groupRoutes(api, routeDeps);
   slaRoutes(api, routeDeps);
+  slaRuleRoutes(api, routeDeps);
   apiKeyRoutes(api, routeDeps);
   ticketRoutes(api, routeDeps);
   attachmentRoutes(api, routeDeps);

@@ -11,6 +11,7 @@ import {
   resolveSla,
   resumeSla,
   retargetSla,
+  termsDiffer,
   type SlaStep,
   type SlaTerms,
   type SlaTimelineEntry,
@@ -192,7 +193,8 @@ function slaAfterChange(
     steps.push(step);
     current = step.sla;
   };
-  if (terms && next.priority !== prev.priority) apply(retargetSla(current, terms, at, retargetMetResolve));
+  // terms come with a priority change (before 'sla-rules') or with any re-matched field (since)
+  if (terms && (next.priority !== prev.priority || termsDiffer(current, terms))) apply(retargetSla(current, terms, at, retargetMetResolve));
   if (next.status !== prev.status) {
     if (prev.status === 'paused' && next.status !== 'resolved') apply(resumeSla(current, at));
     if (next.status === 'paused') apply(pauseSla(current, at));

@@ -9,6 +9,7 @@ import {
   changeUpdate,
   deleteUpdate,
   editNoteUpdate,
+  slaRetargetUpdate,
   type ChangeRequest,
   type MutationResult,
 } from '../definitions.js';
@@ -17,6 +18,7 @@ import { change } from './change.js';
 import { deleteTicket } from './delete.js';
 import { addNote, editNote } from './notes.js';
 import type { MutationKind } from './plan.js';
+import { slaRetarget } from './sla-retarget.js';
 
 export { planSlaSignals } from './sla-signals.js';
 export type { MutationKind, Plan, PlanContext } from './plan.js';
@@ -38,4 +40,5 @@ export const TICKET_MUTATIONS = [
   entry(editNoteUpdate, editNote),
   entry(attachmentsUpdate, attachments),
   entry(deleteUpdate, deleteTicket),
+  entry(slaRetargetUpdate, slaRetarget),
 ] as const;

@@ -30,7 +30,7 @@ export interface SlaPolicyInput {
  * after some start from today on (never, for a calendar with no hours): such a ticket would
  * silently never breach.
  */
-function unreachableTargets(rules: BusinessCalendarRules, targets: { path: string; seconds: number }[], calendarName: string) {
+export function unreachableTargets(rules: BusinessCalendarRules, targets: { path: string; seconds: number }[], calendarName: string) {
   const today = new Date().toISOString().slice(0, 10);
   return targets
     .filter((t) => deadlineReachDays(rules, t.seconds, today) > MAX_DEADLINE_DAYS)
@@ -75,7 +75,7 @@ export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input:
   return SlaPolicy.query(ctx.db)
     .insert(values as Partial<SlaPolicy>)
     .onConflict('priority')
-    .merge()
+    .merge({ ...values, version: ctx.db.raw('sla_policies.version + 1') } as unknown as Partial<SlaPolicy>)
     .returning('*');
 }
 

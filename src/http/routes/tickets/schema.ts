@@ -108,6 +108,16 @@ export const SlaMetricSchema = z.object({
   cycle: z.number().int().describe('1, then +1 for each reopen (signals fire once per cycle)'),
 });
 
+/** Which SLA policy a ticket's clocks run on (issue 21): null for clocks started before policies were recorded. */
+export const SlaPolicyRefSchema = z
+  .object({
+    rule_id: z.uuid().nullable().describe('the SLA rule; null: the default policy of the priority (sla_policies)'),
+    name: z.string(),
+    version: z.number().int(),
+  })
+  .nullable()
+  .openapi('SlaPolicyRef');
+
 export const TicketSchema = z
   .object({
     id: z.uuid(),
@@ -128,7 +138,7 @@ export const TicketSchema = z
     paused_at: Timestamp.nullable(),
     total_paused_seconds: z.number().int(),
     sla_breached: z.boolean(),
-    sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema }),
+    sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema, policy: SlaPolicyRefSchema }),
     created_at: Timestamp,
     updated_at: Timestamp,
   })
