@@ -9,6 +9,7 @@ import {
   changeUpdate,
   deleteUpdate,
   editNoteUpdate,
+  slaRetargetUpdate,
   type Actor,
   type AttachmentMeta,
 } from '../../workflows/definitions.js';
@@ -17,6 +18,7 @@ import { change } from '../../workflows/mutations/change.js';
 import { deleteTicket } from '../../workflows/mutations/delete.js';
 import { planSlaSignals, TICKET_MUTATIONS, type PlanContext } from '../../workflows/mutations/index.js';
 import { addNote, editNote } from '../../workflows/mutations/notes.js';
+import { slaRetarget } from '../../workflows/mutations/sla-retarget.js';
 import { nextSlaInstant, startSla, type SlaTerms } from '../../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../../workflows/ticket-state.js';
 
@@ -66,6 +68,7 @@ describe('the table', () => {
       [editNoteUpdate, editNote],
       [attachmentsUpdate, attachments],
       [deleteUpdate, deleteTicket],
+      [slaRetargetUpdate, slaRetarget],
     ]);
   });
 
@@ -76,6 +79,7 @@ describe('the table', () => {
       editNote: { requestId: 'r', actor, noteId: 'n', content: 'c', isInternal: false },
       attachments: { requestId: 'r', actor, op: 'add', attachments: [file] },
       delete: { requestId: 'r', actor, expectedVersion: null },
+      slaRetarget: { requestId: 'r', actor, policyKey: 'default:medium', version: 2, terms: {} },
     } as const;
     for (const { update, kind } of TICKET_MUTATIONS) {
       const req = requests[update.name as keyof typeof requests] as never;
@@ -147,7 +151,8 @@ describe('change', () => {
     change.plan(resolved, req({ priority: 'critical' }), ctx({ patched }));
     expect(asked).toEqual([]);
     const oldRun = change.plan(resolved, req({ priority: 'critical' }), ctx({ patched, terms: { ...TERMS, resolveTargetSeconds: 60 } }))!;
-    expect(asked).toEqual(['sla-reopen-current-terms']);
+    // 'sla-rules' too: the workflow asked it already before reading the terms (no second marker)
+    expect(asked).toEqual(['sla-reopen-current-terms', 'sla-rules']);
     expect(oldRun.next.sla!.resolve.targetSeconds).toBe(TERMS.resolveTargetSeconds);
     const newRun = change.plan(resolved, req({ priority: 'critical' }), ctx({ terms: { ...TERMS, resolveTargetSeconds: 60 } }))!;
     expect(newRun.next.sla!.resolve.targetSeconds).toBe(60);

@@ -24,7 +24,9 @@ export const change: MutationKind<ChangeRequest> = {
   plan(s, req, ctx) {
     // a resolved ticket's new priority also sets the terms its reopen runs under (older histories: not)
     const retargetMetResolve = ctx.terms !== undefined && s.sla?.resolve.phase === 'met' && ctx.patched('sla-reopen-current-terms');
-    const applied = applyChange(s, req.changes, ctx.at, ctx.terms, retargetMetResolve);
+    // since 'sla-rules' (asked only when a matched field moves, as the workflow did): terms of another policy apply
+    const rematched = ctx.terms !== undefined && change.slaTerms!(s, req) !== null && ctx.patched('sla-rules');
+    const applied = applyChange(s, req.changes, ctx.at, ctx.terms, retargetMetResolve, rematched);
     if (applied.fields.length === 0) return null;
     const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
     const plan: Plan = {
