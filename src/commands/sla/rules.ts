@@ -84,7 +84,8 @@ async function checkReferences(db: Knex, input: SlaRuleInput): Promise<void> {
   if (groups.length) {
     const found = new Set((await Group.query(db).whereIn('id', groups).select('id')).map((g) => g.id));
     groups.forEach((g, i) => {
-      if (!found.has(g)) problems.push({ in: 'body', path: `conditions.groups.${i}`, message: 'No group has this id (see GET /api/v1/groups).' });
+      if (!found.has(g))
+        problems.push({ in: 'body', path: `conditions.groups.${i}`, message: 'No group has this id (see GET /api/v1/groups).' });
     });
   }
   if (input.calendar_id) {
@@ -116,7 +117,7 @@ const columns = (input: SlaRuleInput) => ({
   calendarId: input.calendar_id,
 });
 
-/** A new rule is tried last (reorder with PUT /sla-rules/order). */
+/** A new rule is tried last (reorder with PUT /sla-rule-order). */
 export async function slaRuleCreator(ctx: Ctx, input: SlaRuleInput): Promise<SlaRule> {
   authorize(ctx.principal, 'slaPolicies.manage');
   await checkReferences(ctx.db, input);
@@ -167,7 +168,10 @@ export async function slaRuleReorderer(ctx: Ctx, ids: string[]): Promise<SlaRule
       );
     }
     await trx.raw('SET CONSTRAINTS sla_rules_position_unique DEFERRED');
-    for (const [i, id] of ids.entries()) await rules(trx).where({ id }).update({ position: i + 1 } as never);
+    for (const [i, id] of ids.entries())
+      await rules(trx)
+        .where({ id })
+        .update({ position: i + 1 } as never);
     return rules(trx).select('*').orderBy('position');
   });
 }

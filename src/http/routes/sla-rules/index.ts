@@ -50,11 +50,11 @@ export function slaRuleRoutes(api: ApiRouter, deps: RouteDeps): void {
     },
   });
 
-  // before /sla-rules/{id}: "order" is no id
+  // not /sla-rules/order: every matching Koa route runs, and /sla-rules/{id} would take "order" for an id
   api.route({
     ...common,
     method: 'put',
-    path: '/sla-rules/order',
+    path: '/sla-rule-order',
     operationId: 'reorderSlaRules',
     summary: 'Set the order SLA rules are tried in (admin): every id exactly once',
     body: SlaRuleOrderSchema,
