@@ -124,6 +124,32 @@ describe('SLA rules CRUD', () => {
   });
 });
 
+describe('SLA rules and business calendars', () => {
+  it('a calendar a rule uses cannot be deleted (409) nor narrowed so a rule’s target is out of reach (422 naming it)', async () => {
+    const office = {
+      name: 'Rules office',
+      timezone: 'Europe/Berlin',
+      weekly_hours: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ start: '09:00', end: '17:00' }]])),
+    };
+    const calendar = (await call(h, 'POST', '/api/v1/business-calendars', { token: admin, body: office })).body;
+    const rule = await post({ name: 'Office hours', targets: { low: T(3_600, 366 * 24 * 3600) }, calendar_id: calendar.id });
+    expect(rule.status).toBe(201);
+    const removed = await call(h, 'DELETE', `/api/v1/business-calendars/${calendar.id}`, { token: admin });
+    expect(removed.status).toBe(409);
+    expect(removed.body.error).toMatchObject({ code: 'calendar_in_use', details: { sla_rules: [rule.body.id] } });
+    const narrowed = await call(h, 'PUT', `/api/v1/business-calendars/${calendar.id}`, {
+      token: admin,
+      body: { ...office, weekly_hours: { mon: [{ start: '09:00', end: '09:01' }] } },
+    });
+    expect(narrowed.status).toBe(422);
+    expect(narrowed.body.error.details.map((d: { path: string }) => d.path)).toEqual([
+      `sla_rules.${rule.body.id}.low.resolve_target_seconds`,
+    ]);
+    await clearRules();
+    expect((await call(h, 'DELETE', `/api/v1/business-calendars/${calendar.id}`, { token: admin })).status).toBe(204);
+  });
+});
+
 describe('matching', () => {
   it('a ticket runs under the first matching rule at create, recorded with its version; no match: the default policy', async () => {
     await clearRules();
