@@ -19,7 +19,13 @@ const rule = (name: string, position: number, over: Partial<MatchableRule> = {})
   targets: { critical: T(1, 2), high: T(3, 4), medium: T(5, 6), low: T(7, 8) },
   ...over,
 });
-const ticket = (over: Partial<SlaMatchInput> = {}): SlaMatchInput => ({ priority: 'medium', groupId: null, category: null, tags: [], ...over });
+const ticket = (over: Partial<SlaMatchInput> = {}): SlaMatchInput => ({
+  priority: 'medium',
+  groupId: null,
+  category: null,
+  tags: [],
+  ...over,
+});
 
 describe('matchSlaRule', () => {
   const vip = rule('vip', 1, { conditions: { tags_any: ['VIP', 'exec'] } });
@@ -181,7 +187,12 @@ describe('slaRetarget (the repair batch applying a policy edit)', () => {
     expect(plan.next.sla!.assign.targetSeconds).toBe(1_800);
     expect(slaFigures(plan.next.sla!, 'assign', Date.parse(AT))).toMatchObject({ elapsed_seconds: 3_600, state: 'breached' });
     expect(plan.audit).toEqual([
-      { action: 'sla_policy_applied', field: 'sla.policy', old: { key: 'default:medium', version: 1 }, new: { key: 'default:medium', version: 2 } },
+      {
+        action: 'sla_policy_applied',
+        field: 'sla.policy',
+        old: { key: 'default:medium', version: 1 },
+        new: { key: 'default:medium', version: 2 },
+      },
     ]);
     expect(plan.events).toEqual([]);
   });

@@ -21,7 +21,9 @@ export const slaRetarget: MutationKind<SlaRetargetRequest> = {
     const ref = (p: { key: string; version: number }) => ({ key: p.key, version: p.version });
     return {
       next: nextVersion(s, { sla: step.sla }),
-      audit: [{ action: 'sla_policy_applied', field: 'sla.policy', old: ref(current), new: ref({ key: req.policyKey, version: req.version }) }],
+      audit: [
+        { action: 'sla_policy_applied', field: 'sla.policy', old: ref(current), new: ref({ key: req.policyKey, version: req.version }) },
+      ],
       events: [],
       timeline: step.timeline,
     };

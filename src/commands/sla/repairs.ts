@@ -90,12 +90,20 @@ function onOlderVersion(db: Knex, policyKey: string, version: number) {
 export async function beginSlaRepair(db: Knex, repairId: string, policyKey: string, version: number): Promise<number> {
   const rows = (await onOlderVersion(db, policyKey, version).count({ count: '*' })) as { count: string }[];
   const total = Number(rows[0]?.count ?? 0);
-  await repairs(db).where({ id: repairId }).update({ total, updatedAt: new Date() } as never);
+  await repairs(db)
+    .where({ id: repairId })
+    .update({ total, updatedAt: new Date() } as never);
   return total;
 }
 
 /** The next page of ticket ids after `afterId` (keyset by id: retargeted tickets leave the set, failed ones are passed). */
-export async function slaRepairPage(db: Knex, policyKey: string, version: number, afterId: string | null, limit: number): Promise<string[]> {
+export async function slaRepairPage(
+  db: Knex,
+  policyKey: string,
+  version: number,
+  afterId: string | null,
+  limit: number,
+): Promise<string[]> {
   const q = onOlderVersion(db, policyKey, version).select('id').orderBy('id').limit(limit);
   if (afterId) q.where('id', '>', afterId);
   return (await q).map((r: { id: string }) => r.id);

@@ -26,7 +26,12 @@ export const SlaRuleConditionsSchema = z
   .describe('every condition given must hold; within one list any value matches; {} matches every ticket');
 
 const TargetsByPriority = z
-  .object(Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, Targets.optional()])) as Record<(typeof TICKET_PRIORITIES)[number], z.ZodOptional<typeof Targets>>)
+  .object(
+    Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, Targets.optional()])) as Record<
+      (typeof TICKET_PRIORITIES)[number],
+      z.ZodOptional<typeof Targets>
+    >,
+  )
   .strict()
   .refine((t) => Object.values(t).some((x) => x !== undefined), { message: 'give the targets of at least one priority' })
   .describe('targets per priority; a ticket whose priority has none here falls through to the next rule');
@@ -50,10 +55,15 @@ export const ApplyToOpenQuery = z.object({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional()
-    .describe('also apply the new version to the open tickets running on this policy (elapsed time kept), by a batch: see GET /sla-repairs/{id}'),
+    .describe(
+      'also apply the new version to the open tickets running on this policy (elapsed time kept), by a batch: see GET /sla-repairs/{id}',
+    ),
 });
 
-const RepairId = z.uuid().optional().describe('with apply_to_open=true: the batch applying this version to open tickets (GET /sla-repairs/{id})');
+const RepairId = z
+  .uuid()
+  .optional()
+  .describe('with apply_to_open=true: the batch applying this version to open tickets (GET /sla-repairs/{id})');
 
 export const SlaRuleSchema = z
   .object({

@@ -30,7 +30,10 @@ export const SlaPolicySchema = z
     calendar_id: z.uuid().nullable(),
     version: z.number().int().describe('bumped by every PUT; tickets record the version they run on'),
     updated_at: Timestamp,
-    sla_repair_id: z.uuid().optional().describe('with apply_to_open=true: the batch applying this version to open tickets (GET /sla-repairs/{id})'),
+    sla_repair_id: z
+      .uuid()
+      .optional()
+      .describe('with apply_to_open=true: the batch applying this version to open tickets (GET /sla-repairs/{id})'),
   })
   .openapi('SlaPolicy');
 
