@@ -213,3 +213,38 @@ describe('slaRetarget (the repair batch applying a policy edit)', () => {
     expect(plan.audit[0]!.old).toEqual({ key: 'default:medium', version: 0 });
   });
 });
+
+describe('SlaRuleWriteSchema (what the API accepts)', async () => {
+  await import('../../src/http/api-router.js'); // extends zod with .openapi(), as the app does
+  const { SlaRuleWriteSchema } = await import('../../src/http/routes/sla-rules/schema.js');
+  const ok = { name: ' VIP ', targets: { high: T(60, 600) } };
+
+  it('fills the defaults and trims the name', () => {
+    expect(SlaRuleWriteSchema.parse(ok)).toEqual({
+      name: 'VIP',
+      conditions: {},
+      targets: { high: T(60, 600) },
+      at_risk_percent: 80,
+      calendar_id: null,
+    });
+  });
+
+  it('refuses no targets, non-positive or fractional targets, unknown keys, empty or unknown condition lists', () => {
+    for (const bad of [
+      { ...ok, targets: {} },
+      { ...ok, targets: { high: T(0, 600) } },
+      { ...ok, targets: { high: T(1.5, 600) } },
+      { ...ok, targets: { high: { assign_target_seconds: 60 } } },
+      { ...ok, targets: { urgent: T(60, 600) } },
+      { ...ok, conditions: { tags_any: [] } },
+      { ...ok, conditions: { groups: ['not-a-uuid'] } },
+      { ...ok, conditions: { priorities: ['urgent'] } },
+      { ...ok, conditions: { colour: ['red'] } },
+      { ...ok, at_risk_percent: 0 },
+      { ...ok, name: '  ' },
+      { ...ok, apply_to_open: true },
+    ]) {
+      expect(SlaRuleWriteSchema.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
+    }
+  });
+});
