@@ -2,6 +2,7 @@
 import type { Client } from '@temporalio/client';
 import type { Db } from '../src/db/index.js';
 import type { DeliverySettings } from '../src/webhooks/deliveries.js';
+import { createSlaRepairActivities } from './sla-repairs.js';
 import { createTicketActivities } from './tickets.js';
 import { createWebhookActivities } from './webhooks.js';
 
@@ -13,7 +14,7 @@ export interface ActivityDeps {
 }
 
 export function createActivities(deps: ActivityDeps) {
-  return { ...createTicketActivities(deps), ...createWebhookActivities(deps) };
+  return { ...createTicketActivities(deps), ...createWebhookActivities(deps), ...createSlaRepairActivities(deps) };
 }
 
 export type Activities = ReturnType<typeof createActivities>;

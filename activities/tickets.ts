@@ -1,6 +1,8 @@
 /** Thin, idempotent adapters between the ticket workflow and the ticket-record store (src/store/ticket-records.ts). */
 import { insertTicketRecord, persistTicketMutation, type TicketMutation } from '../src/store/ticket-records.js';
 import { loadSlaTerms } from '../src/store/sla-terms.js';
+import { matchSlaTerms } from '../src/commands/sla/rules.js';
+import type { SlaMatchInput } from '../workflows/sla/match.js';
 import { absorbTicket } from '../src/commands/tickets/absorb.js';
 import type { TicketCreateInput, TicketPriority } from '../workflows/definitions.js';
 import type { CrossTicketStep } from '../workflows/mutations/index.js';
@@ -41,6 +43,11 @@ export function createTicketActivities({ db, temporal, webhooks }: ActivityDeps)
      */
     async absorbIntoTicket(step: CrossTicketStep): Promise<void> {
       await absorbTicket(temporal, db, step);
+    },
+
+    /** The SLA terms a ticket with these fields runs under now: the first matching SLA rule's, else its priority's policy. */
+    async matchSlaTerms(input: SlaMatchInput): Promise<SlaTerms | null> {
+      return matchSlaTerms(db, input);
     },
 
     /** Applies one mutation of the given version exactly once (see persistTicketMutation). */

@@ -11,6 +11,7 @@ import * as webhookEndpointBudget from './20261129000300_webhook_endpoint_budget
 import * as eventsCommitOrder from './20261129160000_events_commit_order.js';
 import * as oauth from './20261130030000_oauth.js';
 import * as ticketsFilterStatistics from './20261130040000_tickets_filter_statistics.js';
+import * as slaRules from './20261201020000_sla_rules.js';
 import * as ticketMerge from './20261201030000_ticket_merge.js';
 
 export interface Migration {
@@ -27,6 +28,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261129160000_events_commit_order', eventsCommitOrder],
   ['20261130030000_oauth', oauth],
   ['20261130040000_tickets_filter_statistics', ticketsFilterStatistics],
+  ['20261201020000_sla_rules', slaRules],
   ['20261201030000_ticket_merge', ticketMerge],
 ];
 

@@ -24,6 +24,7 @@ import { EventHub } from './events/hub.js';
 import { groupRoutes } from './http/routes/groups/index.js';
 import { slaRoutes } from './http/routes/sla/index.js';
 import { slaPreviewRoutes } from './http/routes/sla-preview/index.js';
+import { slaRuleRoutes } from './http/routes/sla-rules/index.js';
 import { attachmentRoutes } from './http/routes/attachments/index.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { userRoutes } from './http/routes/users/index.js';
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   groupRoutes(api, routeDeps);
   slaRoutes(api, routeDeps);
   slaPreviewRoutes(api, routeDeps);
+  slaRuleRoutes(api, routeDeps);
   apiKeyRoutes(api, routeDeps);
   ticketRoutes(api, routeDeps);
   attachmentRoutes(api, routeDeps);

@@ -7,6 +7,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { TicketChanges, TicketSnapshot } from './ticket-state.js';
 import type { SlaTerms, SlaTimelineEntry, TicketSla } from './sla/clock.js';
+import type { SlaMatchInput } from './sla/match.js';
 import type { ActorType, TicketChannel, TicketPriority, TicketStatus, WriteFailureKind } from './vocabulary.js';
 
 export const TICKET_WORKFLOW_PREFIX = 'ticket-';
@@ -110,6 +111,13 @@ export interface ChangeRequest extends MutationRequest {
    * neither, and none when the change changes nothing. Absent in histories recorded before it.
    */
   note?: ChangeNote;
+  /**
+   * When the change moves a field SLA rules match on: the terms the API matched (null: no policy)
+   * for `slaBasis`, the ticket's matched fields after the change. Used if the basis still holds
+   * when the change applies, else matched again by an activity. Absent in older histories.
+   */
+  slaTerms?: SlaTerms | null;
+  slaBasis?: SlaMatchInput;
 }
 
 /** A note carried by a change; its content already sanitised by the API. */
@@ -153,11 +161,22 @@ export interface MutationResult {
   changed: boolean;
 }
 
+/** Apply an edited SLA policy's new version to a ticket running on an older one (sent by the SLA repair batch). */
+export interface SlaRetargetRequest extends MutationRequest {
+  /** `default:<priority>` or the SLA rule's id: a ticket on another policy ignores the request */
+  policyKey: string;
+  /** a ticket already on this version (or a later one) ignores the request */
+  version: number;
+  /** the policy's terms per priority (the ticket takes its own priority's) */
+  terms: Partial<Record<TicketPriority, SlaTerms>>;
+}
+
 export const changeUpdate = defineUpdate<MutationResult, [ChangeRequest]>('change');
 export const addNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('addNote');
 export const editNoteUpdate = defineUpdate<MutationResult, [NoteRequest]>('editNote');
 export const deleteUpdate = defineUpdate<MutationResult, [DeleteRequest]>('delete');
 export const attachmentsUpdate = defineUpdate<MutationResult, [AttachmentsRequest]>('attachments');
+export const slaRetargetUpdate = defineUpdate<MutationResult, [SlaRetargetRequest]>('slaRetarget');
 
 /** The other ticket of a merge, as the API resolved it. */
 export interface MergeTicketRef {

@@ -11,6 +11,7 @@ import {
   resolveSla,
   resumeSla,
   retargetSla,
+  termsDiffer,
   type SlaStep,
   type SlaTerms,
   type SlaTimelineEntry,
@@ -150,7 +151,9 @@ const seconds = (from: string, to: string) => Math.max(0, Math.round((Date.parse
  * Apply an accepted change at instant `at` (ISO). Returns the next snapshot with its version
  * bumped, or `fields: []` and the snapshot unchanged when nothing actually changes. `terms` are the
  * SLA policy of the new priority when the priority changes; `retargetMetResolve` lets them reach
- * a met resolve clock too (see retargetSla).
+ * a met resolve clock too (see retargetSla). `rematched`: the terms are the SLA rules' match for
+ * the ticket after the change, applied whenever they differ from the clocks' (not only with a new
+ * priority).
  */
 export function applyChange(
   s: TicketSnapshot,
@@ -158,6 +161,7 @@ export function applyChange(
   at: string,
   terms?: SlaTerms,
   retargetMetResolve = false,
+  rematched = false,
 ): AppliedChange {
   const fields: FieldChange[] = [];
   const next: TicketSnapshot = { ...s, tags: [...s.tags] };
@@ -197,7 +201,7 @@ export function applyChange(
   }
   const slaTimeline: SlaTimelineEntry[] = [];
   if (s.sla) {
-    const step = slaAfterChange(s, next, s.sla, Date.parse(at), terms, retargetMetResolve);
+    const step = slaAfterChange(s, next, s.sla, Date.parse(at), terms, retargetMetResolve, rematched);
     next.sla = step.sla;
     slaTimeline.push(...step.timeline);
   }
@@ -212,6 +216,7 @@ function slaAfterChange(
   at: number,
   terms: SlaTerms | undefined,
   retargetMetResolve: boolean,
+  rematched: boolean,
 ): SlaStep {
   const steps: SlaStep[] = [];
   let current = sla;
@@ -219,7 +224,9 @@ function slaAfterChange(
     steps.push(step);
     current = step.sla;
   };
-  if (terms && next.priority !== prev.priority) apply(retargetSla(current, terms, at, retargetMetResolve));
+  // since 'sla-rules' a change of any matched field may bring another policy's terms (`rematched`)
+  if (terms && (next.priority !== prev.priority || (rematched && termsDiffer(current, terms))))
+    apply(retargetSla(current, terms, at, retargetMetResolve));
   if (next.status !== prev.status) {
     if (prev.status === 'paused' && next.status !== 'resolved') apply(resumeSla(current, at));
     if (next.status === 'paused') apply(pauseSla(current, at));

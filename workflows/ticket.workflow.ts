@@ -39,7 +39,7 @@ import {
 } from './definitions.js';
 import type { Rejection, TicketSnapshot } from './ticket-state.js';
 import { PERMANENT_WRITE_FAILURES, TICKET_FAILURES } from './vocabulary.js';
-import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
+import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTerms, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
 import {
   planSlaSignals,
   TICKET_MUTATIONS,
@@ -276,8 +276,7 @@ class TicketEntity {
             throw refusal ? refusedWrite(refusal) : err;
           }
         }
-        const priority = kind.reads?.(s, req) ?? null;
-        const terms = priority !== null ? ((await records().loadSlaTerms(priority)) ?? undefined) : undefined;
+        const terms = await slaTermsFor(kind, s, req);
         const plan = kind.plan(s, req, { at, terms, patched });
         if (plan) {
           await writeVersion(s, req.actor, at, plan, origin(req));
@@ -328,6 +327,21 @@ class TicketEntity {
   carry(): CarriedState {
     return { snapshot: this.snapshot!, recent: [...this.recent], timeline: this.timeline, timelineDropped: this.timelineDropped };
   }
+}
+
+/**
+ * The SLA terms a mutation's plan needs. Since 'sla-rules' a change of any matched field carries
+ * the API's match (no activity) or is matched again by one; before it only a new priority read
+ * its policy. The patch is asked only when the change needs terms, so other changes add no marker.
+ */
+async function slaTermsFor<R extends MutationRequestBase>(kind: MutationKind<R>, s: TicketSnapshot, req: R): Promise<SlaTerms | undefined> {
+  const needed = kind.slaTerms?.(s, req) ?? null;
+  if (needed && patched('sla-rules')) {
+    const terms = 'terms' in needed ? needed.terms : await records().matchSlaTerms(needed.match);
+    return terms ?? undefined;
+  }
+  const priority = kind.reads?.(s, req) ?? null;
+  return priority !== null ? ((await records().loadSlaTerms(priority)) ?? undefined) : undefined;
 }
 
 /** The timeline's first lines, rebuilt from the clocks the creation activity started. */

@@ -11,6 +11,8 @@ export class SlaPolicy extends BaseModel {
   resolveTargetSeconds!: number;
   atRiskPercent!: number;
   calendarId!: string | null;
+  /** bumped by every PUT: tickets record the version they run on */
+  version!: number;
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -3,6 +3,7 @@ import type { BusinessCalendar, SlaPolicy, Ticket } from '../models/index.js';
 import type { SlaView } from '../../workflows/definitions.js';
 import { slaFigures } from '../../workflows/sla/clock.js';
 import type { BreachRecord } from '../commands/sla/preview.js';
+import { presentSlaPolicyRef } from './ticket.js';
 
 export function presentSlaPolicy(p: SlaPolicy) {
   return {
@@ -11,6 +12,7 @@ export function presentSlaPolicy(p: SlaPolicy) {
     resolve_target_seconds: p.resolveTargetSeconds,
     at_risk_percent: p.atRiskPercent,
     calendar_id: p.calendarId,
+    version: p.version,
     updated_at: p.updatedAt.toISOString(),
   };
 }
@@ -37,6 +39,7 @@ export function presentTicketSla(t: Ticket, view: SlaView, source: 'workflow' | 
     source,
     at_risk_percent: sla.atRiskPercent,
     calendar: sla.calendar ? { id: sla.calendar.id, name: sla.calendar.name, timezone: sla.calendar.timezone } : null,
+    policy: presentSlaPolicyRef(sla.policy),
     assign: slaFigures(sla, 'assign', now.getTime()),
     resolve: slaFigures(sla, 'resolve', now.getTime()),
     timeline: view.timeline.map((e) => ({

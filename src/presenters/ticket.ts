@@ -1,6 +1,6 @@
 /** Ticket → JSON: the explicit field list REST bodies, events and MCP results share. */
 import type { Ticket } from '../models/index.js';
-import { slaFigures, type SlaFigures, type SlaMetric } from '../../workflows/sla/clock.js';
+import { slaFigures, type SlaFigures, type SlaMetric, type SlaPolicyRef } from '../../workflows/sla/clock.js';
 import type { MergeLink } from '../../workflows/ticket-state.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -27,6 +27,11 @@ export function presentSla(t: Ticket, metric: SlaMetric, now: Date): SlaFigures 
   return t.slaState ? slaFigures(t.slaState, metric, now.getTime()) : NO_SLA;
 }
 
+/** The policy a ticket's clocks run on, or null (clocks from before policies were recorded, or no SLA). */
+export function presentSlaPolicyRef(p: SlaPolicyRef | undefined) {
+  return p ? { rule_id: p.ruleId, name: p.name, version: p.version } : null;
+}
+
 export function presentTicket(t: Ticket, now: Date = new Date()) {
   return {
     id: t.id,
@@ -47,7 +52,7 @@ export function presentTicket(t: Ticket, now: Date = new Date()) {
     paused_at: iso(t.pausedAt),
     total_paused_seconds: t.totalPausedSeconds,
     sla_breached: t.slaBreached,
-    sla: { assign: presentSla(t, 'assign', now), resolve: presentSla(t, 'resolve', now) },
+    sla: { assign: presentSla(t, 'assign', now), resolve: presentSla(t, 'resolve', now), policy: presentSlaPolicyRef(t.slaState?.policy) },
     merged_into: t.mergedInto ? mergeLink(t.mergedInto) : null,
     merged_from: (t.mergedFrom ?? []).map(mergeLink),
     created_at: iso(t.createdAt),

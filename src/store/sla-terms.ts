@@ -20,5 +20,9 @@ export async function loadSlaTerms(db: Knex, priority: TicketPriority): Promise<
     resolveTargetSeconds: policy.resolveTargetSeconds,
     atRiskPercent: policy.atRiskPercent,
     calendar: calendar ? calendarRules(calendar) : null,
+    policy: { key: defaultPolicyKey(priority), ruleId: null, name: `default (${priority})`, version: policy.version },
   };
 }
+
+/** The key a ticket on the default policy of `priority` records (and `sla_repairs` names). */
+export const defaultPolicyKey = (priority: TicketPriority) => `default:${priority}`;

@@ -451,6 +451,26 @@ describe('drift: every status the app answers is declared', () => {
       json: { name: calName, timezone: 'UTC', weekly_hours: { tue: [{ start: '08:00', end: '16:00' }] } },
     });
     await hit('DELETE', `${P}/business-calendars/{id}`, `${P}/business-calendars/${calendar.body.id}`, as);
+    // SLA rules and the repair batch of an edit applied to open tickets
+    const ruleBody = {
+      name: unique('rule'),
+      conditions: { tags_any: ['contract'] },
+      targets: { low: { assign_target_seconds: 60, resolve_target_seconds: 600 } },
+    };
+    const rule = await hit('POST', `${P}/sla-rules`, `${P}/sla-rules`, { ...as, json: ruleBody });
+    expect(rule.status).toBe(201);
+    await hit('POST', `${P}/sla-rules`, `${P}/sla-rules`, { ...as, json: ruleBody }); // name taken
+    await hit('GET', `${P}/sla-rules`, `${P}/sla-rules`, as);
+    await hit('GET', `${P}/sla-rules/{id}`, `${P}/sla-rules/${rule.body.id}`, as);
+    const ruleEdit = await hit('PUT', `${P}/sla-rules/{id}`, `${P}/sla-rules/${rule.body.id}?apply_to_open=true`, {
+      ...as,
+      json: ruleBody,
+    });
+    expect(ruleEdit.body.sla_repair_id).toBeDefined();
+    await hit('GET', `${P}/sla-repairs/{id}`, `${P}/sla-repairs/${ruleEdit.body.sla_repair_id}`, as);
+    const order = (await call(h, 'GET', `${P}/sla-rules`, { token: as.token })).body.map((r: { id: string }) => r.id);
+    await hit('PUT', `${P}/sla-rule-order`, `${P}/sla-rule-order`, { ...as, json: { ids: order } });
+    await hit('DELETE', `${P}/sla-rules/{id}`, `${P}/sla-rules/${rule.body.id}`, as);
 
     // tickets: create, read, change, the If-Match flow, notes, attachments, deletion
     const created = await hit('POST', `${P}/tickets`, `${P}/tickets`, {

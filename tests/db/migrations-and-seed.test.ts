@@ -52,6 +52,8 @@ describe('migrations', () => {
         'oauth_tokens',
         'refresh_tokens',
         'sla_policies',
+        'sla_repairs',
+        'sla_rules',
         'ticket_notes',
         'tickets',
         'users',

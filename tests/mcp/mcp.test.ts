@@ -154,7 +154,9 @@ describe('tools', () => {
     });
     expect((await tool('add_ticket_note', { ticket: number, content: 'Asked for logs.' })).structuredContent.pending).toBe(false);
     expect((await tool('pause_ticket', { ticket: number, note: 'Waiting for the user' })).structuredContent.status).toBe('paused');
-    expect((await tool('get_ticket_sla', { ticket: number })).structuredContent.resolve.state).toBe('paused');
+    const liveSla = (await tool('get_ticket_sla', { ticket: number })).structuredContent;
+    expect(liveSla.resolve.state).toBe('paused');
+    expect(liveSla.policy).toMatchObject({ rule_id: null, version: expect.any(Number) }); // which policy the clocks run on
     expect((await tool('resume_ticket', { ticket: number })).structuredContent.status).toBe('under_investigation');
     expect((await tool('resolve_ticket', { ticket: number, note: 'Replaced the router.' })).structuredContent.status).toBe('resolved');
 

@@ -11,6 +11,7 @@ import {
   deleteUpdate,
   editNoteUpdate,
   mergeUpdate,
+  slaRetargetUpdate,
   type Actor,
   type AttachmentMeta,
 } from '../../workflows/definitions.js';
@@ -20,6 +21,7 @@ import { deleteTicket } from '../../workflows/mutations/delete.js';
 import { absorb, merge } from '../../workflows/mutations/merge.js';
 import { planSlaSignals, TICKET_MUTATIONS, type PlanContext } from '../../workflows/mutations/index.js';
 import { addNote, editNote } from '../../workflows/mutations/notes.js';
+import { slaRetarget } from '../../workflows/mutations/sla-retarget.js';
 import { nextSlaInstant, startSla, type SlaTerms } from '../../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../../workflows/ticket-state.js';
 
@@ -71,6 +73,7 @@ describe('the table', () => {
       [deleteUpdate, deleteTicket],
       [mergeUpdate, merge],
       [absorbUpdate, absorb],
+      [slaRetargetUpdate, slaRetarget],
     ]);
   });
 
@@ -83,6 +86,7 @@ describe('the table', () => {
       delete: { requestId: 'r', actor, expectedVersion: null },
       merge: { requestId: 'r', actor, expectedVersion: null, target: { id: 't2', ticketNumber: 'ASM-0002' } },
       absorb: { requestId: 'r', actor, source: { id: 't2', ticketNumber: 'ASM-0002' }, at: AT },
+      slaRetarget: { requestId: 'r', actor, policyKey: 'default:medium', version: 2, terms: {} },
     } as const;
     for (const { update, kind } of TICKET_MUTATIONS) {
       const req = requests[update.name as keyof typeof requests] as never;
@@ -156,7 +160,8 @@ describe('change', () => {
     change.plan(resolved, req({ priority: 'critical' }), ctx({ patched }));
     expect(asked).toEqual([]);
     const oldRun = change.plan(resolved, req({ priority: 'critical' }), ctx({ patched, terms: { ...TERMS, resolveTargetSeconds: 60 } }))!;
-    expect(asked).toEqual(['sla-reopen-current-terms']);
+    // 'sla-rules' too: the workflow asked it already before reading the terms (no second marker)
+    expect(asked).toEqual(['sla-reopen-current-terms', 'sla-rules']);
     expect(oldRun.next.sla!.resolve.targetSeconds).toBe(TERMS.resolveTargetSeconds);
     const newRun = change.plan(resolved, req({ priority: 'critical' }), ctx({ terms: { ...TERMS, resolveTargetSeconds: 60 } }))!;
     expect(newRun.next.sla!.resolve.targetSeconds).toBe(60);

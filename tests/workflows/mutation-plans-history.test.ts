@@ -64,7 +64,7 @@ function checkHistory(file: string, history: proto.temporal.api.history.v1.IHist
       if (m.actor.type !== 'system') {
         // the write names its Update (older code did not: then it is the next accepted one that
         // passes its check and changes something, as the workflow applies them in order)
-        const ctx = { at: m.at, terms: (terms ?? undefined) as never, patched: (id: string) => patches.has(id) };
+        const patched = (id: string) => patches.has(id);
         let found: { name: string; req: any } | undefined;
         plan = null;
         while (!plan && accepted.length > 0) {
@@ -72,6 +72,10 @@ function checkHistory(file: string, history: proto.temporal.api.history.v1.IHist
           if (m.updateId !== undefined && next.req.requestId !== m.updateId) continue;
           const kind = kindOf(next.name);
           if (kind.check(snapshot!, next.req)) continue;
+          // since 'sla-rules' the terms travel in the request (or came from matchSlaTerms, read above)
+          const needed = patched('sla-rules') ? (kind.slaTerms?.(snapshot!, next.req) ?? null) : null;
+          const carried = needed && 'terms' in needed ? needed.terms : undefined;
+          const ctx = { at: m.at, terms: ((carried !== undefined ? carried : terms) ?? undefined) as never, patched };
           plan = kind.plan(snapshot!, next.req, ctx);
           found = next;
         }
@@ -101,7 +105,7 @@ function checkHistory(file: string, history: proto.temporal.api.history.v1.IHist
       const text = done.result?.payloads?.length ? raw(done.result) : '';
       const result = text ? JSON.parse(text) : undefined; // a void result is an empty payload
       if (entry.type === 'createTicketRecord') snapshot = result;
-      if (entry.type === 'loadSlaTerms') terms = result;
+      if (entry.type === 'loadSlaTerms' || entry.type === 'matchSlaTerms') terms = result;
       if (entry.planned) snapshot = entry.planned.next;
     }
   }

@@ -11,6 +11,7 @@ import {
   deleteUpdate,
   editNoteUpdate,
   mergeUpdate,
+  slaRetargetUpdate,
   type ChangeRequest,
   type MutationResult,
 } from '../definitions.js';
@@ -20,6 +21,7 @@ import { deleteTicket } from './delete.js';
 import { absorb, merge } from './merge.js';
 import { addNote, editNote } from './notes.js';
 import type { MutationKind } from './plan.js';
+import { slaRetarget } from './sla-retarget.js';
 
 export { planSlaSignals } from './sla-signals.js';
 export type { CrossTicketStep, LiveState, MutationKind, Plan, PlanContext } from './plan.js';
@@ -43,4 +45,5 @@ export const TICKET_MUTATIONS = [
   entry(deleteUpdate, deleteTicket),
   entry(mergeUpdate, merge),
   entry(absorbUpdate, absorb),
+  entry(slaRetargetUpdate, slaRetarget),
 ] as const;

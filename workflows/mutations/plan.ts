@@ -7,6 +7,7 @@
 import type { Activities } from '../../activities/index.js';
 import type { AbsorbRequest } from '../definitions.js';
 import type { SlaTerms, SlaTimelineEntry } from '../sla/clock.js';
+import type { SlaMatchInput } from '../sla/match.js';
 import type { TicketPriority } from '../vocabulary.js';
 import { rejectChange, type Rejection, type TicketSnapshot } from '../ticket-state.js';
 
@@ -26,7 +27,7 @@ export interface Plan extends Pick<Mutation, 'audit' | 'events' | 'note' | 'atta
 export interface PlanContext {
   /** ISO instant of the decision */
   at: string;
-  /** the SLA policy of the priority `reads` named, when it named one (undefined: none or no policy) */
+  /** the SLA terms `reads` or `slaTerms` asked for, when they asked (undefined: none or no policy) */
   terms?: SlaTerms;
   /** the workflow's `patched` (tests pass a constant): behaviour that changed for new runs only */
   patched(id: string): boolean;
@@ -61,6 +62,11 @@ export interface MutationKind<R> {
   before?(s: TicketSnapshot, req: R, at: string): CrossTicketStep | null;
   /** the priority whose SLA terms the plan needs read first (one activity), or null */
   reads?(s: TicketSnapshot, req: R): TicketPriority | null;
+  /**
+   * Since 'sla-rules' (in place of `reads`): the SLA terms the plan needs — carried by the request,
+   * or to match (one activity) when the request's basis no longer holds — or null when none.
+   */
+  slaTerms?(s: TicketSnapshot, req: R): { terms: SlaTerms | null } | { match: SlaMatchInput } | null;
   /** the version to write, or null when the request changes nothing; `check` has passed */
   plan(s: TicketSnapshot, req: R, ctx: PlanContext): Plan | null;
 }

@@ -18,6 +18,17 @@ export interface SlaTerms {
   resolveTargetSeconds: number;
   atRiskPercent: number;
   calendar: (BusinessCalendarRules & { id: string; name: string }) | null;
+  /** which policy and version these terms are (absent in terms from before conditional policies) */
+  policy?: SlaPolicyRef;
+}
+
+/** A policy as a ticket's clocks record it: `key` is `default:<priority>` or the SLA rule's id. */
+export interface SlaPolicyRef {
+  key: string;
+  /** the SLA rule's id; null for the default policy (the priority's row of sla_policies) */
+  ruleId: string | null;
+  name: string;
+  version: number;
 }
 
 export interface MetricClock {
@@ -38,6 +49,8 @@ export interface MetricClock {
 export interface TicketSla {
   atRiskPercent: number;
   calendar: SlaTerms['calendar'];
+  /** the policy the terms came from (absent: a clock started before conditional policies) */
+  policy?: SlaPolicyRef;
   assign: MetricClock;
   resolve: MetricClock;
 }
@@ -140,6 +153,7 @@ export function startSla(terms: SlaTerms, at: number, assignedToUser: boolean): 
     calendar: terms.calendar,
     assign: clock(terms.assignTargetSeconds),
     resolve: clock(terms.resolveTargetSeconds),
+    ...(terms.policy && { policy: terms.policy }),
   };
   const timeline = SLA_METRICS.map((m) => entry(sla, m, 'started', at, terms.calendar ? `calendar ${terms.calendar.name}` : '24×7'));
   // `meet` appends to the step it is given: its timeline already holds both starts
@@ -230,6 +244,7 @@ export function retargetSla(sla: TicketSla, terms: SlaTerms, at: number, retarge
     calendar: terms.calendar,
     assign: checkpoint(sla.assign, sla.calendar, at),
     resolve: checkpoint(sla.resolve, sla.calendar, at),
+    ...(terms.policy && { policy: terms.policy }),
   };
   let step: SlaStep = { sla: folded, timeline: [] };
   for (const m of SLA_METRICS) {
@@ -238,6 +253,18 @@ export function retargetSla(sla: TicketSla, terms: SlaTerms, at: number, retarge
     step = update(step, m, 'target_changed', at, (c) => ({ ...c, targetSeconds: targets[m] }), `${from}s → ${targets[m]}s`);
   }
   return step;
+}
+
+/** Whether `terms` would change anything on `sla`: its policy (key or version), targets, at-risk percent or calendar. */
+export function termsDiffer(sla: TicketSla, terms: SlaTerms): boolean {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  return (
+    !same(sla.policy && [sla.policy.key, sla.policy.version], terms.policy && [terms.policy.key, terms.policy.version]) ||
+    sla.assign.targetSeconds !== terms.assignTargetSeconds ||
+    sla.resolve.targetSeconds !== terms.resolveTargetSeconds ||
+    sla.atRiskPercent !== terms.atRiskPercent ||
+    !same(sla.calendar, terms.calendar)
+  );
 }
 
 /** Record a signal as fired; `due` is when it was due (the breach instant), `at` when it fired. */

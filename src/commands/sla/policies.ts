@@ -30,7 +30,7 @@ export interface SlaPolicyInput {
  * after some start from today on (never, for a calendar with no hours): such a ticket would
  * silently never breach.
  */
-function unreachableTargets(rules: BusinessCalendarRules, targets: { path: string; seconds: number }[], calendarName: string) {
+export function unreachableTargets(rules: BusinessCalendarRules, targets: { path: string; seconds: number }[], calendarName: string) {
   const today = new Date().toISOString().slice(0, 10);
   return targets
     .filter((t) => deadlineReachDays(rules, t.seconds, today) > MAX_DEADLINE_DAYS)
@@ -75,7 +75,7 @@ export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input:
   return SlaPolicy.query(ctx.db)
     .insert(values as Partial<SlaPolicy>)
     .onConflict('priority')
-    .merge()
+    .merge({ ...values, version: ctx.db.raw('sla_policies.version + 1') } as unknown as Partial<SlaPolicy>)
     .returning('*');
 }
 
@@ -127,6 +127,15 @@ export async function calendarWriter(ctx: Ctx, id: string, input: CalendarInput)
   const problems = (await SlaPolicy.query(ctx.db).where({ calendarId: id })).flatMap((p) =>
     unreachableTargets(rules, policyTargets(p, `policies.${p.priority}.`), input.name),
   );
+  // and so must the SLA rules that use it (sla_rules: targets per priority)
+  for (const r of await ctx.db('sla_rules').where({ calendarId: id }).select('id', 'targets')) {
+    for (const [priority, t] of Object.entries(
+      r.targets as Record<string, { assign_target_seconds: number; resolve_target_seconds: number }>,
+    )) {
+      const targets = { assignTargetSeconds: t.assign_target_seconds, resolveTargetSeconds: t.resolve_target_seconds };
+      problems.push(...unreachableTargets(rules, policyTargets(targets, `sla_rules.${r.id}.${priority}.`), input.name));
+    }
+  }
   if (problems.length) throw validationFailed(problems.map((p) => ({ in: 'body', ...p })));
   const updated = await BusinessCalendar.query(ctx.db).patchAndFetchById(id, columns(input) as Partial<BusinessCalendar>);
   if (!updated) throw notFound('Business calendar');
@@ -142,6 +151,16 @@ export async function calendarDeleter(ctx: Ctx, id: string): Promise<void> {
       `SLA policies still use this calendar (${users.map((p) => p.priority).join(', ')}); point them elsewhere first.`,
       {
         priorities: users.map((p) => p.priority),
+      },
+    );
+  }
+  const ruleUsers = await ctx.db('sla_rules').where({ calendarId: id }).select('id', 'name');
+  if (ruleUsers.length) {
+    throw conflict(
+      'calendar_in_use',
+      `SLA rules still use this calendar (${ruleUsers.map((r) => r.name).join(', ')}); point them elsewhere first.`,
+      {
+        sla_rules: ruleUsers.map((r) => r.id),
       },
     );
   }

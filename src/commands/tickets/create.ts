@@ -14,7 +14,7 @@ import { canWriteTickets } from '../../policies/tickets.js';
 import { TicketPriorityKey, TicketStatusKey, createdUpdate, ticketWorkflowId } from '../../../workflows/definitions.js';
 import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
 import { CONFIRM_WAIT_MS, type CommandContext } from '../context.js';
-import { loadSlaTerms } from '../../store/sla-terms.js';
+import { matchSlaTerms } from '../sla/rules.js';
 import type { TicketCreateRequest } from './inputs.js';
 import { ticketWorkflowError } from './outcome.js';
 
@@ -29,8 +29,14 @@ export async function ticketCreator(
   await checkAssignment(ctx, req.assigned_group_id, req.assigned_user_id);
 
   const id = opts.ticketId ?? randomUUID();
-  // the SLA terms in force now: a create that waits for a worker still runs under them
-  const slaTerms = await loadSlaTerms(ctx.db, req.priority);
+  // the SLA terms in force now (first matching SLA rule, else the priority's policy): a create that
+  // waits for a worker still runs under them
+  const slaTerms = await matchSlaTerms(ctx.db, {
+    priority: req.priority,
+    groupId: req.assigned_group_id,
+    category: req.category,
+    tags: req.tags,
+  });
   const startOperation = new WithStartWorkflowOperation<typeof ticketWorkflow>('ticketWorkflow', {
     workflowId: ticketWorkflowId(id),
     taskQueue: ctx.config.temporal.taskQueue,

@@ -5,7 +5,9 @@ import { forbidden } from '../../errors/index.js';
 import { Ticket } from '../../models/index.js';
 import { authorize } from '../../policies/index.js';
 import { canWriteTickets } from '../../policies/tickets.js';
-import { changeUpdate, deleteUpdate } from '../../../workflows/definitions.js';
+import { changeUpdate, deleteUpdate, type ChangeRequest } from '../../../workflows/definitions.js';
+import { matchFieldsDiffer } from '../../../workflows/sla/match.js';
+import { matchSlaTerms } from '../sla/rules.js';
 import type { TicketChanges } from '../../../workflows/ticket-state.js';
 import type { CommandContext } from '../context.js';
 import { checkAssignment } from './create.js';
@@ -52,11 +54,30 @@ export async function ticketUpdater(
     actor: actorOf(ctx.principal),
     expectedVersion,
     changes,
+    ...(await slaRematch(ctx, ticket, changes)),
     // written in the same version as the change, or not at all (content sanitised here)
     ...(opts.note && { note: { ...opts.note, content: cleanContent(opts.note.content) } }),
   });
   if ('pending' in outcome) return { status: 'pending', id: ticket.id };
   return { status: 'applied', ticket: await Ticket.query(ctx.db).findById(ticket.id).throwIfNotFound(), changed: outcome.changed };
+}
+
+/**
+ * A change of a field SLA rules match on carries the terms matched for the ticket after it, so the
+ * workflow needs no activity to read them (it matches again if the row was behind the ticket).
+ */
+async function slaRematch(ctx: CommandContext, ticket: Ticket, changes: TicketChanges): Promise<Partial<ChangeRequest>> {
+  if (!ticket.slaState) return {};
+  const before = { priority: ticket.priority, groupId: ticket.assignedGroupId, category: ticket.category, tags: ticket.tags };
+  const pick = <T>(value: T | undefined, current: T) => (value === undefined ? current : value);
+  const after = {
+    priority: pick(changes.priority, before.priority),
+    groupId: pick(changes.assignedGroupId, before.groupId),
+    category: pick(changes.category, before.category),
+    tags: pick(changes.tags, before.tags),
+  };
+  if (!matchFieldsDiffer(before, after)) return {};
+  return { slaTerms: await matchSlaTerms(ctx.db, after), slaBasis: after };
 }
 
 /** Soft delete: the row keeps `deleted_at`, the workflow completes (its timers with it). */

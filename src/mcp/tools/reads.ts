@@ -151,6 +151,10 @@ export function registerTicketReads(tool: ToolRegistrar, s: McpSession): void {
     input: { ticket: TicketRef },
     output: z.object({
       ticket_number: z.string(),
+      policy: z
+        .object({ rule_id: z.string().nullable(), name: z.string(), version: z.number().int() })
+        .nullable()
+        .describe('the SLA policy the clocks run on (rule_id null: the priority default)'),
       assign: z.record(z.string(), z.unknown()),
       resolve: z.record(z.string(), z.unknown()),
       timeline: z.array(z.record(z.string(), z.unknown())),
@@ -167,6 +171,7 @@ export function registerTicketReads(tool: ToolRegistrar, s: McpSession): void {
         `${t.ticketNumber} SLA: ${line('assign')}; ${line('resolve')}. Breaches recorded: ${sla.breaches.length}; ${count(timeline.length, 'timeline entry')} in structuredContent.`,
         {
           ticket_number: sla.ticket_number,
+          policy: sla.policy,
           assign: sla.assign,
           resolve: sla.resolve,
           timeline,

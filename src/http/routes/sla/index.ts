@@ -7,8 +7,10 @@ import {
   slaPolicyLister,
   slaPolicyWriter,
 } from '../../../commands/sla/policies.js';
+import { defaultPolicyRepairStarter } from '../../../commands/sla/repairs.js';
 import { ticketSlaReader } from '../../../commands/tickets/sla.js';
 import { ticketBreachLister } from '../../../commands/sla/preview-commands.js';
+import { ApplyToOpenQuery } from '../sla-rules/schema.js';
 import { presentCalendar, presentSlaPolicy, presentTicketSla } from '../../../presenters/sla.js';
 import { notFound } from '../../../errors/index.js';
 import type { ApiRouter } from '../../api-router.js';
@@ -40,10 +42,15 @@ export function slaRoutes(api: ApiRouter, deps: RouteDeps): void {
     operationId: 'putSlaPolicy',
     summary: "Set a priority's SLA policy (admin); applies to tickets created or re-prioritised from now on",
     params: SlaPolicyParams,
+    query: ApplyToOpenQuery,
     body: SlaPolicyPutSchema,
     responses: { 200: { description: 'The policy', schema: SlaPolicySchema }, 403: { description: 'Admins only' } },
-    handler: async (ctx, { params, body }) => {
-      ctx.body = presentSlaPolicy(await slaPolicyWriter(commandContext(ctx, deps), params.priority, body));
+    handler: async (ctx, { params, query, body }) => {
+      const c = commandContext(ctx, deps);
+      const policy = await slaPolicyWriter(c, params.priority, body);
+      // opt-in: the open tickets on this policy take the new version too (a durable batch)
+      const repair = query.apply_to_open ? await defaultPolicyRepairStarter(c, params.priority) : undefined;
+      ctx.body = { ...presentSlaPolicy(policy), ...(repair && { sla_repair_id: repair.id }) };
     },
   });
 

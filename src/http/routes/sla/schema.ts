@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
-import { Priority, SlaMetricSchema } from '../tickets/schema.js';
+import { Priority, SlaMetricSchema, SlaPolicyRefSchema } from '../tickets/schema.js';
 import { WEEKDAYS } from '../../../../workflows/sla/calendar.js';
 
 // A year is plenty for any target and keeps business-calendar searches bounded.
-const Seconds = z
+export const Seconds = z
   .number()
   .int()
   .min(1)
@@ -28,7 +28,12 @@ export const SlaPolicySchema = z
     resolve_target_seconds: z.number().int(),
     at_risk_percent: z.number().int(),
     calendar_id: z.uuid().nullable(),
+    version: z.number().int().describe('bumped by every PUT; tickets record the version they run on'),
     updated_at: Timestamp,
+    sla_repair_id: z
+      .uuid()
+      .optional()
+      .describe('with apply_to_open=true: the batch applying this version to open tickets (GET /sla-repairs/{id})'),
   })
   .openapi('SlaPolicy');
 
@@ -65,6 +70,7 @@ export const TicketSlaSchema = z
     source: z.enum(['workflow', 'database']).describe('database when no worker answered the live query in time (no timeline then)'),
     at_risk_percent: z.number().int(),
     calendar: z.object({ id: z.string(), name: z.string(), timezone: z.string() }).nullable(),
+    policy: SlaPolicyRefSchema,
     assign: SlaMetricSchema,
     resolve: SlaMetricSchema,
     timeline: z.array(

@@ -126,6 +126,16 @@ export const SlaMetricSchema = z.object({
 
 export const MergeLinkSchema = z.object({ id: z.uuid(), ticket_number: z.string(), merged_at: Timestamp }).openapi('TicketMergeLink');
 
+/** Which SLA policy a ticket's clocks run on (issue 21): null for clocks started before policies were recorded. */
+export const SlaPolicyRefSchema = z
+  .object({
+    rule_id: z.uuid().nullable().describe('the SLA rule; null: the default policy of the priority (sla_policies)'),
+    name: z.string(),
+    version: z.number().int(),
+  })
+  .nullable()
+  .openapi('SlaPolicyRef');
+
 export const TicketSchema = z
   .object({
     id: z.uuid(),
@@ -146,7 +156,7 @@ export const TicketSchema = z
     paused_at: Timestamp.nullable(),
     total_paused_seconds: z.number().int(),
     sla_breached: z.boolean(),
-    sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema }),
+    sla: z.object({ assign: SlaMetricSchema, resolve: SlaMetricSchema, policy: SlaPolicyRefSchema }),
     merged_into: MergeLinkSchema.nullable().describe('status merged: the ticket this one was merged into'),
     merged_from: z
       .array(MergeLinkSchema)
