@@ -11,6 +11,7 @@ import * as webhookEndpointBudget from './20261129000300_webhook_endpoint_budget
 import * as eventsCommitOrder from './20261129160000_events_commit_order.js';
 import * as oauth from './20261130030000_oauth.js';
 import * as ticketsFilterStatistics from './20261130040000_tickets_filter_statistics.js';
+import * as slaWarningLevelsPauseStatuses from './20261201010000_sla_warning_levels_pause_statuses.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -26,6 +27,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261129160000_events_commit_order', eventsCommitOrder],
   ['20261130030000_oauth', oauth],
   ['20261130040000_tickets_filter_statistics', ticketsFilterStatistics],
+  ['20261201010000_sla_warning_levels_pause_statuses', slaWarningLevelsPauseStatuses],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

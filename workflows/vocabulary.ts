@@ -7,8 +7,11 @@
  */
 
 /** SPEC §4: the states of a ticket. */
-export const TICKET_STATUSES = ['open', 'under_investigation', 'paused', 'resolved'] as const;
+export const TICKET_STATUSES = ['open', 'under_investigation', 'paused', 'waiting_on_customer', 'resolved'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+/** Statuses an SLA policy may name as stopping a clock (issue 21): neither where tickets start nor terminal ones. */
+export const SLA_PAUSABLE_STATUSES = ['under_investigation', 'paused', 'waiting_on_customer'] as const satisfies readonly TicketStatus[];
 
 /** Most urgent first: the order of SLA policy lists, dashboards and the `priority` sort. */
 export const TICKET_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;

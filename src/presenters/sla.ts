@@ -2,6 +2,7 @@
 import type { BusinessCalendar, SlaPolicy, Ticket } from '../models/index.js';
 import type { SlaView } from '../../workflows/definitions.js';
 import { slaFigures } from '../../workflows/sla/clock.js';
+import { effectivePauseStatuses, effectiveWarningLevels } from '../commands/sla/levels.js';
 
 export function presentSlaPolicy(p: SlaPolicy) {
   return {
@@ -10,6 +11,8 @@ export function presentSlaPolicy(p: SlaPolicy) {
     resolve_target_seconds: p.resolveTargetSeconds,
     at_risk_percent: p.atRiskPercent,
     calendar_id: p.calendarId,
+    warning_levels: effectiveWarningLevels(p),
+    pause_statuses: effectivePauseStatuses(p),
     updated_at: p.updatedAt.toISOString(),
   };
 }

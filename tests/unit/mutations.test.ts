@@ -225,7 +225,13 @@ describe('SLA signals', () => {
     expect(plan.next.version).toBe(4);
     expect(plan.next.sla!.assign.breachedAt).toBe(new Date(breach).toISOString());
     expect(plan.audit).toEqual([
-      { action: 'sla_at_risk', field: 'sla.assign', old: null, new: { due_at: new Date(atRisk).toISOString(), cycle: 1 } },
+      // the warning names its level (the policy's single at-risk percent here)
+      {
+        action: 'sla_at_risk',
+        field: 'sla.assign',
+        old: null,
+        new: { due_at: new Date(atRisk).toISOString(), cycle: 1, level: { percent: 80 } },
+      },
       { action: 'sla_breached', field: 'sla.assign', old: null, new: { due_at: new Date(breach).toISOString(), cycle: 1 } },
     ]);
     expect(plan.events.map((e) => [e.type, (e.data!.sla as { signal: string }).signal])).toEqual([
@@ -233,6 +239,8 @@ describe('SLA signals', () => {
       ['ticket.sla_breached', 'breached'],
     ]);
     expect(plan.events[1]).toMatchObject({ changes: {}, data: { sla: { metric: 'assign', cycle: 1, target_seconds: 3_600 } } });
+    expect(plan.events[0]!.data!.sla).toMatchObject({ signal: 'at_risk', level: { percent: 80 } });
+    expect(plan.events[1]!.data!.sla).not.toHaveProperty('level');
     expect(plan.timeline.map((e) => e.kind)).toEqual(['at_risk', 'breached']);
     // once recorded, they are not due again: the next instant is the resolve clock's
     expect(planSlaSignals(plan.next, 'assign', breach)).toBeNull();

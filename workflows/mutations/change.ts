@@ -1,5 +1,6 @@
 /** A PATCH: fields, status transitions, assignment and what they do to the SLA clocks. */
 import type { ChangeRequest } from '../definitions.js';
+import { adoptable } from '../sla/warnings.js';
 import { applyChange, rejectChange } from '../ticket-state.js';
 import { withNote } from './notes.js';
 import type { MutationKind, Plan } from './plan.js';
@@ -13,7 +14,9 @@ export const change: MutationKind<ChangeRequest> = {
   plan(s, req, ctx) {
     // a resolved ticket's new priority also sets the terms its reopen runs under (older histories: not)
     const retargetMetResolve = ctx.terms !== undefined && s.sla?.resolve.phase === 'met' && ctx.patched('sla-reopen-current-terms');
-    const applied = applyChange(s, req.changes, ctx.at, ctx.terms, retargetMetResolve);
+    // warning levels and pause statuses of the new terms: only in runs past their patches
+    const terms = ctx.terms && adoptable(ctx.terms, ctx.patched);
+    const applied = applyChange(s, req.changes, ctx.at, terms, retargetMetResolve);
     if (applied.fields.length === 0) return null;
     const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
     const plan: Plan = {

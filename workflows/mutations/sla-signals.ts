@@ -2,9 +2,13 @@
  * SLA signals that fell due: per metric, one version that records each at-risk or breach signal
  * (breach columns, an audit entry and an event each). Not a request: the workflow's timer asks.
  */
-import { dueSignals, fireSignal, type SlaMetric, type SlaTimelineEntry, type TicketSla } from '../sla/clock.js';
+import { dueSignals, fireSignal, type DueSignal, type SlaMetric, type SlaTimelineEntry, type TicketSla } from '../sla/clock.js';
 import type { TicketSnapshot } from '../ticket-state.js';
 import { nextVersion, type Plan } from './plan.js';
+
+/** A warning's level as events and audit entries name it (snake_case: API output); none on a breach. */
+const levelOf = (d: DueSignal) =>
+  d.level ? { level: 'percent' in d.level ? { percent: d.level.percent } : { minutes_before: d.level.minutesBefore } } : {};
 
 /** The version recording `metric`'s signals due at `now` (epoch ms), or null when none is. */
 export function planSlaSignals(s: TicketSnapshot, metric: SlaMetric, now: number): Plan | null {
@@ -25,13 +29,20 @@ export function planSlaSignals(s: TicketSnapshot, metric: SlaMetric, now: number
       action: `sla_${d.signal}`,
       field: `sla.${metric}`,
       old: null,
-      new: { due_at: new Date(d.at).toISOString(), cycle },
+      new: { due_at: new Date(d.at).toISOString(), cycle, ...levelOf(d) },
     })),
     events: due.map((d) => ({
       type: `ticket.sla_${d.signal}`,
       changes: {},
       data: {
-        sla: { metric, signal: d.signal, due_at: new Date(d.at).toISOString(), cycle, target_seconds: sla[metric].targetSeconds },
+        sla: {
+          metric,
+          signal: d.signal,
+          due_at: new Date(d.at).toISOString(),
+          cycle,
+          target_seconds: sla[metric].targetSeconds,
+          ...levelOf(d),
+        },
       },
     })),
     timeline,
