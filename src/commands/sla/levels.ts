@@ -4,7 +4,14 @@
  */
 import type { SlaPolicy, StoredWarningLevel, StoredWarningLevels } from '../../models/index.js';
 import { SLA_METRICS } from '../../../workflows/sla/clock.js';
-import { DEFAULT_PAUSE_STATUSES, levelKey, sortLevels, type PauseStatuses, type WarningLevel, type WarningLevels } from '../../../workflows/sla/warnings.js';
+import {
+  DEFAULT_PAUSE_STATUSES,
+  levelKey,
+  sortLevels,
+  type PauseStatuses,
+  type WarningLevel,
+  type WarningLevels,
+} from '../../../workflows/sla/warnings.js';
 import { SLA_PAUSABLE_STATUSES } from '../../../workflows/vocabulary.js';
 
 type Metric = (typeof SLA_METRICS)[number];
@@ -79,7 +86,9 @@ export function optionalSlaTerms(p: Pick<SlaPolicy, 'warningLevels' | 'pauseStat
   pauseStatuses?: PauseStatuses;
 } {
   return {
-    ...(p.warningLevels ? { warningLevels: { assign: p.warningLevels.assign.map(toLevel), resolve: p.warningLevels.resolve.map(toLevel) } } : {}),
+    ...(p.warningLevels
+      ? { warningLevels: { assign: p.warningLevels.assign.map(toLevel), resolve: p.warningLevels.resolve.map(toLevel) } }
+      : {}),
     ...(p.pauseStatuses ? { pauseStatuses: { assign: [...p.pauseStatuses.assign], resolve: [...p.pauseStatuses.resolve] } } : {}),
   };
 }
