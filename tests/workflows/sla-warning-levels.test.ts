@@ -125,6 +125,15 @@ describe.concurrent('SLA warning levels and pause statuses', { timeout: 120_000 
     const live = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
     expect(live.body.assign).toMatchObject({ state: 'breached', at_risk: true, at_risk_at: new Date(created + 1_000).toISOString() });
     expect(live.body.resolve).toMatchObject({ state: 'running', at_risk: true });
+    const iso = (ms: number) => new Date(created + ms).toISOString();
+    expect(live.body.warning_levels).toEqual({
+      assign: [
+        { level: { percent: 25 }, fired_at: iso(1_000), due_at: iso(1_000) },
+        { level: { percent: 50 }, fired_at: iso(2_000), due_at: iso(2_000) },
+        { level: { percent: 75 }, fired_at: iso(3_000), due_at: iso(3_000) },
+      ],
+      resolve: [{ level: { minutes_before: 1 }, fired_at: iso(2_000), due_at: iso(2_000) }],
+    });
     expect(
       live.body.timeline
         .filter((e: { kind: string; metric: string }) => e.metric === 'assign' && e.kind === 'at_risk')
@@ -145,6 +154,8 @@ describe.concurrent('SLA warning levels and pause statuses', { timeout: 120_000 
     expect(assignBreach.dueAt - created).toBe(3_000);
     const waiting = await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token });
     expect(waiting.body.resolve).toMatchObject({ state: 'paused', due_at: null });
+    expect(waiting.body.pause_statuses).toEqual({ assign: ['paused'], resolve: ['paused', 'waiting_on_customer'] });
+    expect(waiting.body.warning_levels.resolve).toEqual([{ level: { percent: 90 }, fired_at: null, due_at: null }]);
     expect(waiting.body.assign).toMatchObject({ state: 'breached' });
     expect((await slaEvents(t.id)).filter((e) => e.metric === 'resolve')).toEqual([]);
     const ticket = await call(h, 'GET', `/api/v1/tickets/${t.id}`, { token });

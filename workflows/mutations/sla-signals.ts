@@ -6,9 +6,14 @@ import { dueSignals, fireSignal, type DueSignal, type SlaMetric, type SlaTimelin
 import type { TicketSnapshot } from '../ticket-state.js';
 import { nextVersion, type Plan } from './plan.js';
 
-/** A warning's level as events and audit entries name it (snake_case: API output); none on a breach. */
-const levelOf = (d: DueSignal) =>
-  d.level ? { level: 'percent' in d.level ? { percent: d.level.percent } : { minutes_before: d.level.minutesBefore } } : {};
+/**
+ * A warning's level as events and audit entries name it (snake_case: API output): only on clocks
+ * with warning levels (single-level clocks write exactly what they always wrote); none on a breach.
+ */
+const levelOf = (sla: TicketSla, d: DueSignal) =>
+  sla.warningLevels && d.level
+    ? { level: 'percent' in d.level ? { percent: d.level.percent } : { minutes_before: d.level.minutesBefore } }
+    : {};
 
 /** The version recording `metric`'s signals due at `now` (epoch ms), or null when none is. */
 export function planSlaSignals(s: TicketSnapshot, metric: SlaMetric, now: number): Plan | null {
@@ -29,7 +34,7 @@ export function planSlaSignals(s: TicketSnapshot, metric: SlaMetric, now: number
       action: `sla_${d.signal}`,
       field: `sla.${metric}`,
       old: null,
-      new: { due_at: new Date(d.at).toISOString(), cycle, ...levelOf(d) },
+      new: { due_at: new Date(d.at).toISOString(), cycle, ...levelOf(s.sla!, d) },
     })),
     events: due.map((d) => ({
       type: `ticket.sla_${d.signal}`,
@@ -41,7 +46,7 @@ export function planSlaSignals(s: TicketSnapshot, metric: SlaMetric, now: number
           due_at: new Date(d.at).toISOString(),
           cycle,
           target_seconds: sla[metric].targetSeconds,
-          ...levelOf(d),
+          ...levelOf(s.sla!, d),
         },
       },
     })),

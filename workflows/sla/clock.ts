@@ -115,6 +115,11 @@ export function signalInstant(sla: TicketSla, metric: SlaMetric, signal: SlaSign
   return threshold === null ? null : instantAt(sla, metric, threshold);
 }
 
+/** When a running metric reaches a warning level (in the past if it already has); null unless running. */
+export function warningInstant(sla: TicketSla, metric: SlaMetric, level: WarningLevel): number | null {
+  return instantAt(sla, metric, levelThresholdMs(level, sla[metric].targetSeconds));
+}
+
 export interface DueSignal {
   metric: SlaMetric;
   signal: SlaSignal;

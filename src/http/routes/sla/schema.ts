@@ -30,6 +30,12 @@ const PerMetric = <T extends z.ZodType>(item: T, what: string) =>
 
 const PausableStatus = z.enum(SLA_PAUSABLE_STATUSES);
 
+const WarningLevelState = z.object({
+  level: WarningLevel,
+  fired_at: Timestamp.nullable().describe('when it was due, once fired in this cycle'),
+  due_at: Timestamp.nullable().describe('when it is (or was) due; null while the clock is stopped and the level has not fired'),
+});
+
 export const SlaPolicyPutSchema = z
   .object({
     assign_target_seconds: Seconds.describe('time allowed from creation to the first assignment to a user'),
@@ -101,6 +107,12 @@ export const TicketSlaSchema = z
     source: z.enum(['workflow', 'database']).describe('database when no worker answered the live query in time (no timeline then)'),
     at_risk_percent: z.number().int(),
     calendar: z.object({ id: z.string(), name: z.string(), timezone: z.string() }).nullable(),
+    warning_levels: z
+      .object({ assign: z.array(WarningLevelState), resolve: z.array(WarningLevelState) })
+      .describe('per metric, the levels the clock runs under (copied from its policy) and where each stands in this cycle'),
+    pause_statuses: z
+      .object({ assign: z.array(z.string()), resolve: z.array(z.string()) })
+      .describe('per metric, the ticket statuses that stop its clock'),
     assign: SlaMetricSchema,
     resolve: SlaMetricSchema,
     timeline: z.array(
