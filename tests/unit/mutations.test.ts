@@ -225,13 +225,7 @@ describe('SLA signals', () => {
     expect(plan.next.version).toBe(4);
     expect(plan.next.sla!.assign.breachedAt).toBe(new Date(breach).toISOString());
     expect(plan.audit).toEqual([
-      // the warning names its level (the policy's single at-risk percent here)
-      {
-        action: 'sla_at_risk',
-        field: 'sla.assign',
-        old: null,
-        new: { due_at: new Date(atRisk).toISOString(), cycle: 1, level: { percent: 80 } },
-      },
+      { action: 'sla_at_risk', field: 'sla.assign', old: null, new: { due_at: new Date(atRisk).toISOString(), cycle: 1 } },
       { action: 'sla_breached', field: 'sla.assign', old: null, new: { due_at: new Date(breach).toISOString(), cycle: 1 } },
     ]);
     expect(plan.events.map((e) => [e.type, (e.data!.sla as { signal: string }).signal])).toEqual([
