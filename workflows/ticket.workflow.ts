@@ -266,14 +266,17 @@ class TicketEntity {
    */
   private async recordDueSignals(): Promise<void> {
     for (const metric of SLA_METRICS) {
-      const s = this.snapshot;
-      if (!s) return;
-      const now = Date.now();
-      const plan = planSlaSignals(s, metric, now);
-      if (!plan) continue;
-      await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
-      this.setSnapshot(plan.next);
-      this.recordTimeline(plan.timeline);
+      // (several warning levels due at once take a version each; a single-level clock needs one pass)
+      for (;;) {
+        const s = this.snapshot;
+        if (!s) return;
+        const now = Date.now();
+        const plan = planSlaSignals(s, metric, now);
+        if (!plan) break;
+        await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
+        this.setSnapshot(plan.next);
+        this.recordTimeline(plan.timeline);
+      }
     }
   }
 

@@ -84,7 +84,7 @@ describe('warning levels', () => {
     expect(step.timeline[0]).toMatchObject({ kind: 'at_risk', detail: 'warning 50%' });
   });
 
-  it('fire every level due at once (a worker back after an outage) in order, before the breach, in one version', () => {
+  it('fire every level due at once (a worker back after an outage) in order, before the breach, a version each', () => {
     const sla = startSla(LEVELS, t0, false).sla;
     expect(signals(sla, at(700))).toEqual([
       'assign:at_risk:{"percent":50}@300',
@@ -92,15 +92,24 @@ describe('warning levels', () => {
       'assign:at_risk:{"minutesBefore":1}@540',
       'assign:breached@600',
     ]);
-    const s: TicketSnapshot = { ...snapshot, sla };
-    const plan = planSlaSignals(s, 'assign', at(700))!;
-    expect(plan.events.map((e) => [e.type, (e.data!.sla as { level?: unknown }).level ?? null])).toEqual([
-      ['ticket.sla_at_risk', { percent: 50 }],
-      ['ticket.sla_at_risk', { percent: 75 }],
-      ['ticket.sla_at_risk', { minutes_before: 1 }],
-      ['ticket.sla_breached', null],
+    // one version per level (audit entries and events are keyed by version and type), the breach with the last
+    let s: TicketSnapshot = { ...snapshot, sla };
+    const versions: [string, unknown][][] = [];
+    for (let plan = planSlaSignals(s, 'assign', at(700)); plan; plan = planSlaSignals(s, 'assign', at(700))) {
+      versions.push(plan.events.map((e) => [e.type, (e.data!.sla as { level?: unknown }).level ?? null]));
+      const keys = plan.audit.map((a) => `${a.action}|${a.field}`);
+      expect(new Set(keys).size).toBe(keys.length);
+      s = plan.next;
+    }
+    expect(versions).toEqual([
+      [['ticket.sla_at_risk', { percent: 50 }]],
+      [['ticket.sla_at_risk', { percent: 75 }]],
+      [
+        ['ticket.sla_at_risk', { minutes_before: 1 }],
+        ['ticket.sla_breached', null],
+      ],
     ]);
-    expect(planSlaSignals(plan.next, 'assign', at(700))).toBeNull();
+    expect(s.version).toBe(snapshot.version + 3);
   });
 
   it('a metric with no levels only breaches; the default is the single at-risk level', () => {

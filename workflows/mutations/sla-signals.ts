@@ -15,10 +15,21 @@ const levelOf = (sla: TicketSla, d: DueSignal) =>
     ? { level: 'percent' in d.level ? { percent: d.level.percent } : { minutes_before: d.level.minutesBefore } }
     : {};
 
-/** The version recording `metric`'s signals due at `now` (epoch ms), or null when none is. */
+/**
+ * The next version recording `metric`'s signals due at `now` (epoch ms), or null when none is:
+ * call again until null (each call takes the next signals in order).
+ */
 export function planSlaSignals(s: TicketSnapshot, metric: SlaMetric, now: number): Plan | null {
   if (!s.sla || s.deleted) return null;
-  const due = dueSignals(s.sla, now).filter((d) => d.metric === metric);
+  // One version records each signal type once (audit entries and events are keyed by version and
+  // type): several warning levels due together take a version each, in order, the breach joining
+  // the last. A single-level clock's at-risk and breach still share one version, as they always did.
+  const all = dueSignals(s.sla, now).filter((d) => d.metric === metric);
+  const due: DueSignal[] = [];
+  for (const d of all) {
+    if (due.some((x) => x.signal === d.signal)) break;
+    due.push(d);
+  }
   if (due.length === 0) return null;
   let sla: TicketSla = s.sla;
   const timeline: SlaTimelineEntry[] = [];
