@@ -7,6 +7,11 @@
  * create (its at-risk signal already due, so written inside it) and a breach signal cost the
  * engine, read from the histories of BENCH_COST_SAMPLE of the tickets.
  *
+ * BENCH_SLA_LEVELS=1 runs the same with issue 21's policy options on: three warning levels on
+ * the assign metric (50 % and 75 %, already past at creation, and 1 minute before the deadline,
+ * inside the run) and explicit pause statuses; it then also counts every level's event per ticket
+ * (`sla_warning_levels`: duplicates and missing must be 0).
+ *
  * To put thousands of deadlines in one window without waiting for thousands of seconds, the
  * tickets are created with a back-dated creation instant (the create input's `requestedAt`): the
  * clock then runs from that instant, exactly as if they had been created earlier.
@@ -32,6 +37,8 @@ const WINDOW_MS = 10_000;
 /** time from the start of the run to the window: creation must finish before it */
 const LEAD_MS = Number(process.env.BENCH_SLA_LEAD_S ?? 180) * 1000;
 const TARGET_S = 600;
+const LEVELS = process.env.BENCH_SLA_LEVELS === '1';
+const ASSIGN_LEVELS = [{ percent: 50 }, { percent: 75 }, { minutes_before: 1 }];
 
 const scratch = await scratchDatabase();
 const temporalServer = await startBenchTemporal(scratch);
@@ -43,7 +50,17 @@ await ensureSlaPolicies(db, config);
 // at-risk at 50 %: already past when each ticket is created, so those signals fire during creation
 // and the window holds the breaches alone
 await SlaPolicy.query(db)
-  .patch({ assignTargetSeconds: TARGET_S, resolveTargetSeconds: 86_400, atRiskPercent: 50 } as Partial<SlaPolicy>)
+  .patch({
+    assignTargetSeconds: TARGET_S,
+    resolveTargetSeconds: 86_400,
+    atRiskPercent: 50,
+    ...(LEVELS
+      ? {
+          warningLevels: { assign: ASSIGN_LEVELS, resolve: [{ percent: 50 }] },
+          pauseStatuses: { assign: ['paused', 'waiting_on_customer'], resolve: ['paused', 'waiting_on_customer'] },
+        }
+      : {}),
+  } as Partial<SlaPolicy>)
   .where({ priority: 'critical' });
 const user = await User.query(db)
   .insert({
@@ -146,6 +163,26 @@ report('sla_breach_lateness', {
   recorded: stats(recorded),
   visible: { ...stats(visible), announced: visible.length },
 });
+
+if (LEVELS) {
+  // every assign level once per ticket: the two already past at creation and the one a minute before
+  const warnings = await Event.query(db).where({ type: 'ticket.sla_at_risk' });
+  const seen = new Map<string, number>();
+  for (const e of warnings) {
+    const sla = e.payload.data.sla as { metric: string; level?: unknown };
+    if (sla.metric !== 'assign') continue;
+    const key = `${e.ticketId}|${JSON.stringify(sla.level)}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  const expected = ids.flatMap((id) => ASSIGN_LEVELS.map((l) => `${id}|${JSON.stringify(l)}`));
+  report('sla_warning_levels', {
+    tickets: N,
+    levels_per_ticket: ASSIGN_LEVELS.length,
+    warnings: [...seen.values()].reduce((a, b) => a + b, 0),
+    duplicates: [...seen.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0),
+    missing: expected.filter((k) => !seen.has(k)).length,
+  });
+}
 
 const costs: OperationCost[] = [];
 for (const id of ids.slice(0, Number(process.env.BENCH_COST_SAMPLE ?? 50))) {

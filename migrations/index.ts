@@ -11,8 +11,10 @@ import * as webhookEndpointBudget from './20261129000300_webhook_endpoint_budget
 import * as eventsCommitOrder from './20261129160000_events_commit_order.js';
 import * as oauth from './20261130030000_oauth.js';
 import * as ticketsFilterStatistics from './20261130040000_tickets_filter_statistics.js';
+import * as slaWarningLevelsPauseStatuses from './20261201010000_sla_warning_levels_pause_statuses.js';
 import * as slaRules from './20261201020000_sla_rules.js';
 import * as ticketMerge from './20261201030000_ticket_merge.js';
+import * as slaRulesLevels from './20261201040000_sla_rules_levels_waiting_status.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -28,8 +30,10 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261129160000_events_commit_order', eventsCommitOrder],
   ['20261130030000_oauth', oauth],
   ['20261130040000_tickets_filter_statistics', ticketsFilterStatistics],
+  ['20261201010000_sla_warning_levels_pause_statuses', slaWarningLevelsPauseStatuses],
   ['20261201020000_sla_rules', slaRules],
   ['20261201030000_ticket_merge', ticketMerge],
+  ['20261201040000_sla_rules_levels_waiting_status', slaRulesLevels],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

@@ -5,11 +5,10 @@
  */
 import { TICKET_FAILURES, type TicketEventType, type TicketPriority, type TicketStatus } from './vocabulary.js';
 import {
+  followStatus,
   meet,
-  pauseSla,
   reopenSla,
   resolveSla,
-  resumeSla,
   retargetSla,
   termsDiffer,
   type SlaStep,
@@ -57,9 +56,10 @@ export interface MergeLink {
  * itself, never by a change: see workflows/mutations/merge.ts) and never left.
  */
 export const TRANSITIONS: Readonly<Record<TicketStatus, readonly TicketStatus[]>> = {
-  open: ['under_investigation', 'paused', 'resolved'],
-  under_investigation: ['open', 'paused', 'resolved'],
+  open: ['under_investigation', 'paused', 'waiting_on_customer', 'resolved'],
+  under_investigation: ['open', 'paused', 'waiting_on_customer', 'resolved'],
   paused: ['open', 'under_investigation', 'resolved'],
+  waiting_on_customer: ['open', 'under_investigation', 'resolved'],
   resolved: ['open'],
   merged: [],
 };
@@ -208,7 +208,11 @@ export function applyChange(
   return { next, fields, events, slaTimeline };
 }
 
-/** The clocks follow the change: targets first (elapsed kept), then pause/resume/resolve/reopen, then first assignment. */
+/**
+ * The clocks follow the change: targets first (elapsed kept), then resolve, or reopen and the
+ * pause statuses (each clock stops in a status its policy names for it, and runs in any other),
+ * then first assignment.
+ */
 function slaAfterChange(
   prev: TicketSnapshot,
   next: TicketSnapshot,
@@ -225,13 +229,14 @@ function slaAfterChange(
     current = step.sla;
   };
   // since 'sla-rules' a change of any matched field may bring another policy's terms (`rematched`)
-  if (terms && (next.priority !== prev.priority || (rematched && termsDiffer(current, terms))))
-    apply(retargetSla(current, terms, at, retargetMetResolve));
-  if (next.status !== prev.status) {
-    if (prev.status === 'paused' && next.status !== 'resolved') apply(resumeSla(current, at));
-    if (next.status === 'paused') apply(pauseSla(current, at));
-    if (next.status === 'resolved') apply(resolveSla(current, at));
+  const retargeted = terms !== undefined && (next.priority !== prev.priority || (rematched && termsDiffer(current, terms)));
+  if (retargeted) apply(retargetSla(current, terms, at, retargetMetResolve));
+  if (next.status === 'resolved') {
+    if (prev.status !== 'resolved') apply(resolveSla(current, at));
+  } else if (next.status !== prev.status || retargeted) {
+    // (new terms may stop or free a clock in the same status)
     if (prev.status === 'resolved') apply(reopenSla(current, at));
+    apply(followStatus(current, next.status, at));
   }
   if (next.assignedUserId && !prev.firstAssignedAt) apply(meet({ sla: current, timeline: [] }, 'assign', at));
   return { sla: current, timeline: steps.flatMap((x) => x.timeline) };

@@ -40,6 +40,7 @@ import {
 import type { Rejection, TicketSnapshot } from './ticket-state.js';
 import { PERMANENT_WRITE_FAILURES, TICKET_FAILURES } from './vocabulary.js';
 import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTerms, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
+import { adoptable } from './sla/warnings.js';
 import {
   planSlaSignals,
   TICKET_MUTATIONS,
@@ -313,14 +314,17 @@ class TicketEntity {
    */
   private async recordDueSignals(): Promise<void> {
     for (const metric of SLA_METRICS) {
-      const s = this.snapshot;
-      if (!s) return;
-      const now = Date.now();
-      const plan = planSlaSignals(s, metric, now);
-      if (!plan) continue;
-      await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
-      this.setSnapshot(plan.next);
-      this.recordTimeline(plan.timeline);
+      // (several warning levels due at once take a version each; a single-level clock needs one pass)
+      for (;;) {
+        const s = this.snapshot;
+        if (!s) return;
+        const now = Date.now();
+        const plan = planSlaSignals(s, metric, now);
+        if (!plan) break;
+        await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
+        this.setSnapshot(plan.next);
+        this.recordTimeline(plan.timeline);
+      }
     }
   }
 
@@ -351,6 +355,8 @@ function startTimeline(sla: TicketSla, s: TicketSnapshot): SlaTimelineEntry[] {
     resolveTargetSeconds: sla.resolve.targetSeconds,
     atRiskPercent: sla.atRiskPercent,
     calendar: sla.calendar,
+    warningLevels: sla.warningLevels,
+    pauseStatuses: sla.pauseStatuses,
   };
   return startSla(terms, Date.parse(s.createdAt), s.firstAssignedAt !== null).timeline;
 }
@@ -425,7 +431,8 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
       return;
     }
-    const created = ticket.snapshot;
+    // warning levels and pause statuses the creation returned: only in runs past their patches
+    const created = ticket.snapshot.sla ? { ...ticket.snapshot, sla: adoptable(ticket.snapshot.sla, patched) } : ticket.snapshot;
     ticket.setSnapshot(created);
     if (created.sla) ticket.recordTimeline(startTimeline(created.sla, created));
   }

@@ -10,8 +10,11 @@
  * SPEC §4: the states of a ticket, plus `merged` (an extension: the terminal state of a ticket merged
  * into another, reached only through a merge — never by a status change — and never left).
  */
-export const TICKET_STATUSES = ['open', 'under_investigation', 'paused', 'resolved', 'merged'] as const;
+export const TICKET_STATUSES = ['open', 'under_investigation', 'paused', 'waiting_on_customer', 'resolved', 'merged'] as const;
 export type TicketStatus = (typeof TICKET_STATUSES)[number];
+
+/** Statuses an SLA policy may name as stopping a clock (issue 21): neither where tickets start nor terminal ones. */
+export const SLA_PAUSABLE_STATUSES = ['under_investigation', 'paused', 'waiting_on_customer'] as const satisfies readonly TicketStatus[];
 
 /** Most urgent first: the order of SLA policy lists, dashboards and the `priority` sort. */
 export const TICKET_PRIORITIES = ['critical', 'high', 'medium', 'low'] as const;

@@ -11,6 +11,6 @@ export { RefreshToken } from './RefreshToken.js';
 export { Webhook } from './Webhook.js';
 export { Event } from './Event.js';
 export { WebhookDelivery, WebhookDeliveryAttempt } from './WebhookDelivery.js';
-export { SlaPolicy } from './SlaPolicy.js';
+export { SlaPolicy, type StoredWarningLevel, type StoredWarningLevels } from './SlaPolicy.js';
 export { BusinessCalendar } from './BusinessCalendar.js';
 export { IdempotencyKey } from './IdempotencyKey.js';

@@ -1,6 +1,7 @@
 /** SLA rules and SLA repairs → JSON. */
 import type { SlaRule } from '../commands/sla/rules.js';
 import type { SlaRepair } from '../commands/sla/repairs.js';
+import { effectivePauseStatuses, effectiveWarningLevels } from '../commands/sla/levels.js';
 
 export function presentSlaRule(r: SlaRule, repair?: SlaRepair) {
   return {
@@ -11,6 +12,8 @@ export function presentSlaRule(r: SlaRule, repair?: SlaRepair) {
     targets: r.targets,
     at_risk_percent: r.atRiskPercent,
     calendar_id: r.calendarId,
+    warning_levels: effectiveWarningLevels(r),
+    pause_statuses: effectivePauseStatuses(r),
     version: r.version,
     created_at: r.createdAt.toISOString(),
     updated_at: r.updatedAt.toISOString(),

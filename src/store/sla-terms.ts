@@ -1,9 +1,10 @@
-/** The SLA terms a priority's tickets run under: its policy's targets and business calendar. */
+/** The SLA terms a priority's tickets run under: its policy's targets, business calendar, warning levels and pause statuses. */
 import type { Knex } from 'knex';
 import { BusinessCalendar, SlaPolicy } from '../models/index.js';
 import type { TicketPriority } from '../../workflows/definitions.js';
 import type { BusinessCalendarRules } from '../../workflows/sla/calendar.js';
 import type { SlaTerms } from '../../workflows/sla/clock.js';
+import { optionalSlaTerms } from '../commands/sla/levels.js';
 
 /** A calendar row as the clock needs it (a copy: later edits apply to tickets that start after them; DST range ends count real time). */
 export function calendarRules(c: BusinessCalendar): BusinessCalendarRules & { id: string; name: string } {
@@ -21,6 +22,7 @@ export async function loadSlaTerms(db: Knex, priority: TicketPriority): Promise<
     atRiskPercent: policy.atRiskPercent,
     calendar: calendar ? calendarRules(calendar) : null,
     policy: { key: defaultPolicyKey(priority), ruleId: null, name: `default (${priority})`, version: policy.version },
+    ...optionalSlaTerms(policy),
   };
 }
 

@@ -6,7 +6,14 @@ import { expect } from 'vitest';
 import { createGroup, createUser, login } from './factories.js';
 import { call, startHarness, type Harness } from './harness.js';
 
-export type SlaPolicyBody = { assign_target_seconds: number; resolve_target_seconds: number; at_risk_percent: number };
+export type SlaPolicyBody = {
+  assign_target_seconds: number;
+  resolve_target_seconds: number;
+  at_risk_percent: number;
+  /** issue 21: per metric, as PUT /sla-policies takes them */
+  warning_levels?: Record<string, readonly ({ percent: number } | { minutes_before: number })[]>;
+  pause_statuses?: Record<string, readonly string[]>;
+};
 
 /** Starts the harness on scratch database `scratch` and PUTs each priority's policy. */
 export async function startSlaHarness(

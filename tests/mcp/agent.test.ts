@@ -371,6 +371,7 @@ describe('beyond the anchors', () => {
     expect((await call('get_ticket', { ticket: number })).structuredContent.allowed_next).toEqual([
       'under_investigation',
       'paused',
+      'waiting_on_customer',
       'resolved',
     ]);
     await call('resolve_ticket', { ticket: number });

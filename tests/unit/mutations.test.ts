@@ -247,6 +247,8 @@ describe('SLA signals', () => {
       ['ticket.sla_breached', 'breached'],
     ]);
     expect(plan.events[1]).toMatchObject({ changes: {}, data: { sla: { metric: 'assign', cycle: 1, target_seconds: 3_600 } } });
+    // a clock of the single at-risk level writes what it always wrote (levels: sla-warning-levels.test.ts)
+    expect(plan.events[0]!.data!.sla).not.toHaveProperty('level');
     expect(plan.timeline.map((e) => e.kind)).toEqual(['at_risk', 'breached']);
     // once recorded, they are not due again: the next instant is the resolve clock's
     expect(planSlaSignals(plan.next, 'assign', breach)).toBeNull();

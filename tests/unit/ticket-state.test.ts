@@ -22,12 +22,13 @@ const base: TicketSnapshot = {
   totalPausedSeconds: 0,
   deleted: false,
 };
-const STATUSES: TicketStatus[] = ['open', 'under_investigation', 'paused', 'resolved', 'merged'];
-// SPEC §4 written out by hand: from → allowed targets.
+const STATUSES: TicketStatus[] = ['open', 'under_investigation', 'paused', 'waiting_on_customer', 'resolved', 'merged'];
+// SPEC §4 written out by hand: from → allowed targets (waiting_on_customer like paused: issue 21).
 const ALLOWED: Record<TicketStatus, TicketStatus[]> = {
-  open: ['under_investigation', 'paused', 'resolved'],
-  under_investigation: ['open', 'paused', 'resolved'],
+  open: ['under_investigation', 'paused', 'waiting_on_customer', 'resolved'],
+  under_investigation: ['open', 'paused', 'waiting_on_customer', 'resolved'],
   paused: ['open', 'under_investigation', 'resolved'],
+  waiting_on_customer: ['open', 'under_investigation', 'resolved'],
   resolved: ['open'],
   // reached only through a merge (workflows/mutations/merge.ts), never left
   merged: [],

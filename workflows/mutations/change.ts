@@ -1,5 +1,6 @@
 /** A PATCH: fields, status transitions, assignment and what they do to the SLA clocks. */
 import type { ChangeRequest } from '../definitions.js';
+import { adoptable } from '../sla/warnings.js';
 import { matchFieldsDiffer, type SlaMatchInput } from '../sla/match.js';
 import { applyChange, rejectChange, type TicketChanges, type TicketSnapshot } from '../ticket-state.js';
 import { withNote } from './notes.js';
@@ -26,7 +27,9 @@ export const change: MutationKind<ChangeRequest> = {
     const retargetMetResolve = ctx.terms !== undefined && s.sla?.resolve.phase === 'met' && ctx.patched('sla-reopen-current-terms');
     // since 'sla-rules' (asked only when a matched field moves, as the workflow did): terms of another policy apply
     const rematched = ctx.terms !== undefined && change.slaTerms!(s, req) !== null && ctx.patched('sla-rules');
-    const applied = applyChange(s, req.changes, ctx.at, ctx.terms, retargetMetResolve, rematched);
+    // warning levels and pause statuses of the new terms: only in runs past their patches
+    const terms = ctx.terms && adoptable(ctx.terms, ctx.patched);
+    const applied = applyChange(s, req.changes, ctx.at, terms, retargetMetResolve, rematched);
     if (applied.fields.length === 0) return null;
     const changes = Object.fromEntries(applied.fields.map((f) => [f.field, { old: f.old, new: f.new }]));
     const plan: Plan = {

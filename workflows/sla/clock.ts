@@ -7,6 +7,18 @@
  */
 import { addBusinessMs, businessMsBetween, type BusinessCalendarRules } from './calendar.js';
 import type { SlaState } from '../vocabulary.js';
+import {
+  DEFAULT_PAUSE_STATUSES,
+  firedWarningAt,
+  levelKey,
+  levelThresholdMs,
+  warningLevelsOf,
+  type PauseStatuses,
+  type WarningLevel,
+  type WarningLevels,
+} from './warnings.js';
+
+export { DEFAULT_PAUSE_STATUSES, type PauseStatuses, type WarningLevel, type WarningLevels } from './warnings.js';
 
 export const SLA_METRICS = ['assign', 'resolve'] as const;
 export type SlaMetric = (typeof SLA_METRICS)[number];
@@ -18,6 +30,10 @@ export interface SlaTerms {
   resolveTargetSeconds: number;
   atRiskPercent: number;
   calendar: (BusinessCalendarRules & { id: string; name: string }) | null;
+  /** warning levels per metric; absent = the single `atRiskPercent` level (the clock then keeps its older shape) */
+  warningLevels?: WarningLevels;
+  /** the statuses that stop each clock; absent = DEFAULT_PAUSE_STATUSES */
+  pauseStatuses?: PauseStatuses;
   /** which policy and version these terms are (absent in terms from before conditional policies) */
   policy?: SlaPolicyRef;
 }
@@ -44,6 +60,12 @@ export interface MetricClock {
   /** the instants the signals were due, once fired in this cycle */
   atRiskAt: string | null;
   breachedAt: string | null;
+  /**
+   * When the clock runs under warning levels: each fired level's key (`percent:75`,
+   * `minutes_before:10`) → the instant it was due, in this cycle. Absent on clocks of the single
+   * at-risk level, whose `atRiskAt` says whether it fired. `atRiskAt` is the first warning either way.
+   */
+  warnings?: Record<string, string>;
 }
 
 export interface TicketSla {
@@ -51,6 +73,10 @@ export interface TicketSla {
   calendar: SlaTerms['calendar'];
   /** the policy the terms came from (absent: a clock started before conditional policies) */
   policy?: SlaPolicyRef;
+  /** absent on clocks started without levels: the single `atRiskPercent` level */
+  warningLevels?: WarningLevels;
+  /** absent: DEFAULT_PAUSE_STATUSES */
+  pauseStatuses?: PauseStatuses;
   assign: MetricClock;
   resolve: MetricClock;
 }
@@ -80,17 +106,31 @@ export function elapsedMs(c: MetricClock, calendar: BusinessCalendarRules | null
   return c.elapsedMs + (c.runningSince ? businessMsBetween(calendar, ms(c.runningSince), now) : 0);
 }
 
-function thresholdMs(c: MetricClock, signal: SlaSignal, atRiskPercent: number): number {
-  const target = c.targetSeconds * 1000;
-  return signal === 'breached' ? target : Math.floor((target * atRiskPercent) / 100);
+/** The business ms of the metric's first warning level (the earliest), or null when it has none. */
+function firstWarningMs(sla: TicketSla, metric: SlaMetric): number | null {
+  const thresholds = warningLevelsOf(sla, metric).map((l) => levelThresholdMs(l, sla[metric].targetSeconds));
+  return thresholds.length ? Math.min(...thresholds) : null;
 }
 
-/** When a running metric reaches the signal's threshold (in the past if it already has); null unless running. */
-export function signalInstant(sla: TicketSla, metric: SlaMetric, signal: SlaSignal): number | null {
+/** When a running metric reaches `thresholdMs` of business time (in the past if it already has); null unless running. */
+function instantAt(sla: TicketSla, metric: SlaMetric, thresholdMs: number): number | null {
   const c = sla[metric];
   if (c.phase !== 'running' || !c.runningSince) return null;
-  const remaining = thresholdMs(c, signal, sla.atRiskPercent) - c.elapsedMs;
-  return addBusinessMs(sla.calendar, ms(c.runningSince), Math.max(0, remaining));
+  return addBusinessMs(sla.calendar, ms(c.runningSince), Math.max(0, thresholdMs - c.elapsedMs));
+}
+
+/**
+ * When a running metric reaches the signal's threshold (in the past if it already has); null unless
+ * running. For `at_risk`: its first warning level (null when it has none).
+ */
+export function signalInstant(sla: TicketSla, metric: SlaMetric, signal: SlaSignal): number | null {
+  const threshold = signal === 'breached' ? sla[metric].targetSeconds * 1000 : firstWarningMs(sla, metric);
+  return threshold === null ? null : instantAt(sla, metric, threshold);
+}
+
+/** When a running metric reaches a warning level (in the past if it already has); null unless running. */
+export function warningInstant(sla: TicketSla, metric: SlaMetric, level: WarningLevel): number | null {
+  return instantAt(sla, metric, levelThresholdMs(level, sla[metric].targetSeconds));
 }
 
 export interface DueSignal {
@@ -98,20 +138,31 @@ export interface DueSignal {
   signal: SlaSignal;
   /** when it was (or will be) due, epoch ms */
   at: number;
+  /** the warning level of an `at_risk` signal */
+  level?: WarningLevel;
 }
 
-/** Signals not yet fired in their metric's cycle, for running metrics, earliest first. */
+/**
+ * Signals not yet fired in their metric's cycle, for running metrics, earliest first (warnings
+ * before the breach due at the same instant, levels in their order). A warning level reached
+ * after the breach was recorded never fires: once breached, "at risk" carries no news (a level
+ * a priority change put in the past fires at once, before a breach due with it).
+ */
 export function pendingSignals(sla: TicketSla): DueSignal[] {
   const pending: DueSignal[] = [];
   for (const metric of SLA_METRICS) {
     const c = sla[metric];
-    for (const signal of ['at_risk', 'breached'] as const) {
-      if ((signal === 'at_risk' ? c.atRiskAt : c.breachedAt) !== null) continue;
-      const at = signalInstant(sla, metric, signal);
-      if (at !== null) pending.push({ metric, signal, at });
+    if (c.breachedAt !== null) continue;
+    for (const level of warningLevelsOf(sla, metric)) {
+      if (firedWarningAt(sla, metric, level) !== null) continue;
+      const at = instantAt(sla, metric, levelThresholdMs(level, c.targetSeconds));
+      if (at !== null) pending.push({ metric, signal: 'at_risk', at, level });
     }
+    const at = signalInstant(sla, metric, 'breached');
+    if (at !== null) pending.push({ metric, signal: 'breached', at });
   }
-  return pending.sort((a, b) => a.at - b.at || (a.signal === 'at_risk' ? -1 : 1));
+  // stable: equal instants keep metric order, then levels in order, then the breach
+  return pending.sort((a, b) => a.at - b.at || (a.signal === b.signal ? 0 : a.signal === 'at_risk' ? -1 : 1));
 }
 
 /** The next instant the workflow must wake for, or null if no clock is running. */
@@ -151,10 +202,12 @@ export function startSla(terms: SlaTerms, at: number, assignedToUser: boolean): 
   const sla: TicketSla = {
     atRiskPercent: terms.atRiskPercent,
     calendar: terms.calendar,
+    ...optionalTerms(terms),
     assign: clock(terms.assignTargetSeconds),
     resolve: clock(terms.resolveTargetSeconds),
     ...(terms.policy && { policy: terms.policy }),
   };
+  if (sla.warningLevels) for (const m of SLA_METRICS) sla[m].warnings = {};
   const timeline = SLA_METRICS.map((m) => entry(sla, m, 'started', at, terms.calendar ? `calendar ${terms.calendar.name}` : '24×7'));
   // `meet` appends to the step it is given: its timeline already holds both starts
   return assignedToUser ? meet({ sla, timeline }, 'assign', at) : { sla, timeline };
@@ -178,24 +231,50 @@ function update(
   return { sla, timeline: [...step.timeline, entry(sla, metric, kind, at, detail)] };
 }
 
-/** Ticket paused: every running clock stops, keeping its elapsed time. */
-export function pauseSla(sla: TicketSla, at: number): SlaStep {
+/** The warning levels and pause statuses of `terms`, only where set (a clock without them keeps its older shape). */
+function optionalTerms(terms: SlaTerms): Pick<TicketSla, 'warningLevels' | 'pauseStatuses'> {
+  return {
+    ...(terms.warningLevels ? { warningLevels: terms.warningLevels } : {}),
+    ...(terms.pauseStatuses ? { pauseStatuses: terms.pauseStatuses } : {}),
+  };
+}
+
+/** Ticket paused: every running clock stops, keeping its elapsed time (`metrics`: only these). */
+export function pauseSla(sla: TicketSla, at: number, metrics: readonly SlaMetric[] = SLA_METRICS): SlaStep {
   let step: SlaStep = { sla, timeline: [] };
-  for (const m of SLA_METRICS) {
+  for (const m of metrics) {
     if (sla[m].phase !== 'running') continue;
     step = update(step, m, 'paused', at, (c) => ({ ...checkpoint(c, sla.calendar, at), runningSince: null, phase: 'paused' }));
   }
   return step;
 }
 
-/** Ticket resumed: every paused clock counts again from `at`. */
-export function resumeSla(sla: TicketSla, at: number): SlaStep {
+/** Ticket resumed: every paused clock counts again from `at` (`metrics`: only these). */
+export function resumeSla(sla: TicketSla, at: number, metrics: readonly SlaMetric[] = SLA_METRICS): SlaStep {
   let step: SlaStep = { sla, timeline: [] };
-  for (const m of SLA_METRICS) {
+  for (const m of metrics) {
     if (sla[m].phase !== 'paused') continue;
     step = update(step, m, 'resumed', at, (c) => ({ ...c, runningSince: iso(at), phase: 'running' }));
   }
   return step;
+}
+
+/** Whether `status` stops the metric's clock under the clock's pause statuses. */
+export function stopsClock(sla: TicketSla, metric: SlaMetric, status: string): boolean {
+  return (sla.pauseStatuses ?? DEFAULT_PAUSE_STATUSES)[metric].includes(status);
+}
+
+/**
+ * The ticket is now in `status` (not resolved): each unmet clock stops if its pause statuses name
+ * it and runs otherwise (pauses first, then resumes, each in metric order). With the default
+ * statuses this is exactly "`paused` stops every clock, leaving it resumes them".
+ */
+export function followStatus(sla: TicketSla, status: string, at: number): SlaStep {
+  const stop = SLA_METRICS.filter((m) => sla[m].phase === 'running' && stopsClock(sla, m, status));
+  const paused = pauseSla(sla, at, stop);
+  const run = SLA_METRICS.filter((m) => paused.sla[m].phase === 'paused' && !stopsClock(paused.sla, m, status));
+  const resumed = resumeSla(paused.sla, at, run);
+  return { sla: resumed.sla, timeline: [...paused.timeline, ...resumed.timeline] };
 }
 
 /** The metric's goal was reached (first assignment to a user; resolution): its clock stops for good, or until reopen. */
@@ -227,6 +306,7 @@ export function reopenSla(sla: TicketSla, at: number): SlaStep {
     cycle: c.cycle + 1,
     atRiskAt: null,
     breachedAt: null,
+    ...(c.warnings ? { warnings: {} } : {}),
   }));
 }
 
@@ -242,10 +322,20 @@ export function retargetSla(sla: TicketSla, terms: SlaTerms, at: number, retarge
   const folded: TicketSla = {
     atRiskPercent: terms.atRiskPercent,
     calendar: terms.calendar,
+    ...optionalTerms(terms),
     assign: checkpoint(sla.assign, sla.calendar, at),
     resolve: checkpoint(sla.resolve, sla.calendar, at),
     ...(terms.policy && { policy: terms.policy }),
   };
+  // Once either side has warning levels the clock keeps them explicitly, each fired level by its
+  // key (a level the new terms share with the old stays fired; a new one already past fires at once).
+  if (sla.warningLevels || terms.warningLevels) {
+    folded.warningLevels = { assign: warningLevelsOf(folded, 'assign'), resolve: warningLevelsOf(folded, 'resolve') };
+    for (const m of SLA_METRICS) {
+      const legacy = sla[m].atRiskAt !== null ? { [levelKey({ percent: sla.atRiskPercent })]: sla[m].atRiskAt! } : {};
+      folded[m] = { ...folded[m], warnings: sla[m].warnings ?? legacy };
+    }
+  }
   let step: SlaStep = { sla: folded, timeline: [] };
   for (const m of SLA_METRICS) {
     if (folded[m].phase === 'met' && !(m === 'resolve' && retargetMetResolve)) continue;
@@ -255,7 +345,7 @@ export function retargetSla(sla: TicketSla, terms: SlaTerms, at: number, retarge
   return step;
 }
 
-/** Whether `terms` would change anything on `sla`: its policy (key or version), targets, at-risk percent or calendar. */
+/** Whether `terms` would change anything on `sla`: its policy (key or version), targets, at-risk percent, calendar, warning levels or pause statuses. */
 export function termsDiffer(sla: TicketSla, terms: SlaTerms): boolean {
   const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   return (
@@ -263,16 +353,30 @@ export function termsDiffer(sla: TicketSla, terms: SlaTerms): boolean {
     sla.assign.targetSeconds !== terms.assignTargetSeconds ||
     sla.resolve.targetSeconds !== terms.resolveTargetSeconds ||
     sla.atRiskPercent !== terms.atRiskPercent ||
-    !same(sla.calendar, terms.calendar)
+    !same(sla.calendar, terms.calendar) ||
+    !same(sla.warningLevels, terms.warningLevels) ||
+    !same(sla.pauseStatuses, terms.pauseStatuses)
   );
 }
 
 /** Record a signal as fired; `due` is when it was due (the breach instant), `at` when it fired. */
 export function fireSignal(sla: TicketSla, signal: DueSignal, at: number): SlaStep {
-  const field = signal.signal === 'at_risk' ? 'atRiskAt' : 'breachedAt';
-  const step = update({ sla, timeline: [] }, signal.metric, signal.signal, signal.at, (c) => ({ ...c, [field]: iso(signal.at) }));
-  if (at - signal.at >= 1000) step.timeline[0]!.detail = `recorded ${Math.round((at - signal.at) / 1000)}s late (no worker was running)`;
-  return step;
+  const due = iso(signal.at);
+  const fire = (c: MetricClock): MetricClock => {
+    if (signal.signal === 'breached') return { ...c, breachedAt: due };
+    if (!c.warnings || !signal.level) return { ...c, atRiskAt: due };
+    return { ...c, atRiskAt: c.atRiskAt ?? due, warnings: { ...c.warnings, [levelKey(signal.level)]: due } };
+  };
+  // the level names itself where there are several (older single-level timelines keep their shape)
+  const level = sla.warningLevels && signal.level ? `warning ${levelLabel(signal.level)}` : undefined;
+  const late = at - signal.at >= 1000 ? `recorded ${Math.round((at - signal.at) / 1000)}s late (no worker was running)` : undefined;
+  const detail = [level, late].filter((x) => x !== undefined).join('; ');
+  return update({ sla, timeline: [] }, signal.metric, signal.signal, signal.at, fire, detail || undefined);
+}
+
+/** `75%` or `10 min before` (timeline details). */
+export function levelLabel(level: WarningLevel): string {
+  return 'percent' in level ? `${level.percent}%` : `${level.minutesBefore} min before`;
 }
 
 /** A metric's figures as every ticket response carries them (snake_case: this is API output). */
@@ -297,7 +401,9 @@ export function slaFigures(sla: TicketSla, metric: SlaMetric, now: number): SlaF
   const due = signalInstant(sla, metric, 'breached');
   const atRiskDue = signalInstant(sla, metric, 'at_risk');
   const breachedAt = c.breachedAt ?? (c.phase === 'running' && elapsed >= target && due !== null ? iso(due) : null);
-  const atRisk = c.phase !== 'met' && elapsed >= thresholdMs(c, 'at_risk', sla.atRiskPercent);
+  // any warning level reached
+  const firstWarning = firstWarningMs(sla, metric);
+  const atRisk = c.phase !== 'met' && firstWarning !== null && elapsed >= firstWarning;
   return {
     target_seconds: c.targetSeconds,
     elapsed_seconds: Math.floor(elapsed / 1000),

@@ -9,6 +9,8 @@ import { authorize } from '../../policies/index.js';
 import { calendarProblems, deadlineReachDays, MAX_DEADLINE_DAYS, type BusinessCalendarRules } from '../../../workflows/sla/calendar.js';
 import { TICKET_PRIORITIES, type TicketPriority } from '../../../workflows/vocabulary.js';
 import type { CommandContext } from '../context.js';
+import type { StoredWarningLevel } from '../../models/index.js';
+import { normalisePauseStatuses, normaliseWarningLevels } from './levels.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
 
@@ -23,6 +25,8 @@ export interface SlaPolicyInput {
   resolve_target_seconds: number;
   at_risk_percent?: number;
   calendar_id?: string | null;
+  warning_levels?: { assign?: StoredWarningLevel[]; resolve?: StoredWarningLevel[] } | null;
+  pause_statuses?: { assign?: string[]; resolve?: string[] } | null;
 }
 
 /**
@@ -45,9 +49,18 @@ const policyTargets = (p: { assignTargetSeconds: number; resolveTargetSeconds: n
   { path: `${prefix}resolve_target_seconds`, seconds: p.resolveTargetSeconds },
 ];
 
-/** PUT semantics: the policy of `priority` becomes exactly this (at-risk defaults to 80 %, no calendar). */
+/**
+ * PUT semantics: the policy of `priority` becomes exactly this (at-risk defaults to 80 %, no
+ * calendar, the single at-risk level, the default pause statuses).
+ */
 export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input: SlaPolicyInput): Promise<SlaPolicy> {
   authorize(ctx.principal, 'slaPolicies.manage');
+  const atRiskPercent = input.at_risk_percent ?? 80;
+  const levels = normaliseWarningLevels(input.warning_levels, atRiskPercent, {
+    assign: input.assign_target_seconds,
+    resolve: input.resolve_target_seconds,
+  });
+  if (levels.problems.length) throw validationFailed(levels.problems);
   const calendarId = input.calendar_id ?? null;
   const calendar = calendarId ? await BusinessCalendar.query(ctx.db).findById(calendarId) : undefined;
   if (calendarId && !calendar) {
@@ -68,8 +81,10 @@ export async function slaPolicyWriter(ctx: Ctx, priority: TicketPriority, input:
     priority,
     assignTargetSeconds: input.assign_target_seconds,
     resolveTargetSeconds: input.resolve_target_seconds,
-    atRiskPercent: input.at_risk_percent ?? 80,
+    atRiskPercent,
     calendarId,
+    warningLevels: levels.stored,
+    pauseStatuses: normalisePauseStatuses(input.pause_statuses),
     updatedAt: new Date(),
   };
   return SlaPolicy.query(ctx.db)

@@ -14,6 +14,9 @@ import type { CommandContext } from '../context.js';
 import { matchSlaRule, type SlaMatchInput, type SlaRuleConditions, type SlaRuleTargets } from '../../../workflows/sla/match.js';
 import { unreachableTargets } from './policies.js';
 import { calendarRules, loadSlaTerms } from '../../store/sla-terms.js';
+import type { StoredWarningLevel, StoredWarningLevels } from '../../models/index.js';
+import type { PauseStatuses } from '../../../workflows/sla/warnings.js';
+import { normalisePauseStatuses, normaliseWarningLevels, optionalSlaTerms } from './levels.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
 
@@ -26,6 +29,10 @@ export interface SlaRule {
   targets: Partial<Record<TicketPriority, SlaRuleTargets>>;
   atRiskPercent: number;
   calendarId: string | null;
+  /** as on sla_policies (snake_case keys); null = the single at-risk level */
+  warningLevels: StoredWarningLevels | null;
+  /** null = DEFAULT_PAUSE_STATUSES */
+  pauseStatuses: PauseStatuses | null;
   version: number;
   createdAt: Date;
   updatedAt: Date;
@@ -37,6 +44,8 @@ export interface SlaRuleInput {
   targets: Partial<Record<TicketPriority, SlaRuleTargets>>;
   at_risk_percent: number;
   calendar_id: string | null;
+  warning_levels?: { assign?: StoredWarningLevel[]; resolve?: StoredWarningLevel[] } | null;
+  pause_statuses?: { assign?: string[]; resolve?: string[] } | null;
 }
 
 const rules = (db: Knex) => db<SlaRule>('sla_rules');
@@ -56,6 +65,7 @@ export async function ruleTerms(db: Knex, rule: SlaRule, priority: TicketPriorit
     atRiskPercent: rule.atRiskPercent,
     calendar: calendar ? calendarRules(calendar) : null,
     policy: { key: rule.id, ruleId: rule.id, name: rule.name, version: rule.version },
+    ...optionalSlaTerms(rule),
   };
 }
 
@@ -79,7 +89,7 @@ export async function slaRuleFinder(ctx: Ctx, id: string): Promise<SlaRule> {
 
 /** What the schema cannot check: the groups and the calendar exist, every target is reachable under the calendar. */
 async function checkReferences(db: Knex, input: SlaRuleInput): Promise<void> {
-  const problems: InputProblem[] = [];
+  const problems: InputProblem[] = [...ruleWarningLevels(input).problems];
   const groups = input.conditions.groups ?? [];
   if (groups.length) {
     const found = new Set((await Group.query(db).whereIn('id', groups).select('id')).map((g) => g.id));
@@ -108,12 +118,37 @@ async function checkReferences(db: Knex, input: SlaRuleInput): Promise<void> {
   if (problems.length) throw validationFailed(problems);
 }
 
+/**
+ * The rule's warning levels, checked as a policy's are against the targets of every priority it
+ * has (a `minutes_before` level must fall after the start for each), stored in the order they are
+ * reached under its first priority's targets.
+ */
+function ruleWarningLevels(input: SlaRuleInput): { stored: StoredWarningLevels | null; problems: InputProblem[] } {
+  let stored: StoredWarningLevels | null = null;
+  const problems = new Map<string, InputProblem>();
+  for (const p of TICKET_PRIORITIES) {
+    const t = input.targets[p];
+    if (!t) continue;
+    const levels = normaliseWarningLevels(input.warning_levels, input.at_risk_percent, {
+      assign: t.assign_target_seconds,
+      resolve: t.resolve_target_seconds,
+    });
+    stored ??= levels.stored;
+    for (const problem of levels.problems) if (!problems.has(problem.path)) problems.set(problem.path, problem);
+  }
+  return { stored, problems: [...problems.values()] };
+}
+
+const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
+
 const columns = (input: SlaRuleInput) => ({
   name: input.name,
   conditions: JSON.stringify(input.conditions),
   targets: JSON.stringify(input.targets),
   atRiskPercent: input.at_risk_percent,
   calendarId: input.calendar_id,
+  warningLevels: json(ruleWarningLevels(input).stored),
+  pauseStatuses: json(normalisePauseStatuses(input.pause_statuses)),
 });
 
 /** A new rule is tried last (reorder with PUT /sla-rule-order). */

@@ -153,7 +153,7 @@ export function registerDirectoryTools(tool: ToolRegistrar, s: McpSession): void
       const b = summary.by_status;
       return ok(
         [
-          `${count(summary.total, 'ticket')}: ${b.open} open, ${b.under_investigation} under investigation, ${b.paused} paused, ${b.resolved} resolved.`,
+          `${count(summary.total, 'ticket')}: ${b.open} open, ${b.under_investigation} under investigation, ${b.paused} paused, ${b.waiting_on_customer} waiting on customer, ${b.resolved} resolved.`,
           `By priority: ${Object.entries(summary.by_priority)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}.`,

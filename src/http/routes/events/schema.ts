@@ -42,6 +42,12 @@ const EventSla = z
     due_at: Timestamp,
     cycle: z.number().int(),
     target_seconds: z.number().int(),
+    level: z
+      .union([z.object({ percent: z.number().int() }).strict(), z.object({ minutes_before: z.number().int() }).strict()])
+      .optional()
+      .describe(
+        'on ticket.sla_at_risk: the warning level reached (a percent of the target, or minutes before the deadline); each level fires once per metric and cycle',
+      ),
   })
   .openapi('EventSla');
 

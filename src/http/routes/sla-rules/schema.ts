@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { TicketFields } from '../../../commands/tickets/inputs.js';
 import { Timestamp } from '../common.js';
-import { Seconds } from '../sla/schema.js';
+import { LevelsAndPausesRead, LevelsAndPausesWrite, Seconds } from '../sla/schema.js';
 import { Priority } from '../tickets/schema.js';
 import { TICKET_PRIORITIES } from '../../../../workflows/vocabulary.js';
 
@@ -43,6 +43,7 @@ export const SlaRuleWriteSchema = z
     targets: TargetsByPriority,
     at_risk_percent: z.number().int().min(1).max(99).default(80).describe('share of the target at which ticket.sla_at_risk fires'),
     calendar_id: z.uuid().nullable().default(null).describe('business calendar whose hours count; null = 24×7'),
+    ...LevelsAndPausesWrite,
   })
   .strict();
 
@@ -74,6 +75,7 @@ export const SlaRuleSchema = z
     targets: z.object(Object.fromEntries(TICKET_PRIORITIES.map((p) => [p, Targets.optional()]))),
     at_risk_percent: z.number().int(),
     calendar_id: z.uuid().nullable(),
+    ...LevelsAndPausesRead,
     version: z.number().int().describe('bumped by every edit; tickets record the version they run on'),
     created_at: Timestamp,
     updated_at: Timestamp,

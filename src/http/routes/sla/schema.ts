@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { Timestamp } from '../common.js';
 import { Priority, SlaMetricSchema, SlaPolicyRefSchema } from '../tickets/schema.js';
 import { WEEKDAYS } from '../../../../workflows/sla/calendar.js';
+import { SLA_PAUSABLE_STATUSES } from '../../../../workflows/vocabulary.js';
 
 // A year is plenty for any target and keeps business-calendar searches bounded.
 export const Seconds = z
@@ -12,12 +13,62 @@ export const Seconds = z
 
 export const SlaPolicyParams = z.object({ priority: Priority });
 
+export const WarningLevel = z
+  .union([
+    z.object({ percent: z.number().int().min(1).max(99).describe('share of the target') }).strict(),
+    z.object({ minutes_before: z.number().int().min(1).describe('minutes before the deadline (less than the target)') }).strict(),
+  ])
+  .openapi('SlaWarningLevel');
+
+export const PerMetric = <T extends z.ZodType>(item: T, what: string) =>
+  z
+    .object({
+      assign: z.array(item).max(10).optional().describe(`${what} of the assign metric`),
+      resolve: z.array(item).max(10).optional().describe(`${what} of the resolve metric`),
+    })
+    .strict();
+
+export const PausableStatus = z.enum(SLA_PAUSABLE_STATUSES);
+
+const WarningLevelState = z.object({
+  level: WarningLevel,
+  fired_at: Timestamp.nullable().describe('when it was due, once fired in this cycle'),
+  due_at: Timestamp.nullable().describe('when it is (or was) due; null while the clock is stopped and the level has not fired'),
+});
+
+/** Warning levels and pause statuses as a policy or an SLA rule is written (issue 21). */
+export const LevelsAndPausesWrite = {
+  warning_levels: PerMetric(WarningLevel, 'the warning levels')
+    .nullable()
+    .optional()
+    .describe(
+      'per metric, each level fires ticket.sla_at_risk once per cycle (with the level in data.sla.level); a metric left out, or the whole field omitted or null, has the single at_risk_percent level; [] = no warning',
+    ),
+  pause_statuses: PerMetric(PausableStatus, 'the statuses that stop the clock')
+    .nullable()
+    .optional()
+    .describe(
+      'per metric, the statuses that stop its clock (paused always does); a metric left out, or the whole field omitted or null, takes the default: assign ["paused"], resolve ["paused", "waiting_on_customer"]',
+    ),
+};
+
+/** Warning levels and pause statuses as a policy or an SLA rule shows them (defaults filled in). */
+export const LevelsAndPausesRead = {
+  warning_levels: z
+    .object({ assign: z.array(WarningLevel), resolve: z.array(WarningLevel) })
+    .describe('per metric, the warning levels in the order they are reached'),
+  pause_statuses: z
+    .object({ assign: z.array(z.enum(SLA_PAUSABLE_STATUSES)), resolve: z.array(z.enum(SLA_PAUSABLE_STATUSES)) })
+    .describe('per metric, the ticket statuses that stop its clock'),
+};
+
 export const SlaPolicyPutSchema = z
   .object({
     assign_target_seconds: Seconds.describe('time allowed from creation to the first assignment to a user'),
     resolve_target_seconds: Seconds.describe('time allowed from creation to resolution (paused time never counts)'),
     at_risk_percent: z.number().int().min(1).max(99).default(80).describe('share of the target at which ticket.sla_at_risk fires'),
     calendar_id: z.uuid().nullable().default(null).describe('business calendar whose hours count; null = 24×7'),
+    ...LevelsAndPausesWrite,
   })
   .strict();
 
@@ -29,6 +80,7 @@ export const SlaPolicySchema = z
     at_risk_percent: z.number().int(),
     calendar_id: z.uuid().nullable(),
     version: z.number().int().describe('bumped by every PUT; tickets record the version they run on'),
+    ...LevelsAndPausesRead,
     updated_at: Timestamp,
     sla_repair_id: z
       .uuid()
@@ -71,6 +123,12 @@ export const TicketSlaSchema = z
     at_risk_percent: z.number().int(),
     calendar: z.object({ id: z.string(), name: z.string(), timezone: z.string() }).nullable(),
     policy: SlaPolicyRefSchema,
+    warning_levels: z
+      .object({ assign: z.array(WarningLevelState), resolve: z.array(WarningLevelState) })
+      .describe('per metric, the levels the clock runs under (copied from its policy) and where each stands in this cycle'),
+    pause_statuses: z
+      .object({ assign: z.array(z.string()), resolve: z.array(z.string()) })
+      .describe('per metric, the ticket statuses that stop its clock'),
     assign: SlaMetricSchema,
     resolve: SlaMetricSchema,
     timeline: z.array(
