@@ -314,7 +314,10 @@ class TicketEntity {
    */
   private async recordDueSignals(): Promise<void> {
     for (const metric of SLA_METRICS) {
-      // (several warning levels due at once take a version each; a single-level clock needs one pass)
+      // Several warning levels due at once take a version each. A single-level clock takes one pass,
+      // exactly as before levels: a second pass (at the later instant the write left us at) would
+      // record a signal that fell due meanwhile where older histories wrote the next metric's —
+      // e.g. tests/workflows/histories/sla-b0d62194 (assign at-risk, resolve at-risk, then assign breach).
       for (;;) {
         const s = this.snapshot;
         if (!s) return;
@@ -324,6 +327,7 @@ class TicketEntity {
         await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
         this.setSnapshot(plan.next);
         this.recordTimeline(plan.timeline);
+        if (!plan.next.sla?.warningLevels) break;
       }
     }
   }

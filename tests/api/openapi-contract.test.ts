@@ -497,6 +497,13 @@ describe('drift: every status the app answers is declared', () => {
     await hit('PATCH', `${P}/tickets/{id}/notes/{note_id}`, `${t}/notes/${note.body.id}`, { ...as, json: { content: 'edited' } });
     await hit('GET', `${P}/tickets/{id}/audit-log`, `${t}/audit-log`, as);
     await hit('GET', `${P}/tickets/{id}/sla`, `${t}/sla`, as);
+    // a merge into this ticket (200), and one into the source itself (422)
+    const source = await hit('POST', `${P}/tickets`, `${P}/tickets`, { ...as, json: { title: 'Contract duplicate' } });
+    expect(source.status).toBe(201);
+    const merge = `${P}/tickets/${source.body.id}/merge`;
+    await hit('POST', `${P}/tickets/{id}/merge`, merge, { ...as, json: { target: source.body.id } });
+    const merged = await hit('POST', `${P}/tickets/{id}/merge`, merge, { ...as, json: { target: created.body.id, note: 'same issue' } });
+    expect(merged.status).toBe(200);
     const form = new FormData();
     form.append('file', new Blob(['plain text, nothing else\n'], { type: 'text/plain' }), 'notes.txt');
     const uploaded = await hit('POST', `${P}/tickets/{id}/attachments`, `${t}/attachments`, { ...as, raw: { body: form } });
@@ -569,6 +576,12 @@ describe('drift: every status the app answers is declared', () => {
     const group = await made(`${P}/groups`, { name: unique('g403') });
     const hours = { mon: [{ start: '09:00', end: '17:00' }] };
     const calendar = await made(`${P}/business-calendars`, { name: unique('c403'), timezone: 'UTC', weekly_hours: hours });
+    const ruleBody = {
+      name: unique('r403'),
+      conditions: { tags_any: ['r403'] },
+      targets: { low: { assign_target_seconds: 60, resolve_target_seconds: 600 } },
+    };
+    const rule = await made(`${P}/sla-rules`, ruleBody);
     const ticket = await made(`${P}/tickets`, { title: 'Refused' });
     const note = await made(`${P}/tickets/${ticket.id}/notes`, { content: 'a note' }, `${P}/tickets/{id}/notes`);
     const agentsOwn = await made(`${P}/tickets`, { title: 'Mine, but not mine to delete' }, `${P}/tickets`, agent.token);
@@ -618,6 +631,10 @@ describe('drift: every status the app answers is declared', () => {
         { ...asAgent, json: { name: calendar.name, timezone: 'UTC', weekly_hours: hours } },
       ],
       ['DELETE', '/business-calendars/{id}', `${P}/business-calendars/${calendar.id}`, asAgent],
+      ['POST', '/sla-rules', `${P}/sla-rules`, { ...asAgent, json: ruleBody }],
+      ['PUT', '/sla-rules/{id}', `${P}/sla-rules/${rule.id}`, { ...asAgent, json: ruleBody }],
+      ['PUT', '/sla-rule-order', `${P}/sla-rule-order`, { ...asAgent, json: { ids: [rule.id] } }],
+      ['DELETE', '/sla-rules/{id}', `${P}/sla-rules/${rule.id}`, asAgent],
       ['POST', '/api-keys', `${P}/api-keys`, { ...asReader, json: { name: 'k', scopes: ['tickets:read'] } }],
       ['GET', '/api-keys', `${P}/api-keys`, asReader],
       ['DELETE', '/api-keys/{id}', `${P}/api-keys/${randomUUID()}`, asReader],
@@ -627,6 +644,7 @@ describe('drift: every status the app answers is declared', () => {
       ['POST', '/tickets/{id}/notes', `${t}/notes`, { ...asReader, json: { content: 'x' } }],
       ['PATCH', '/tickets/{id}/notes/{note_id}', `${t}/notes/${note.id}`, { ...asReader, json: { content: 'x' } }],
       ['POST', '/tickets/{id}/attachments', `${t}/attachments`, { ...asReader, raw: { body: form() } }],
+      ['POST', '/tickets/{id}/merge', `${P}/tickets/${agentsOwn.id}/merge`, { ...asReader, json: { target: ticket.id } }],
       ['DELETE', '/attachments/{id}', `${P}/attachments/${uploaded.body[0].id}`, asReader],
       ['GET', '/dashboard/summary', `${P}/dashboard/summary`, asAgent],
       ['GET', '/dashboard/sla', `${P}/dashboard/sla`, asAgent],
@@ -707,6 +725,11 @@ describe('drift: every status the app answers is declared', () => {
         { status: 'open' },
       ])
         expect((await hit('PATCH', `${P}/tickets/{id}`, t, { ...as, json: change })).status).toBe(200);
+      // ticket.merged: another ticket merged into this one
+      const duplicate = await hit('POST', `${P}/tickets`, `${P}/tickets`, { ...as, json: { title: 'Every event, again' } });
+      expect(duplicate.status).toBe(201);
+      const merge = `${P}/tickets/${duplicate.body.id}/merge`;
+      expect((await hit('POST', `${P}/tickets/{id}/merge`, merge, { ...as, json: { target: created.body.id } })).status).toBe(200);
       await eventually(async () => (await types()).has('webhook.disabled'), 60_000);
       const disabled = await hit('GET', `${P}/webhooks/{id}`, `${P}/webhooks/${hook.body.id}`, as);
       expect(disabled.body).toMatchObject({ is_active: false, failing_since: expect.any(String), disabled_at: expect.any(String) });
@@ -732,7 +755,13 @@ describe('drift: every status the app answers is declared', () => {
     expect(never).toEqual([]);
     // the few not walked: 202 is a change accepted while no worker confirms it in time (tests/api/
     // accepted-without-worker.test.ts), and a redelivery is refused while the original is pending
-    const slow = new Set(['POST /tickets', 'PATCH /tickets/{id}', 'DELETE /tickets/{id}', 'POST /tickets/{id}/notes']);
+    const slow = new Set([
+      'POST /tickets',
+      'PATCH /tickets/{id}',
+      'DELETE /tickets/{id}',
+      'POST /tickets/{id}/notes',
+      'POST /tickets/{id}/merge',
+    ]);
     for (const op of ['PATCH /tickets/{id}/notes/{note_id}', 'POST /tickets/{id}/attachments', 'DELETE /attachments/{id}']) slow.add(op);
     const successUnseen = ops
       .flatMap(({ method, path, op }) =>
