@@ -47,7 +47,15 @@ describe('POST /sla-preview', () => {
       },
     });
     expect(res.status).toBe(200);
-    expect(res.body.policy).toEqual({ assign_target_seconds: 900, resolve_target_seconds: 14_400, at_risk_percent: 80, calendar: null });
+    expect(res.body.policy).toEqual({
+      assign_target_seconds: 900,
+      resolve_target_seconds: 14_400,
+      at_risk_percent: 80,
+      calendar: null,
+      warning_levels: { assign: [{ percent: 80 }], resolve: [{ percent: 80 }] },
+      pause_statuses: { assign: ['paused'], resolve: ['paused', 'waiting_on_customer'] },
+      policy: { rule_id: null, name: 'default (critical)', version: expect.any(Number) },
+    });
     // 10 of the 15 minutes before the pause, 5 after it
     expect(res.body.assign).toMatchObject({
       due_at: '2026-11-23T10:15:00.000Z',
@@ -82,6 +90,62 @@ describe('POST /sla-preview', () => {
     expect(res.body.policy.calendar).toEqual({ id: calendarId, name: 'Berlin 9-17', timezone: 'Europe/Berlin' });
     expect(res.body.assign).toMatchObject({ due_at: '2026-10-26T09:00:00.000Z', at_risk_at: '2026-10-23T15:00:00.000Z' });
     expect(res.body.resolve.due_at).toBe('2026-10-29T15:00:00.000Z'); // 1 h Fri, 8 h Mon, (Tue off), 8 h Wed, 7 h Thu
+  });
+
+  it('previews a stored SLA rule, and a draft with warning levels and a wait on the customer (the unified terms)', async () => {
+    const rule = await call(h, 'POST', '/api/v1/sla-rules', {
+      token: admin,
+      body: {
+        name: 'VIP preview',
+        conditions: { tags_any: ['vip-preview'] },
+        targets: { high: { assign_target_seconds: 600, resolve_target_seconds: 3600 } },
+        warning_levels: { assign: [{ percent: 50 }, { minutes_before: 1 }] },
+        pause_statuses: { assign: ['waiting_on_customer'] },
+      },
+    });
+    expect(rule.status).toBe(201);
+    const start = '2026-11-23T09:00:00Z';
+    const waiting = [{ from: '2026-11-23T09:01:00Z', to: '2026-11-23T09:11:00Z', status: 'waiting_on_customer' }];
+    const stored = await call(h, 'POST', '/api/v1/sla-preview', {
+      token: agent,
+      body: { policy: { rule_id: rule.body.id, priority: 'high' }, start, pauses: waiting },
+    });
+    expect(stored.status).toBe(200);
+    expect(stored.body.policy).toMatchObject({
+      assign_target_seconds: 600,
+      warning_levels: { assign: [{ percent: 50 }, { minutes_before: 1 }], resolve: [{ percent: 80 }] },
+      pause_statuses: { assign: ['paused', 'waiting_on_customer'], resolve: ['paused', 'waiting_on_customer'] },
+      policy: { rule_id: rule.body.id, name: 'VIP preview', version: 1 },
+    });
+    // the rule stops both clocks while waiting on the customer: 10 min added to each
+    expect(stored.body.assign.signals).toEqual([
+      { signal: 'at_risk', at: '2026-11-23T09:15:00.000Z', level: '50%' },
+      { signal: 'at_risk', at: '2026-11-23T09:19:00.000Z', level: '1 min before' },
+      { signal: 'breached', at: '2026-11-23T09:20:00.000Z' },
+    ]);
+    expect(stored.body.resolve.due_at).toBe('2026-11-23T10:10:00.000Z');
+    // a priority the rule has no targets for, and an unknown rule
+    for (const policy of [
+      { rule_id: rule.body.id, priority: 'low' },
+      { rule_id: randomUUID(), priority: 'high' },
+    ]) {
+      const res = await call(h, 'POST', '/api/v1/sla-preview', { token: agent, body: { policy, start } });
+      expect(res.status).toBe(422);
+    }
+    // a draft: default pause statuses, so waiting on the customer stops resolve only
+    const draft = { assign_target_seconds: 600, resolve_target_seconds: 3600, warning_levels: { resolve: [] } };
+    const res = await call(h, 'POST', '/api/v1/sla-preview', { token: agent, body: { policy: draft, start, pauses: waiting } });
+    expect(res.status).toBe(200);
+    expect(res.body.assign.due_at).toBe('2026-11-23T09:10:00.000Z');
+    expect(res.body.resolve).toMatchObject({ due_at: '2026-11-23T10:10:00.000Z', at_risk_at: null });
+    expect(res.body.policy.policy).toBeNull();
+    // a minutes_before level that falls before the start is a 422 naming it
+    const bad = await call(h, 'POST', '/api/v1/sla-preview', {
+      token: agent,
+      body: { policy: { ...draft, warning_levels: { assign: [{ minutes_before: 10 }] } }, start },
+    });
+    expect(bad.status).toBe(422);
+    expect(JSON.stringify(bad.body.error.details)).toContain('policy.warning_levels.assign.0.minutes_before');
   });
 
   it('answers 422 for pauses that end before they start or overlap, an unknown calendar, a bad instant, extra fields', async () => {

@@ -89,6 +89,34 @@ describe('SLA preview (the workflow clock, nobody acting)', () => {
     expect(p.resolve.due_at).toBe('2026-04-05T00:00:00.000Z');
   });
 
+  it('warning levels of the terms: each fires once, in order, named; the single-level shape is unchanged', () => {
+    const levels = { assign: [{ percent: 50 }, { minutesBefore: 1 }], resolve: [] };
+    const p = previewSla({ ...terms(600, 1000), warningLevels: levels }, t0, []);
+    expect(p.assign.signals).toEqual([
+      { signal: 'at_risk', at: isoAt(300), level: '50%' },
+      { signal: 'at_risk', at: isoAt(540), level: '1 min before' },
+      { signal: 'breached', at: isoAt(600) },
+    ]);
+    expect(p.assign.at_risk_at).toBe(isoAt(300)); // the first warning
+    expect(p.resolve.signals).toEqual([{ signal: 'breached', at: isoAt(1000) }]); // [] = no warning
+    expect(p.resolve.at_risk_at).toBeNull();
+  });
+
+  it('a pause in waiting_on_customer stops resolve but not assign (default pause statuses), or both when the terms say so', () => {
+    const waiting = [{ from: at(100), to: at(400), status: 'waiting_on_customer' }];
+    const p = previewSla(terms(200, 1000), t0, waiting);
+    expect(p.assign.due_at).toBe(isoAt(200)); // kept running, and breached during the wait
+    expect(p.resolve.due_at).toBe(isoAt(1300)); // 300 s of waiting added
+    const kinds = p.timeline.map((e) => `${e.metric}:${e.kind}@${(Date.parse(e.at) - t0) / 1000}`);
+    expect(kinds).toEqual(expect.arrayContaining(['resolve:paused@100', 'assign:breached@200', 'resolve:resumed@400']));
+    expect(kinds.some((k) => k.startsWith('assign:paused'))).toBe(false);
+    const both = { assign: ['paused', 'waiting_on_customer'], resolve: ['paused', 'waiting_on_customer'] };
+    const q = previewSla({ ...terms(200, 1000), pauseStatuses: both }, t0, waiting);
+    expect([q.assign.due_at, q.resolve.due_at]).toEqual([isoAt(500), isoAt(1300)]);
+    // and a plain pause still stops both
+    expect(previewSla(terms(200, 1000), t0, [{ from: at(100), to: at(400) }]).assign.due_at).toBe(isoAt(500));
+  });
+
   it('rejects pauses that end before they start, start before the SLA, or overlap', () => {
     expect(
       previewProblems(t0, [
@@ -161,6 +189,22 @@ describe('what-if replay of one ticket', () => {
     // resolved without ever being assigned: resolution closes the assign metric
     const resolvedUnassigned = history({ statusChanges: [{ at: at(60), from: 'open', to: 'resolved' }] });
     expect(replayTicket(terms(100, 1000), resolvedUnassigned, at(5000)).breaches).toEqual({ assign: 0, resolve: 0 });
+  });
+
+  it('waiting on the customer stops the resolve clock only, as the workflow would under the ticket’s pause statuses', () => {
+    const waited = history({
+      firstAssignedAt: at(50),
+      statusChanges: [
+        { at: at(100), from: 'open', to: 'waiting_on_customer' },
+        { at: at(700), from: 'waiting_on_customer', to: 'open' },
+        { at: at(1000), from: 'open', to: 'resolved' },
+      ],
+    });
+    // resolve: 100 s + 300 s = 400 s counted
+    expect(replayTicket(terms(100, 400), waited, at(5000)).breached.resolve).toBe(true);
+    expect(replayTicket(terms(100, 401), waited, at(5000)).breached.resolve).toBe(false);
+    const waitingStopsNothing = { assign: ['paused'], resolve: ['paused'] };
+    expect(replayTicket({ ...terms(100, 401), pauseStatuses: waitingStopsNothing }, waited, at(5000)).breached.resolve).toBe(true);
   });
 
   it('under a business calendar, the night and the weekend do not count', () => {

@@ -21,16 +21,40 @@ import {
   type TicketHistory,
 } from './preview.js';
 import { calendarRules, loadSlaTerms } from '../../store/sla-terms.js';
+import type { StoredWarningLevel } from '../../models/index.js';
+import { DEFAULT_PAUSE_STATUSES, warningLevelsOf, type WarningLevel } from '../../../workflows/sla/warnings.js';
+import { normalisePauseStatuses, normaliseWarningLevels, optionalSlaTerms } from './levels.js';
+import { loadSlaRules, ruleTerms } from './rules.js';
 
 type Ctx = Pick<CommandContext, 'principal' | 'db'>;
 
-/** A stored policy (by priority) or a draft of one. */
+/** A stored default policy (by priority), a stored SLA rule (its targets for a priority) or a draft of one. */
 export type PolicyInput =
   | { priority: TicketPriority }
-  | { assign_target_seconds: number; resolve_target_seconds: number; at_risk_percent: number; calendar_id: string | null };
+  | { rule_id: string; priority: TicketPriority }
+  | {
+      assign_target_seconds: number;
+      resolve_target_seconds: number;
+      at_risk_percent: number;
+      calendar_id: string | null;
+      warning_levels?: { assign?: StoredWarningLevel[]; resolve?: StoredWarningLevel[] } | null;
+      pause_statuses?: { assign?: string[]; resolve?: string[] } | null;
+    };
 
-/** The terms a policy input stands for; 422 for an unknown calendar or a priority without a policy. */
+/**
+ * The terms a policy input stands for — the same terms a ticket would run under, warning levels and
+ * pause statuses included; 422 for an unknown calendar or rule, a rule without targets for the
+ * priority, a priority without a policy, or warning levels a draft's targets cannot hold.
+ */
 async function termsOf(ctx: Ctx, policy: PolicyInput): Promise<SlaTerms> {
+  if ('rule_id' in policy) {
+    const rule = (await loadSlaRules(ctx.db)).find((r) => r.id === policy.rule_id);
+    if (!rule) throw validationFailed([{ in: 'body', path: 'policy.rule_id', message: 'No SLA rule has this id.' }]);
+    if (!rule.targets[policy.priority]) {
+      throw validationFailed([{ in: 'body', path: 'policy.priority', message: 'This SLA rule has no targets for this priority.' }]);
+    }
+    return ruleTerms(ctx.db, rule, policy.priority);
+  }
   if ('priority' in policy) {
     const terms = await loadSlaTerms(ctx.db, policy.priority);
     if (!terms) throw validationFailed([{ in: 'body', path: 'policy.priority', message: 'This priority has no SLA policy.' }]);
@@ -42,32 +66,43 @@ async function termsOf(ctx: Ctx, policy: PolicyInput): Promise<SlaTerms> {
       { in: 'body', path: 'policy.calendar_id', message: 'No business calendar has this id.', lookup: 'business_calendars' },
     ]);
   }
+  const levels = normaliseWarningLevels(policy.warning_levels, policy.at_risk_percent, {
+    assign: policy.assign_target_seconds,
+    resolve: policy.resolve_target_seconds,
+  });
+  if (levels.problems.length) throw validationFailed(levels.problems.map((p) => ({ ...p, path: `policy.${p.path}` })));
   return {
     assignTargetSeconds: policy.assign_target_seconds,
     resolveTargetSeconds: policy.resolve_target_seconds,
     atRiskPercent: policy.at_risk_percent,
     calendar: calendar ? calendarRules(calendar) : null,
+    ...optionalSlaTerms({ warningLevels: levels.stored, pauseStatuses: normalisePauseStatuses(policy.pause_statuses) }),
   };
 }
+
+const storedLevel = (l: WarningLevel) => ('percent' in l ? { percent: l.percent } : { minutes_before: l.minutesBefore });
 
 const presentTerms = (t: SlaTerms) => ({
   assign_target_seconds: t.assignTargetSeconds,
   resolve_target_seconds: t.resolveTargetSeconds,
   at_risk_percent: t.atRiskPercent,
   calendar: t.calendar ? { id: t.calendar.id, name: t.calendar.name, timezone: t.calendar.timezone } : null,
+  warning_levels: Object.fromEntries(SLA_METRICS.map((m) => [m, warningLevelsOf(t, m).map(storedLevel)])),
+  pause_statuses: t.pauseStatuses ?? DEFAULT_PAUSE_STATUSES,
+  policy: t.policy ? { rule_id: t.policy.ruleId, name: t.policy.name, version: t.policy.version } : null,
 });
 
 export interface PreviewInput {
   policy: PolicyInput;
   start: Date;
-  pauses: { from: Date; to: Date }[];
+  pauses: { from: Date; to: Date; status?: string }[];
 }
 
 /** Deadlines and warnings for a ticket started at `start` and paused as given, under a stored or draft policy. */
 export async function slaPreviewer(ctx: Ctx, input: PreviewInput) {
   authorize(ctx.principal, 'slaPolicies.read');
   const start = input.start.getTime();
-  const pauses: PreviewPause[] = input.pauses.map((p) => ({ from: p.from.getTime(), to: p.to.getTime() }));
+  const pauses: PreviewPause[] = input.pauses.map((p) => ({ from: p.from.getTime(), to: p.to.getTime(), status: p.status }));
   const problems = previewProblems(start, pauses);
   if (problems.length) throw validationFailed(problems.map((p) => ({ in: 'body', ...p })));
   const terms = await termsOf(ctx, input.policy);

@@ -8,9 +8,9 @@ import {
   dueSignals,
   fireSignal,
   SLA_METRICS,
+  followStatus,
+  levelLabel,
   startSla,
-  pauseSla,
-  resumeSla,
   type DueSignal,
   type SlaMetric,
   type SlaTerms,
@@ -20,10 +20,15 @@ import {
 import { applyChange, type TicketChanges, type TicketSnapshot } from '../../../workflows/ticket-state.js';
 import type { TicketStatus } from '../../../workflows/vocabulary.js';
 
-/** A stretch during which the ticket is paused (every clock stops). */
+/**
+ * A stretch during which the ticket sits in `status` (default `paused`, which stops every clock);
+ * each clock stops only if the terms' pause statuses name that status for it (e.g.
+ * `waiting_on_customer` stops resolve but not assign by default). It returns to `open` at `to`.
+ */
 export interface PreviewPause {
   from: number;
   to: number;
+  status?: string;
 }
 
 export const MAX_PREVIEW_PAUSES = 100;
@@ -59,8 +64,8 @@ export interface MetricPreview {
   /** the breach instant; null when the calendar cannot reach it within its search horizon */
   due_at: string | null;
   at_risk_at: string | null;
-  /** every signal in the order it would fire (at-risk and breach, or more warning levels) */
-  signals: { signal: string; at: string }[];
+  /** every signal in the order it would fire (at-risk and breach, or more warning levels: `level` names each) */
+  signals: { signal: string; at: string; level?: string }[];
   /** business seconds counted at the deadline (= the target) and the wall-clock seconds it took */
   business_seconds: number;
   wall_seconds: number | null;
@@ -96,10 +101,13 @@ export function previewSla(terms: SlaTerms, start: number, pauses: PreviewPause[
   const state = { sla: first.sla, timeline: [...first.timeline], fired: [] as DueSignal[] };
   for (const p of [...pauses].sort((a, b) => a.from - b.from)) {
     fireUntil(state, p.from);
-    const paused = pauseSla(state.sla, p.from);
-    const resumed = resumeSla(paused.sla, p.to);
+    const paused = followStatus(state.sla, p.status ?? 'paused', p.from);
+    state.sla = paused.sla;
+    state.timeline.push(...paused.timeline);
+    fireUntil(state, p.to); // a clock the status leaves running may fire meanwhile
+    const resumed = followStatus(state.sla, 'open', p.to);
     state.sla = resumed.sla;
-    state.timeline.push(...paused.timeline, ...resumed.timeline);
+    state.timeline.push(...resumed.timeline);
   }
   fireUntil(state, Number.POSITIVE_INFINITY);
   const metric = (m: SlaMetric): MetricPreview => {
@@ -110,7 +118,11 @@ export function previewSla(terms: SlaTerms, start: number, pauses: PreviewPause[
       target_seconds: state.sla[m].targetSeconds,
       due_at: due === null ? null : new Date(due).toISOString(),
       at_risk_at: atRisk === null ? null : new Date(atRisk).toISOString(),
-      signals: fired.map((s) => ({ signal: s.signal, at: new Date(s.at).toISOString() })),
+      signals: fired.map((s) => ({
+        signal: s.signal,
+        at: new Date(s.at).toISOString(),
+        ...(state.sla.warningLevels && s.level ? { level: levelLabel(s.level) } : {}),
+      })),
       business_seconds: state.sla[m].targetSeconds,
       wall_seconds: due === null ? null : Math.round((due - start) / 1000),
     };

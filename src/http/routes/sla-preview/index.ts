@@ -20,7 +20,7 @@ export function slaPreviewRoutes(api: ApiRouter, deps: RouteDeps): void {
       const input = {
         policy: body.policy,
         start: new Date(body.start),
-        pauses: body.pauses.map((p) => ({ from: new Date(p.from), to: new Date(p.to) })),
+        pauses: body.pauses.map((p) => ({ from: new Date(p.from), to: new Date(p.to), status: p.status })),
       };
       ctx.body = presentSlaPreview(await slaPreviewer(commandContext(ctx, deps), input));
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { Timestamp } from '../common.js';
-import { Priority } from '../tickets/schema.js';
+import { Priority, SlaPolicyRefSchema } from '../tickets/schema.js';
+import { LevelsAndPausesRead, LevelsAndPausesWrite, PausableStatus } from '../sla/schema.js';
 import { MAX_PREVIEW_PAUSES } from '../../../commands/sla/preview.js';
 
 // the same bounds as PUT /sla-policies/{priority}
@@ -12,21 +13,36 @@ const Seconds = z
 const Instant = z.iso.datetime({ offset: true });
 
 const StoredPolicy = z.strictObject({ priority: Priority.describe('the stored policy of this priority') });
+const StoredRule = z.strictObject({
+  rule_id: z.uuid().describe('a stored SLA rule'),
+  priority: Priority.describe('whose targets of the rule apply'),
+});
 const DraftPolicy = z.strictObject({
   assign_target_seconds: Seconds.describe('time allowed from creation to the first assignment to a user'),
   resolve_target_seconds: Seconds.describe('time allowed from creation to resolution (paused time never counts)'),
   at_risk_percent: z.number().int().min(1).max(99).default(80).describe('share of the target at which the at-risk warning fires'),
   calendar_id: z.uuid().nullable().default(null).describe('business calendar whose hours count; null = 24×7'),
+  ...LevelsAndPausesWrite,
 });
 const PolicyInput = z
-  .union([StoredPolicy, DraftPolicy])
-  .describe('a stored policy ({"priority": "high"}) or a draft one (targets, at-risk percent, calendar)');
+  .union([StoredPolicy, StoredRule, DraftPolicy])
+  .describe(
+    'a stored default policy ({"priority": "high"}), a stored SLA rule ({"rule_id", "priority"}) or a draft (targets, at-risk percent, calendar, warning levels, pause statuses)',
+  );
 
 export const SlaPreviewRequestSchema = z.strictObject({
   policy: PolicyInput,
   start: Instant.describe('when the ticket would be created (RFC 3339, from 1970 to 2999)'),
   pauses: z
-    .array(z.strictObject({ from: Instant, to: Instant }))
+    .array(
+      z.strictObject({
+        from: Instant,
+        to: Instant,
+        status: PausableStatus.default('paused').describe(
+          'the status the ticket waits in: each clock stops only if the policy’s pause statuses name it (paused stops both)',
+        ),
+      }),
+    )
     .max(MAX_PREVIEW_PAUSES)
     .default([])
     .describe('stretches during which the ticket is paused: each ends after it starts, none before start, none overlapping'),
@@ -43,13 +59,23 @@ const PolicyTerms = z.object({
   resolve_target_seconds: z.number().int(),
   at_risk_percent: z.number().int(),
   calendar: z.object({ id: z.string(), name: z.string(), timezone: z.string() }).nullable(),
+  ...LevelsAndPausesRead,
+  policy: SlaPolicyRefSchema.describe('the stored policy or rule and its version; null for a draft'),
 });
 
 const MetricPreview = z.object({
   target_seconds: z.number().int(),
   due_at: Timestamp.nullable().describe('the deadline; null when the calendar cannot reach it within ten years'),
   at_risk_at: Timestamp.nullable(),
-  signals: z.array(z.object({ signal: z.string(), at: Timestamp })).describe('every signal in the order it would fire'),
+  signals: z
+    .array(
+      z.object({
+        signal: z.string(),
+        at: Timestamp,
+        level: z.string().optional().describe('the warning level (`75%`, `10 min before`) under a policy with warning levels'),
+      }),
+    )
+    .describe('every signal in the order it would fire'),
   business_seconds: z.number().int().describe('business seconds counted at the deadline (the target)'),
   wall_seconds: z.number().int().nullable().describe('wall-clock seconds from start to the deadline'),
 });
