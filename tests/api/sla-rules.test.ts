@@ -200,6 +200,45 @@ describe('matching', () => {
     const row = await h.db('tickets').where({ id: t.id }).first();
     expect(row.slaState.policy).toMatchObject({ key: 'default:low', version: 1 });
   });
+
+  it('a rule carries warning levels and pause statuses like a policy: checked, shown, and the clocks of its tickets run under them', async () => {
+    const levels = { assign: [{ percent: 50 }, { minutes_before: 1 }] };
+    // a minutes_before level must fall after the start under every priority's targets
+    const refused = await post({
+      name: 'Too short',
+      conditions: { tags_any: ['levels'] },
+      targets: { low: T(60, 600) },
+      warning_levels: levels,
+    });
+    expect(refused.status).toBe(422);
+    expect(JSON.stringify(refused.body.error.details)).toContain('warning_levels.assign.1.minutes_before');
+    const rule = await post({
+      name: 'Levels',
+      conditions: { tags_any: ['levels'] },
+      targets: { medium: T(600, 3600) },
+      warning_levels: levels,
+      pause_statuses: { assign: ['waiting_on_customer'] },
+    });
+    expect(rule.status).toBe(201);
+    expect(rule.body).toMatchObject({
+      warning_levels: { assign: [{ percent: 50 }, { minutes_before: 1 }], resolve: [{ percent: 80 }] },
+      pause_statuses: { assign: ['paused', 'waiting_on_customer'], resolve: ['paused', 'waiting_on_customer'] },
+    });
+    const t = await create({ tags: ['levels'] });
+    expect(t.sla.policy).toMatchObject({ rule_id: rule.body.id });
+    const sla = await ticketSla(t.id);
+    expect(sla.warning_levels.assign.map((l: { level: unknown }) => l.level)).toEqual([{ percent: 50 }, { minutes_before: 1 }]);
+    expect(sla.pause_statuses.assign).toEqual(['paused', 'waiting_on_customer']);
+    await patch(t.id, { status: 'waiting_on_customer' });
+    expect((await ticketSla(t.id)).assign.state).toBe('paused'); // the rule stops assign too
+    // a ticket already waiting on its customer that a tag change moves onto the rule: its assign clock stops then
+    const moved = await create({});
+    await patch(moved.id, { status: 'waiting_on_customer' });
+    expect((await ticketSla(moved.id)).assign.state).toBe('running'); // the default policy leaves assign running
+    await patch(moved.id, { tags: ['levels'] });
+    const after = await ticketSla(moved.id);
+    expect(after).toMatchObject({ policy: { rule_id: rule.body.id }, assign: { state: 'paused' }, resolve: { state: 'paused' } });
+  });
 });
 
 describe('apply_to_open', () => {
