@@ -266,7 +266,9 @@ class TicketEntity {
    */
   private async recordDueSignals(): Promise<void> {
     for (const metric of SLA_METRICS) {
-      // (several warning levels due at once take a version each; a single-level clock needs one pass)
+      // Several warning levels due at once take a version each, so a clock with levels plans again
+      // until nothing is due; a single-level clock writes one version per metric and pass, exactly
+      // as recorded histories did (planning again would see a later `now` and schedule more).
       for (;;) {
         const s = this.snapshot;
         if (!s) return;
@@ -276,6 +278,7 @@ class TicketEntity {
         await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
         this.setSnapshot(plan.next);
         this.recordTimeline(plan.timeline);
+        if (!s.sla?.warningLevels) break;
       }
     }
   }
