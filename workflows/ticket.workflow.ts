@@ -314,10 +314,10 @@ class TicketEntity {
    */
   private async recordDueSignals(): Promise<void> {
     for (const metric of SLA_METRICS) {
-      // Several warning levels due at once take a version each. A single-level clock takes one pass,
-      // exactly as before levels: a second pass (at the later instant the write left us at) would
-      // record a signal that fell due meanwhile where older histories wrote the next metric's —
-      // e.g. tests/workflows/histories/sla-b0d62194 (assign at-risk, resolve at-risk, then assign breach).
+      // Several warning levels due at once take a version each, so a clock with levels plans again
+      // until nothing is due; a single-level clock writes one version per metric and pass, exactly
+      // as recorded histories did (planning again would see a later `now` and schedule more:
+      // tests/workflows/histories/sla-b0d62194.history.pb, assign at-risk, resolve at-risk, assign breach).
       for (;;) {
         const s = this.snapshot;
         if (!s) return;
@@ -327,7 +327,7 @@ class TicketEntity {
         await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
         this.setSnapshot(plan.next);
         this.recordTimeline(plan.timeline);
-        if (!plan.next.sla?.warningLevels) break;
+        if (!s.sla?.warningLevels) break;
       }
     }
   }

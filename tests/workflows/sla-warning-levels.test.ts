@@ -8,7 +8,11 @@
  * A database of its own: the short policies would breach other files' tickets.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import proto from '@temporalio/proto';
+import { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { AuditLog, Event } from '../../src/models/index.js';
 import { changeUpdate, createdUpdate, slaQuery, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
 import { pendingSignals } from '../../workflows/sla/clock.js';
@@ -289,4 +293,30 @@ describe('the policy API', () => {
     const low = (await call(h, 'GET', '/api/v1/sla-policies', { token })).body.find((p: { priority: string }) => p.priority === 'low');
     expect(low).toMatchObject({ assign_target_seconds: 600, warning_levels: { assign: [{ percent: 80 }] } });
   });
+});
+
+describe('replay', () => {
+  it('replays a history with levels fired together, waiting on the customer, a priority change and a reopen deterministically', async () => {
+    const t = await createTicket('critical');
+    await eventually(async () => (await slaEvents(t.id)).filter((e) => e.metric === 'assign').length >= 4, 60_000);
+    await patch(t.id, { status: 'waiting_on_customer' });
+    await patch(t.id, { priority: 'high' }); // default statuses: resolve stays stopped, the single level again
+    await patch(t.id, { status: 'open', priority: 'critical' }); // levels again, passed ones fire at once
+    await patch(t.id, { status: 'resolved' });
+    await patch(t.id, { status: 'open' });
+    expect((await call(h, 'DELETE', `/api/v1/tickets/${t.id}`, { token })).status).toBe(204);
+    const handle = h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id));
+    await handle.result();
+    const history = await handle.fetchHistory();
+    const bundle = { code: await readFile(inject('workflowBundlePath'), 'utf8') };
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(t.id))).resolves.toBeUndefined();
+    // (RECORD_HISTORIES=1 keeps it as a fixture that replay.test.ts replays on every run)
+    if (process.env.RECORD_HISTORIES) {
+      const { History } = proto.temporal.api.history.v1;
+      await writeFile(
+        path.join(import.meta.dirname, 'histories', `sla-levels-${randomUUID().slice(0, 8)}.history.pb`),
+        History.encode(history).finish(),
+      );
+    }
+  }, 120_000);
 });
