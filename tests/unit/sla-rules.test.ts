@@ -206,6 +206,17 @@ describe('slaRetarget (the repair batch applying a policy edit)', () => {
     expect(slaRetarget.plan({ ...base, sla: undefined }, repair(), ctx())).toBeNull();
   });
 
+  it('the new version’s pause statuses apply to the status the ticket waits in; unchanged ones add no step', () => {
+    const waiting: TicketSnapshot = { ...base, status: 'waiting_on_customer' };
+    const stopsAssign = { ...v2, pauseStatuses: { assign: ['paused', 'waiting_on_customer'], resolve: ['paused', 'waiting_on_customer'] } };
+    const plan = slaRetarget.plan(waiting, repair({ terms: { medium: stopsAssign } }), ctx())!;
+    expect(plan.next.sla!.assign.phase).toBe('paused');
+    expect(plan.timeline.map((e) => `${e.metric}:${e.kind}`)).toContain('assign:paused');
+    const same = slaRetarget.plan(base, repair(), ctx())!;
+    expect(same.timeline.map((e) => e.kind)).not.toContain('paused');
+    expect(same.timeline.map((e) => e.kind)).not.toContain('resumed');
+  });
+
   it('a clock from before policies were recorded counts as its priority’s default, version 0', () => {
     const { policy: _p, ...legacy } = base.sla!;
     const plan = slaRetarget.plan({ ...base, sla: legacy }, repair({ version: 1, terms: { medium: DEFAULT } }), ctx())!;

@@ -4,7 +4,7 @@
  * policy, already on this version or later, resolved or without SLA, ignores it (no version).
  */
 import type { SlaRetargetRequest } from '../definitions.js';
-import { retargetSla } from '../sla/clock.js';
+import { followStatus, retargetSla } from '../sla/clock.js';
 import { nextVersion, notDeleted, type MutationKind } from './plan.js';
 
 export const slaRetarget: MutationKind<SlaRetargetRequest> = {
@@ -17,7 +17,11 @@ export const slaRetarget: MutationKind<SlaRetargetRequest> = {
     if (current.key !== req.policyKey || current.version >= req.version) return null;
     const terms = req.terms[s.priority];
     if (!terms) return null;
-    const step = retargetSla(s.sla, terms, Date.parse(ctx.at));
+    const at = Date.parse(ctx.at);
+    const retargeted = retargetSla(s.sla, terms, at);
+    // the new pause statuses apply to the status the ticket is in now (with unchanged statuses: no step)
+    const followed = followStatus(retargeted.sla, s.status, at);
+    const step = { sla: followed.sla, timeline: [...retargeted.timeline, ...followed.timeline] };
     const ref = (p: { key: string; version: number }) => ({ key: p.key, version: p.version });
     return {
       next: nextVersion(s, { sla: step.sla }),
