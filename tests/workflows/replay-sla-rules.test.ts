@@ -86,4 +86,54 @@ describe('replay: SLA rules', () => {
       await writeFile(path.join(FIXTURES, `sla-repair-${tag}.history.pb`), History.encode(repair).finish());
     }
   });
+
+  it('replays a waiting ticket re-matched onto a rule with warning levels and pause statuses, then repaired to other ones', async () => {
+    const { token } = await signedIn(h, 'admin');
+    const body = (levels: unknown, pauses: unknown) => ({
+      name: 'Levels replay',
+      conditions: { tags_any: ['levels-replay'] },
+      targets: { medium: { assign_target_seconds: 600, resolve_target_seconds: 6_000 } },
+      warning_levels: levels,
+      pause_statuses: pauses,
+    });
+    const rule = (
+      await call(h, 'POST', '/api/v1/sla-rules', {
+        token,
+        body: body({ assign: [{ percent: 50 }, { minutes_before: 1 }] }, { assign: ['waiting_on_customer'] }),
+      })
+    ).body;
+    const t = (await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Levels replay' } })).body;
+    expect(t.sla.policy.rule_id).toBeNull();
+    const patch = async (change: Record<string, unknown>) =>
+      expect((await call(h, 'PATCH', `/api/v1/tickets/${t.id}`, { token, body: change })).status).toBe(200);
+    const sla = async () => (await call(h, 'GET', `/api/v1/tickets/${t.id}/sla`, { token })).body;
+    await patch({ status: 'waiting_on_customer' });
+    expect((await sla()).assign.state).toBe('running'); // the default policy leaves assign running
+    await patch({ tags: ['levels-replay'] }); // re-matched: the rule's levels, and assign stops while waiting
+    expect(await sla()).toMatchObject({ policy: { rule_id: rule.id }, assign: { state: 'paused' } });
+    const edited = await call(h, 'PUT', `/api/v1/sla-rules/${rule.id}?apply_to_open=true`, {
+      token,
+      body: body({ assign: [{ percent: 25 }] }, null),
+    });
+    expect(edited.status).toBe(200);
+    await eventually(
+      async () => (await call(h, 'GET', `/api/v1/sla-repairs/${edited.body.sla_repair_id}`, { token })).body.status === 'completed',
+    );
+    // the repaired version's default pause statuses let assign run again while waiting
+    const repaired = await sla();
+    expect(repaired).toMatchObject({ policy: { rule_id: rule.id, version: 2 }, assign: { state: 'running' } });
+    expect(repaired.warning_levels.assign.map((l: { level: unknown }) => l.level)).toEqual([{ percent: 25 }]);
+    await patch({ status: 'open' });
+
+    const history = await h.temporal.client.workflow.getHandle(ticketWorkflowId(t.id)).fetchHistory();
+    const patches = (history.events ?? [])
+      .map((e) => e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data)
+      .filter((d): d is Uint8Array => d instanceof Uint8Array)
+      .map((d) => JSON.parse(Buffer.from(d).toString()).id);
+    expect(patches).toEqual(expect.arrayContaining(['sla-rules', 'sla-warning-levels', 'sla-pause-statuses']));
+    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(t.id))).resolves.toBeUndefined();
+    if (process.env.RECORD_HISTORIES) {
+      await writeFile(path.join(FIXTURES, `sla-rules-levels-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
+    }
+  });
 });
