@@ -10,7 +10,9 @@
  * BENCH_SLA_LEVELS=1 runs the same with issue 21's policy options on: three warning levels on
  * the assign metric (50 % and 75 %, already past at creation, and 1 minute before the deadline,
  * inside the run) and explicit pause statuses; it then also counts every level's event per ticket
- * (`sla_warning_levels`: duplicates and missing must be 0).
+ * (`sla_warning_levels`: duplicates and missing must be 0). The levels come from a conditional SLA
+ * rule (category `bench`, tag `burst`) in front of the default policy, and each ticket carries the
+ * terms the rule matcher picks for it, as `POST /tickets` does: conditions and levels on together.
  *
  * To put thousands of deadlines in one window without waiting for thousands of seconds, the
  * tickets are created with a back-dated creation instant (the create input's `requestedAt`): the
@@ -19,6 +21,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { ensureSlaPolicies } from '../src/commands/seed.js';
+import { matchSlaTerms } from '../src/commands/sla/rules.js';
 import { loadConfig } from '../src/config/env.js';
 import { createDb, migrateLatest } from '../src/db/index.js';
 import { EVENTS_CHANNEL } from '../src/events/store.js';
@@ -50,18 +53,23 @@ await ensureSlaPolicies(db, config);
 // at-risk at 50 %: already past when each ticket is created, so those signals fire during creation
 // and the window holds the breaches alone
 await SlaPolicy.query(db)
-  .patch({
-    assignTargetSeconds: TARGET_S,
-    resolveTargetSeconds: 86_400,
-    atRiskPercent: 50,
-    ...(LEVELS
-      ? {
-          warningLevels: { assign: ASSIGN_LEVELS, resolve: [{ percent: 50 }] },
-          pauseStatuses: { assign: ['paused', 'waiting_on_customer'], resolve: ['paused', 'waiting_on_customer'] },
-        }
-      : {}),
-  } as Partial<SlaPolicy>)
+  .patch({ assignTargetSeconds: TARGET_S, resolveTargetSeconds: 86_400, atRiskPercent: 50 } as Partial<SlaPolicy>)
   .where({ priority: 'critical' });
+const TICKET_FIELDS = LEVELS ? { category: 'bench', tags: ['burst'] } : { category: null, tags: [] };
+if (LEVELS) {
+  // the same targets from a rule the tickets match by category and tag, with the levels on
+  await db('sla_rules').insert({
+    name: 'Bench burst',
+    position: 1,
+    conditions: JSON.stringify({ categories: ['bench'], tags_any: ['burst'] }),
+    targets: JSON.stringify({ critical: { assign_target_seconds: TARGET_S, resolve_target_seconds: 86_400 } }),
+    at_risk_percent: 50,
+    warning_levels: JSON.stringify({ assign: ASSIGN_LEVELS, resolve: [{ percent: 50 }] }),
+    pause_statuses: JSON.stringify({ assign: ['paused', 'waiting_on_customer'], resolve: ['paused', 'waiting_on_customer'] }),
+  });
+}
+const slaTerms = await matchSlaTerms(db, { priority: 'critical', groupId: null, ...TICKET_FIELDS });
+if (LEVELS && slaTerms?.policy?.ruleId == null) throw new Error('the bench tickets did not match the bench rule');
 const user = await User.query(db)
   .insert({
     username: 'bench',
@@ -104,13 +112,13 @@ const creation = await load(N, 32, async (i) => {
           title: `Breach ${i}`,
           description: '',
           priority: 'critical',
-          category: null,
-          tags: [],
+          ...TICKET_FIELDS,
           assignedGroupId: null,
           assignedUserId: null,
           createdVia: 'rest',
           actor: { type: 'user', userId: user.id },
           requestedAt: new Date(dueOf(i) - TARGET_S * 1000).toISOString(),
+          slaTerms,
         },
       },
     ],

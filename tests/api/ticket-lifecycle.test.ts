@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Event, Ticket } from '../../src/models/index.js';
 import { ticketWorkflowId } from '../../workflows/definitions.js';
+import { TICKET_STATUSES } from '../../workflows/vocabulary.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { eventually } from '../helpers/eventually.js';
 import { createApiKey, createGroup, createUser, ensureSlaPolicies, login, signedIn } from '../helpers/factories.js';
@@ -271,7 +272,7 @@ describe('dashboard', () => {
     const manager = await signedIn(h, 'manager');
     const summary = await call(h, 'GET', '/api/v1/dashboard/summary', { token: manager.token });
     expect(summary.status).toBe(200);
-    expect(Object.keys(summary.body.by_status)).toEqual(['open', 'under_investigation', 'paused', 'resolved', 'merged']);
+    expect(Object.keys(summary.body.by_status)).toEqual([...TICKET_STATUSES]);
     expect(summary.body.by_group.find((g: { group_id: string }) => g.group_id === group.id)).toMatchObject({
       count: 2,
       group_name: group.name,
