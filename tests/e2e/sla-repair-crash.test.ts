@@ -75,5 +75,5 @@ describe('SLA repair, worker SIGKILLed mid-batch', () => {
     } finally {
       await kill(worker.child);
     }
-  });
+  }, 240_000); // two worker starts, a batch and its waits (60 s + 90 s) on a loaded machine
 });
