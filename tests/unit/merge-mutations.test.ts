@@ -8,33 +8,18 @@ import { absorb, merge } from '../../workflows/mutations/merge.js';
 import type { PlanContext } from '../../workflows/mutations/index.js';
 import { nextSlaInstant, startSla, type SlaTerms } from '../../workflows/sla/clock.js';
 import { rejectChange, type TicketSnapshot } from '../../workflows/ticket-state.js';
+import { ticketSnapshot } from '../helpers/snapshots.js';
 
 const AT = '2026-01-01T01:00:00.000Z';
 const actor: Actor = { type: 'user', userId: 'u' };
 const ctx: PlanContext = { at: AT, patched: () => true };
 const TERMS: SlaTerms = { assignTargetSeconds: 3_600, resolveTargetSeconds: 86_400, atRiskPercent: 80, calendar: null };
 
-const base: TicketSnapshot = {
+const base = ticketSnapshot({
   id: 'src',
-  ticketNumber: 'ASM-0001',
-  title: 'T',
-  description: '',
-  priority: 'medium',
-  status: 'open',
-  category: null,
-  tags: [],
-  assignedGroupId: null,
-  assignedUserId: null,
-  createdById: 'u',
   version: 3,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  firstAssignedAt: null,
-  resolvedAt: null,
-  pausedAt: null,
-  totalPausedSeconds: 0,
-  deleted: false,
   sla: startSla(TERMS, Date.parse('2026-01-01T00:00:00.000Z'), false).sla,
-};
+});
 const target: TicketSnapshot = { ...base, id: 'tgt', ticketNumber: 'ASM-0002', version: 7 };
 
 const mergeReq = (over: Partial<MergeRequest> = {}): MergeRequest => ({

@@ -24,32 +24,16 @@ import { addNote, editNote } from '../../workflows/mutations/notes.js';
 import { slaRetarget } from '../../workflows/mutations/sla-retarget.js';
 import { nextSlaInstant, startSla, type SlaTerms } from '../../workflows/sla/clock.js';
 import type { TicketSnapshot } from '../../workflows/ticket-state.js';
+import { ticketSnapshot } from '../helpers/snapshots.js';
 
 const AT = '2026-01-01T01:00:00.000Z';
 const actor: Actor = { type: 'user', userId: 'u' };
 const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({ at: AT, patched: () => true, ...over });
 const TERMS: SlaTerms = { assignTargetSeconds: 3_600, resolveTargetSeconds: 86_400, atRiskPercent: 80, calendar: null };
 
-const base: TicketSnapshot = {
-  id: 't1',
-  ticketNumber: 'ASM-0001',
-  title: 'T',
-  description: '',
-  priority: 'medium',
-  status: 'open',
-  category: null,
-  tags: [],
-  assignedGroupId: null,
-  assignedUserId: null,
-  createdById: 'u',
+const base = ticketSnapshot({
   version: 3,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  firstAssignedAt: null,
-  resolvedAt: null,
-  pausedAt: null,
-  totalPausedSeconds: 0,
-  deleted: false,
-};
+});
 const withSla: TicketSnapshot = { ...base, sla: startSla(TERMS, Date.parse(base.createdAt), false).sla };
 const deleted: TicketSnapshot = { ...base, deleted: true };
 

@@ -10,6 +10,7 @@ import { slaRetarget } from '../../workflows/mutations/sla-retarget.js';
 import { slaFigures, startSla, termsDiffer, type SlaTerms } from '../../workflows/sla/clock.js';
 import { conditionsHold, matchFieldsDiffer, matchSlaRule, type MatchableRule, type SlaMatchInput } from '../../workflows/sla/match.js';
 import type { TicketSnapshot } from '../../workflows/ticket-state.js';
+import { ticketSnapshot } from '../helpers/snapshots.js';
 
 const T = (assign: number, resolve: number) => ({ assign_target_seconds: assign, resolve_target_seconds: resolve });
 const rule = (name: string, position: number, over: Partial<MatchableRule> = {}) => ({
@@ -88,27 +89,10 @@ const RULE: SlaTerms = {
   calendar: null,
   policy: { key: 'r1', ruleId: 'r1', name: 'network', version: 3 },
 };
-const base: TicketSnapshot = {
-  id: 't1',
-  ticketNumber: 'ASM-0001',
-  title: 'T',
-  description: '',
-  priority: 'medium',
-  status: 'open',
-  category: null,
-  tags: [],
-  assignedGroupId: null,
-  assignedUserId: null,
-  createdById: 'u',
+const base = ticketSnapshot({
   version: 3,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  firstAssignedAt: null,
-  resolvedAt: null,
-  pausedAt: null,
-  totalPausedSeconds: 0,
-  deleted: false,
   sla: startSla(DEFAULT, Date.parse('2026-01-01T00:00:00.000Z'), false).sla,
-};
+});
 const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({ at: AT, patched: () => true, ...over });
 const req = (changes: ChangeRequest['changes'], over: Partial<ChangeRequest> = {}): ChangeRequest => ({
   requestId: 'r',

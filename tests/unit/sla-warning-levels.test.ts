@@ -24,6 +24,7 @@ import { applyChange, type TicketSnapshot } from '../../workflows/ticket-state.j
 import { change } from '../../workflows/mutations/change.js';
 import { planSlaSignals } from '../../workflows/mutations/sla-signals.js';
 import { normalisePauseStatuses, normaliseWarningLevels, optionalSlaTerms } from '../../src/commands/sla/levels.js';
+import { ticketSnapshot } from '../helpers/snapshots.js';
 
 const t0 = Date.parse('2026-11-23T09:00:00Z');
 const at = (s: number) => t0 + s * 1000;
@@ -260,23 +261,7 @@ describe('policy checks (the 422s of PUT /sla-policies)', () => {
   });
 });
 
-const snapshot: TicketSnapshot = {
-  id: 't1',
-  ticketNumber: 'ASM-0001',
-  title: 'T',
-  description: '',
-  priority: 'medium',
-  status: 'open',
-  category: null,
-  tags: [],
-  assignedGroupId: null,
-  assignedUserId: null,
-  createdById: 'u',
+const snapshot = ticketSnapshot({
   version: 3,
   createdAt: new Date(t0).toISOString(),
-  firstAssignedAt: null,
-  resolvedAt: null,
-  pausedAt: null,
-  totalPausedSeconds: 0,
-  deleted: false,
-};
+});

@@ -1,27 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { applyChange, rejectChange, TRANSITIONS, type TicketSnapshot } from '../../workflows/ticket-state.js';
+import { applyChange, rejectChange, TRANSITIONS } from '../../workflows/ticket-state.js';
 import type { TicketStatus } from '../../workflows/definitions.js';
+import { ticketSnapshot } from '../helpers/snapshots.js';
 
-const base: TicketSnapshot = {
-  id: 't1',
-  ticketNumber: 'ASM-0001',
-  title: 'T',
-  description: '',
-  priority: 'medium',
-  status: 'open',
-  category: null,
-  tags: [],
-  assignedGroupId: null,
-  assignedUserId: null,
-  createdById: 'u',
-  version: 1,
-  createdAt: '2026-01-01T00:00:00.000Z',
-  firstAssignedAt: null,
-  resolvedAt: null,
-  pausedAt: null,
-  totalPausedSeconds: 0,
-  deleted: false,
-};
+const base = ticketSnapshot();
 const STATUSES: TicketStatus[] = ['open', 'under_investigation', 'paused', 'waiting_on_customer', 'resolved', 'merged'];
 // SPEC §4 written out by hand: from → allowed targets (waiting_on_customer like paused: issue 21).
 const ALLOWED: Record<TicketStatus, TicketStatus[]> = {
