@@ -13,13 +13,13 @@ import path from 'node:path';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditLog, Event } from '../../src/models/index.js';
+import { AuditLog } from '../../src/models/index.js';
 import { changeUpdate, createdUpdate, slaQuery, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
 import { pendingSignals } from '../../workflows/sla/clock.js';
 import { eventually } from '../helpers/eventually.js';
 import { createUser } from '../helpers/factories.js';
 import { call, type Harness } from '../helpers/harness.js';
-import { startSlaHarness } from '../helpers/sla-harness.js';
+import { slaEvents as slaEventsOf, startSlaHarness } from '../helpers/sla-harness.js';
 
 let h: Harness;
 let token: string;
@@ -66,29 +66,8 @@ const patch = (id: string, body: Record<string, unknown>) =>
     return res.body;
   });
 
-interface SlaEvent {
-  type: string;
-  metric: string;
-  level: unknown;
-  cycle: number;
-  dueAt: number;
-  createdAt: number;
-}
-
-async function slaEvents(ticketId: string): Promise<SlaEvent[]> {
-  const rows = await Event.query(h.db).where({ ticketId }).whereIn('type', ['ticket.sla_at_risk', 'ticket.sla_breached']).orderBy('seq');
-  return rows.map((e) => {
-    const sla = e.payload.data.sla as { metric: string; cycle: number; due_at: string; level?: unknown };
-    return {
-      type: e.type,
-      metric: sla.metric,
-      level: sla.level ?? null,
-      cycle: sla.cycle,
-      dueAt: Date.parse(sla.due_at),
-      createdAt: e.createdAt.getTime(),
-    };
-  });
-}
+/** The ticket's SLA events (tests/helpers/sla-harness.ts) in this file's database. */
+const slaEvents = (ticketId: string) => slaEventsOf(h.db, ticketId);
 
 /** The workflow's own clocks: nothing left to fire for `metric` (so every signal it will ever send is written). */
 async function nothingPending(ticketId: string, metric: 'assign' | 'resolve') {

@@ -14,12 +14,12 @@ import path from 'node:path';
 import proto from '@temporalio/proto';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { AuditLog, Event, Ticket } from '../../src/models/index.js';
+import { AuditLog, Ticket } from '../../src/models/index.js';
 import { changeUpdate, createdUpdate, slaQuery, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
 import { eventually } from '../helpers/eventually.js';
 import { createUser } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
-import { startSlaHarness } from '../helpers/sla-harness.js';
+import { slaEvents as slaEventsOf, startSlaHarness, type SlaEvent } from '../helpers/sla-harness.js';
 import { kill, launch, workerEnv } from '../helpers/processes.js';
 
 let h: Harness;
@@ -54,21 +54,8 @@ const patch = (id: string, body: Record<string, unknown>) =>
     return res.body;
   });
 
-interface SlaEvent {
-  type: string;
-  metric: string;
-  cycle: number;
-  dueAt: number;
-  createdAt: number;
-}
-
-async function slaEvents(ticketId: string): Promise<SlaEvent[]> {
-  const rows = await Event.query(h.db).where({ ticketId }).whereIn('type', ['ticket.sla_at_risk', 'ticket.sla_breached']).orderBy('seq');
-  return rows.map((e) => {
-    const sla = e.payload.data.sla as { metric: string; cycle: number; due_at: string };
-    return { type: e.type, metric: sla.metric, cycle: sla.cycle, dueAt: Date.parse(sla.due_at), createdAt: e.createdAt.getTime() };
-  });
-}
+/** The ticket's SLA events (tests/helpers/sla-harness.ts) in this file's database. */
+const slaEvents = (ticketId: string) => slaEventsOf(h.db, ticketId);
 
 /**
  * "On time" here means fired by its own timer, not by some later event or poll. Exact lateness is
