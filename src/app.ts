@@ -65,6 +65,7 @@ export function createApp(deps: AppDeps): ServiceMeowApp {
   });
   eventRoutes(api, routeDeps, hub);
   const metrics = createMetrics(deps.db, hub);
+  hub.onFanOut = metrics.observeFanOut;
   metricsRoutes(api, metrics);
   const openapi = api.document({
     title: 'ServiceMeow API',

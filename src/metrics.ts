@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of one API process (`GET /api/v1/metrics`, text exposition format): Node's
  * process metrics, every request by method, route template and status (never the raw path, so
- * label values stay few), open event streams, and — read from PostgreSQL at scrape time, from
+ * label values stay few), open event streams and how long each batch of events takes to reach them, and — read from PostgreSQL at scrape time, from
  * indexed counts — tickets by status, breached tickets, pending webhook deliveries and disabled
  * endpoints. Each app has its own registry, so several apps (tests) never share counters.
  */
@@ -12,6 +12,8 @@ import { TICKET_STATUSES } from '../workflows/vocabulary.js';
 export interface AppMetrics {
   registry: Registry;
   observeRequest(method: string, route: string, status: number, seconds: number): void;
+  /** one batch of events handed to every open stream of this process (events/hub.ts) */
+  observeFanOut(seconds: number): void;
 }
 
 export function createMetrics(db: Db, streams: { readonly size: number }, opts: { defaults?: boolean } = {}): AppMetrics {
@@ -29,6 +31,12 @@ export function createMetrics(db: Db, streams: { readonly size: number }, opts: 
     help: 'HTTP request duration by method and route template',
     labelNames: ['method', 'route'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const fanOut = new Histogram({
+    name: 'servicemeow_event_fanout_seconds',
+    help: 'Time to hand one batch of new events to every open event stream of this process (socket writes included)',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [registry],
   });
   new Gauge({
@@ -88,6 +96,9 @@ export function createMetrics(db: Db, streams: { readonly size: number }, opts: 
     observeRequest(method, route, status, seconds) {
       requests.inc({ method, route, status: String(status) });
       duration.observe({ method, route }, seconds);
+    },
+    observeFanOut(seconds) {
+      fanOut.observe(seconds);
     },
   };
 }

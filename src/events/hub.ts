@@ -43,6 +43,9 @@ export interface HubOptions {
   revalidateMs?: number;
 }
 
+/** Told, after each batch is handed to every subscriber, how long that took (seconds). */
+export type FanOutObserver = (seconds: number) => void;
+
 const BATCH = 500;
 /** re-read delays while committed events wait behind an open transaction */
 const HELD_RETRY_MIN_MS = 10;
@@ -63,6 +66,8 @@ export class EventHub {
   /** subscribers held by an announced change, with the number of that announcement */
   private readonly held = new Map<HubSubscriber, number>();
   private announcements = 0;
+  /** the metrics' histogram of fan-out times (metrics.ts) */
+  onFanOut: FanOutObserver | null = null;
 
   constructor(
     private readonly db: Db,
@@ -149,10 +154,14 @@ export class EventHub {
         if (events.length) {
           this.cursor = positionOf(events.at(-1)!);
           // one call (one socket write) per subscriber for the whole batch: a burst costs a write per stream, not per event
+          const started = performance.now();
           for (const sub of this.subscribers) {
             if (sub.deliverAll) sub.deliverAll(events);
             else for (const event of events) sub.deliver(event);
           }
+          // observed once the writes deferred to the end of this tick (res.write's uncork) have run too
+          const observe = this.onFanOut;
+          if (observe) setImmediate(() => observe((performance.now() - started) / 1000));
         }
         if (more && events.length) this.dirty = true;
         if (held) this.retryHeld();

@@ -23,6 +23,24 @@ function frameOf(event: Event): string {
   return frame;
 }
 
+/** SSE text as one HTTP/1.1 chunk (size line, bytes, CRLF): what `res.write` would send, in one buffer. */
+const asChunk = (text: string): Buffer => {
+  const body = Buffer.from(text);
+  return Buffer.concat([Buffer.from(`${body.length.toString(16)}\r\n`), body, CRLF]);
+};
+const CRLF = Buffer.from('\r\n');
+
+/** One event's frame as a chunk, built once and shared by every stream that sends that event alone. */
+const chunks = new WeakMap<Event, Buffer>();
+function chunkOf(event: Event): Buffer {
+  let chunk = chunks.get(event);
+  if (chunk === undefined) {
+    chunk = asChunk(frameOf(event));
+    chunks.set(event, chunk);
+  }
+  return chunk;
+}
+
 /** One event's stream position, parsed once however many subscribers compare it. */
 const positions = new WeakMap<Event, StreamPosition>();
 function positionOnce(event: Event): StreamPosition {
@@ -150,25 +168,38 @@ export class SseStream implements HubSubscriber {
 
   /** Replay and live overlap, and both come in stream order: send only what is past the last sent. */
   private sendAll(events: readonly Event[]): void {
-    let chunk = '';
+    const sending: Event[] = [];
     for (const event of events) {
       const position = positionOnce(event);
       if ((this.last && !isAfter(position, this.last)) || !this.accepts(event)) continue;
       this.last = position;
-      chunk += frameOf(event);
+      sending.push(event);
     }
-    if (chunk) this.write(chunk);
+    if (sending.length === 1) this.write(frameOf(sending[0]!), () => chunkOf(sending[0]!));
+    else if (sending.length) this.write(sending.map(frameOf).join(''));
   }
 
-  private write(chunk: string): void {
+  /**
+   * Writes SSE text. A live event's frame goes to thousands of streams at once, and `res.write`
+   * costs each of them a cork, a deferred uncork and a three-part write (size line, data, CRLF):
+   * when the response is chunked and holds nothing unsent, the event's shared, pre-framed chunk
+   * goes straight to the socket instead — the same bytes, one write (issue 19: 10,000 streams,
+   * about 125 → 95 ms per event on this machine).
+   */
+  private write(text: string, sharedChunk?: () => Buffer): void {
     if (this.closed) return;
-    if (this.res.writableLength > this.bufferLimitBytes) {
+    const res = this.res;
+    if (res.writableLength > this.bufferLimitBytes) {
       // The client is not reading: drop it (it can resume with Last-Event-ID) instead of buffering.
-      this.res.destroy();
+      res.destroy();
       this.finish();
       return;
     }
-    this.res.write(chunk);
+    const socket = res.socket;
+    // nothing buffered in the response itself (its own writes all reached the socket), headers sent
+    const direct = res.chunkedEncoding && res.headersSent && socket && !socket.destroyed && res.writableLength === socket.writableLength;
+    if (direct) socket.write(sharedChunk ? sharedChunk() : asChunk(text));
+    else res.write(text);
   }
 
   private finish(): void {

@@ -1,5 +1,8 @@
 /** GET /api/v1/metrics: Prometheus text with request series by route template and business gauges. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
+import { envelope } from '../../src/events/envelope.js';
+import { insertEvent } from '../../src/events/store.js';
 import { signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 
@@ -58,5 +61,33 @@ describe('metrics', () => {
       await h.db('tickets').where({ id: '00000000-0000-4000-8000-0000000000aa' }).delete();
     }
     expect(sample(await scrape(), 'servicemeow_tickets{status="open"}')).toBe(0);
+  });
+
+  it('times each fan-out of new events to the open streams', async () => {
+    const { token } = await signedIn(h, 'admin');
+    const before = sample(await scrape(), 'servicemeow_event_fanout_seconds_count') ?? 0;
+    const abort = new AbortController();
+    const res = await fetch(`${h.baseUrl}/api/v1/events/stream`, { headers: { authorization: `Bearer ${token}` }, signal: abort.signal });
+    const reader = res.body!.getReader();
+    const readUntil = async (text: string) => {
+      let seen = '';
+      while (!seen.includes(text)) seen += new TextDecoder().decode((await reader.read()).value);
+    };
+    try {
+      await readUntil('retry:');
+      const e = envelope('ticket.updated', {
+        ticket: { id: randomUUID(), assigned_group_id: null, assigned_user_id: null, created_by_id: null },
+        changes: {},
+        actor: { type: 'system' },
+      });
+      await insertEvent(h.db, { id: e.id, type: e.type, payload: e });
+      await readUntil(e.id);
+      const text = await scrape();
+      expect(sample(text, 'servicemeow_event_streams')).toBe(1);
+      expect(sample(text, 'servicemeow_event_fanout_seconds_count')).toBeGreaterThan(before);
+      expect(text).toMatch(/^servicemeow_event_fanout_seconds_bucket\{le="0.001"\} \d+$/m);
+    } finally {
+      abort.abort();
+    }
   });
 });
