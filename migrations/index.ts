@@ -15,6 +15,7 @@ import * as slaWarningLevelsPauseStatuses from './20261201010000_sla_warning_lev
 import * as slaRules from './20261201020000_sla_rules.js';
 import * as ticketMerge from './20261201030000_ticket_merge.js';
 import * as slaRulesLevels from './20261201040000_sla_rules_levels_waiting_status.js';
+import * as ticketsPageKeyIndex from './20261202010000_tickets_page_key_index.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201020000_sla_rules', slaRules],
   ['20261201030000_ticket_merge', ticketMerge],
   ['20261201040000_sla_rules_levels_waiting_status', slaRulesLevels],
+  ['20261202010000_tickets_page_key_index', ticketsPageKeyIndex],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */

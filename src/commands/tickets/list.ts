@@ -56,10 +56,11 @@ const SORT_TYPES: Record<Exclude<(typeof TICKET_SORTS)[number], 'priority'>, str
 /**
  * Up to this many matches `total` is an exact count; beyond, counting every match would cost more
  * than the page itself, so `total` is the planner's estimate (never below what is known to exist)
- * and `total_is_estimate` says so. A ranked search always counts exactly: it reads every match to
- * rank them anyway.
+ * and `total_is_estimate` says so. Counting is linear in the matches: over 100,000 tickets a count
+ * capped at 10,001 took 14 ms of a filtered page's 24, capped at 1,001 it takes 1.3 ms (issue 19). A
+ * ranked search always counts exactly: it reads every match to rank them anyway.
  */
-export const EXACT_TOTAL_LIMIT = 10_000;
+export const EXACT_TOTAL_LIMIT = 1_000;
 
 export interface TicketListPage {
   results: Ticket[];
@@ -120,28 +121,41 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   const cursor = q.cursor ? decodeCursor(q.cursor, sort, keys.length) : null;
   const offset = cursor ? cursor.offset : (q.page - 1) * q.page_size;
 
-  const query = matching().select('tickets.*');
-  // the rank is computed once per match (selected, ordered by its alias); the other keys as PostgreSQL prints them
-  const printed = keys.filter((k) => k.sql !== RANK);
-  query.select(
-    raw(
-      `ARRAY[${printed.map((k) => `(${k.sql})::text`).join(', ')}] AS cursor_key`,
-      printed.flatMap((k) => k.bindings),
-    ),
-  );
-  if (rankFirst) query.select(raw(`${RANK} AS search_rank`, [q.search]));
-  // a ranked search reads every match to rank them: counting them on the way is free
-  const countAlong = ranked && !cursor;
-  if (countAlong) query.select(raw('count(*) OVER () AS full_count'));
+  // The page is found by its ids alone (what a deep OFFSET skips is read from the index, never the
+  // wide rows; a ranked search sorts narrow tuples), then its rows are read by primary key.
+  const page = matching().select('tickets.id');
+  if (rankFirst) page.select(raw(`${RANK} AS search_rank`, [q.search]));
+  // a ranked search reads every match to rank them: counting them on the way is free (after a
+  // cursor, it counts what follows the cursor)
+  if (ranked) page.select(raw('count(*) OVER () AS full_count'));
   if (cursor) {
     const after = keysetAfter(keys, cursor.key);
-    query.whereRaw(after.sql, after.bindings);
-  } else if (offset) query.offset(offset);
+    page.whereRaw(after.sql, after.bindings);
+  } else if (offset) page.offset(offset);
   for (const k of keys) {
-    if (k.sql === RANK) query.orderBy('search_rank', 'desc');
+    if (k.sql === RANK) page.orderBy('search_rank', 'desc');
+    else page.orderByRaw(`${k.sql} ${k.dir}`, k.bindings as unknown[]);
+  }
+  page.limit(q.page_size + 1);
+
+  // the rank is computed once per match (carried from the page); the other keys as PostgreSQL prints them
+  const printed = keys.filter((k) => k.sql !== RANK);
+  const query = Ticket.query(ctx.db)
+    .select('tickets.*')
+    .select(
+      raw(
+        `ARRAY[${printed.map((k) => `(${k.sql})::text`).join(', ')}] AS cursor_key`,
+        printed.flatMap((k) => k.bindings),
+      ),
+    )
+    .join(page.as('page'), 'page.id', 'tickets.id');
+  if (rankFirst) query.select('page.search_rank');
+  if (ranked) query.select('page.full_count');
+  for (const k of keys) {
+    if (k.sql === RANK) query.orderBy('page.search_rank', 'desc');
     else query.orderByRaw(`${k.sql} ${k.dir}`, k.bindings as unknown[]);
   }
-  const rows = (await query.limit(q.page_size + 1).catch((err: unknown) => {
+  const rows = (await query.catch((err: unknown) => {
     // a key PostgreSQL cannot read back as its type (class 22: a forged or damaged cursor)
     const code =
       ((err as { nativeError?: { code?: unknown } }).nativeError as { code?: unknown } | undefined)?.code ??
@@ -164,7 +178,7 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
 
   let total: number;
   let totalIsEstimate = false;
-  if (countAlong && rows[0]) total = Number(rows[0].fullCount);
+  if (ranked && rows[0]) total = (cursor ? offset : 0) + Number(rows[0].fullCount);
   else if (!more && (results.length || offset === 0)) total = offset + results.length;
   else {
     const counted = await countUpTo(ctx.db, matching(), EXACT_TOTAL_LIMIT);
