@@ -7,6 +7,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import type { Config } from '../config/env.js';
+import { hmacKey } from '../auth/tokens.js';
 
 const AUDIENCE = 'servicemeow-oauth-consent';
 const LIFETIME_SECONDS = 10 * 60;
@@ -33,7 +34,7 @@ export function signConsentRequest(config: Config, r: ConsentRequest): string {
 /** The request, or null when the value is not one we signed or has expired. */
 export function verifyConsentRequest(config: Config, value: string): ConsentRequest | null {
   try {
-    const claims = jwt.verify(value, config.jwt.secret, {
+    const claims = jwt.verify(value, hmacKey(config.jwt.secret), {
       algorithms: [config.jwt.algorithm],
       audience: AUDIENCE,
       issuer: config.jwt.issuer,

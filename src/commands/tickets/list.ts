@@ -123,19 +123,24 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
 
   // The page is found by its ids alone (what a deep OFFSET skips is read from the index, never the
   // wide rows; a ranked search sorts narrow tuples), then its rows are read by primary key.
-  const page = matching().select('tickets.id');
-  if (rankFirst) page.select(raw(`${RANK} AS search_rank`, [q.search]));
+  // Ranked by relevance, each match is scored once in a subquery the planner keeps (OFFSET 0), and
+  // the keys refer to its score: a cursor's comparisons would otherwise rank every match up to
+  // three times more.
+  const scored = rankFirst ? matching().select('tickets.id', 'tickets.created_at', raw(`${RANK} AS search_rank`, [q.search])) : null;
+  const pageKeys = keys.map((k) => (k.sql === RANK ? { ...k, sql: 'tickets.search_rank', bindings: [] } : k));
+  const page = scored
+    ? Ticket.query(ctx.db)
+        .from(raw('(? OFFSET 0) AS tickets', [scored.toKnexQuery()]))
+        .select('tickets.id', 'tickets.search_rank')
+    : matching().select('tickets.id');
   // a ranked search reads every match to rank them: counting them on the way is free (after a
   // cursor, it counts what follows the cursor)
   if (ranked) page.select(raw('count(*) OVER () AS full_count'));
   if (cursor) {
-    const after = keysetAfter(keys, cursor.key);
+    const after = keysetAfter(pageKeys, cursor.key);
     page.whereRaw(after.sql, after.bindings);
   } else if (offset) page.offset(offset);
-  for (const k of keys) {
-    if (k.sql === RANK) page.orderBy('search_rank', 'desc');
-    else page.orderByRaw(`${k.sql} ${k.dir}`, k.bindings as unknown[]);
-  }
+  for (const k of pageKeys) page.orderByRaw(`${k.sql} ${k.dir}`, k.bindings as unknown[]);
   page.limit(q.page_size + 1);
 
   // the rank is computed once per match (carried from the page); the other keys as PostgreSQL prints them
