@@ -24,6 +24,8 @@ import { startHttpServer } from '../src/server.js';
 import { load, report, round } from './lib/harness.js';
 import { benchStack } from './lib/stack.js';
 
+/** the worker's launch flag (package.json `start:worker`, docker-compose.yml `worker`): tests/unit/repository-conventions checks they agree */
+const WORKER_HEAP_FLAG = '--max-old-space-size=512';
 const TICKETS = Number(process.env.BENCH_WORKER_TICKETS ?? 10_000);
 const CHANGES = Number(process.env.BENCH_REPLAY_CHANGES ?? 1_000);
 const repo = path.resolve(import.meta.dirname, '..');
@@ -33,7 +35,8 @@ const stack = await benchStack({ ACCESS_TOKEN_EXPIRE_MINUTES: '600' }); // outli
 const { config, logger, db, token } = stack;
 const env = { ...stack.env, LOG_LEVEL: 'info' }; // the worker's readiness is read from its 'worker running' line
 
-const worker = spawn(process.execPath, ['--import', 'tsx', 'src/main/worker.ts'], {
+// started as `npm run start:worker` and the compose file start it: with its heap bounded (WORKER_HEAP_FLAG)
+const worker = spawn(process.execPath, [WORKER_HEAP_FLAG, '--import', 'tsx', 'src/main/worker.ts'], {
   cwd: repo,
   env: { ...process.env, ...env },
   stdio: ['ignore', 'pipe', 'inherit'],

@@ -96,6 +96,15 @@ describe('the platform', () => {
     expect(engines).toMatch(/^>=\s*2[02]\./);
   });
 
+  it('starts the worker with one bounded heap everywhere it is started, and measures it started that way', () => {
+    const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
+    const flag = /--max-old-space-size=\d+/.exec(scripts['start:worker']!)?.[0];
+    expect(flag, 'start:worker bounds the heap').toBeDefined();
+    const composeWorker = /\n {2}worker:\n[\s\S]*?command: \[([^\]]*)\]/.exec(read('docker-compose.yml'))?.[1];
+    expect(composeWorker).toContain(`'${flag}'`);
+    expect(read('bench/worker-memory.bench.ts')).toContain(`const WORKER_HEAP_FLAG = '${flag}'`);
+  });
+
   it('has the scripts and CI steps people expect: dev with watch, formatter checked, lint, types, both test runs', () => {
     const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
     expect(scripts.dev).toMatch(/\bwatch\b/);
