@@ -102,7 +102,7 @@ const ids = Array.from({ length: N }, () => randomUUID());
 const dueOf = (i: number) => windowStart + Math.floor((i / N) * WINDOW_MS);
 const creation = await load(N, 32, async (i) => {
   const id = ids[i]!;
-  await temporal.client.workflow.start('ticketWorkflow', {
+  await temporal.client.workflow.start('ticketWorkflowV2', {
     workflowId: ticketWorkflowId(id),
     taskQueue: config.temporal.taskQueue,
     args: [

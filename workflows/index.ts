@@ -1,4 +1,4 @@
 /** Everything the worker bundles. */
-export { ticketWorkflow } from './ticket.workflow.js';
+export { ticketWorkflow, ticketWorkflowV2 } from './ticket.workflow.js';
 export { webhookDeliveryWorkflow } from './webhook-delivery.workflow.js';
 export { slaRepairWorkflow } from './sla-repair.workflow.js';

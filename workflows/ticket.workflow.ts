@@ -11,8 +11,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
-  continueAsNew,
-  patched,
+  makeContinueAsNewFunc,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -41,6 +40,7 @@ import type { Rejection, TicketSnapshot } from './ticket-state.js';
 import { PERMANENT_WRITE_FAILURES, TICKET_FAILURES } from './vocabulary.js';
 import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTerms, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
 import { adoptable } from './sla/warnings.js';
+import { CONTINUE_AS_V2_PATCH, implyV2Patches, isPatched } from './patches.js';
 import {
   planSlaSignals,
   TICKET_MUTATIONS,
@@ -79,13 +79,23 @@ const crossTicket = proxyActivities<Activities>({
 const localRecords = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: WRITE_RETRY });
 
 /**
+ * ticketWorkflowV2's create: the row is written by a local activity inside the run's first workflow
+ * task, which also accepts and answers the `created` Update (one workflow task, no activity task).
+ * The objection above does not apply: no other Update can reach a ticket before its create has
+ * returned the id, and a retried create sends the same Update id (src/commands/tickets/create.ts),
+ * which the server attaches to the one in flight. If the worker dies after the write, the task is
+ * retried and the activity runs again: createTicketRecord returns the row already written.
+ */
+const localCreate = localRecords;
+
+/**
  * Workflow versioning, in order: runs from before 'local-activity-writes' used regular
  * activities; runs between it and 'regular-activity-writes' used local ones (their histories must
  * replay as such); runs since use regular ones again. Deprecate both once no older run is open.
  */
 const records = (): typeof remoteRecords => {
-  if (!patched('local-activity-writes')) return remoteRecords;
-  return patched('regular-activity-writes') ? remoteRecords : localRecords;
+  if (!isPatched('local-activity-writes')) return remoteRecords;
+  return isPatched('regular-activity-writes') ? remoteRecords : localRecords;
 };
 
 type Mutation = Parameters<Activities['persistTicketMutation']>[0];
@@ -199,7 +209,7 @@ class TicketEntity {
    */
   private upsertAttributes(s: TicketSnapshot): void {
     const all = searchAttributes(s);
-    if (!patched('upsert-changed-attributes')) {
+    if (!isPatched('upsert-changed-attributes')) {
       upsertSearchAttributes(all);
       return;
     }
@@ -269,7 +279,7 @@ class TicketEntity {
         // a merge: the target records the source first (idempotent by its Update id), then the source is written
         const step = kind.before?.(s, req, at) ?? null;
         if (step) {
-          if (!patched('ticket-merge')) throw new Error('a merge in a history from before merges'); // cannot happen: no such Update then
+          if (!isPatched('ticket-merge')) throw new Error('a merge in a history from before merges'); // cannot happen: no such Update then
           try {
             await crossTicket.absorbIntoTicket(step);
           } catch (err) {
@@ -278,7 +288,7 @@ class TicketEntity {
           }
         }
         const terms = await slaTermsFor(kind, s, req);
-        const plan = kind.plan(s, req, { at, terms, patched });
+        const plan = kind.plan(s, req, { at, terms, patched: isPatched });
         if (plan) {
           await writeVersion(s, req.actor, at, plan, origin(req));
           this.recordTimeline(plan.timeline); // only once written: a refused write changes nothing
@@ -288,7 +298,7 @@ class TicketEntity {
         // A write no retry can fix: the ticket keeps its state and takes the next change; the
         // caller gets the reason. Before this patch such a write was retried for ever.
         const failure = permanentWriteFailure(err);
-        if (failure && patched('permanent-write-failures')) throw refusedWrite(failure);
+        if (failure && isPatched('permanent-write-failures')) throw refusedWrite(failure);
         throw err;
       }
       const result = next ? { version: next.version, changed: true } : { version: this.snapshot!.version, changed: false };
@@ -344,7 +354,7 @@ class TicketEntity {
  */
 async function slaTermsFor<R extends MutationRequestBase>(kind: MutationKind<R>, s: TicketSnapshot, req: R): Promise<SlaTerms | undefined> {
   const needed = kind.slaTerms?.(s, req) ?? null;
-  if (needed && patched('sla-rules')) {
+  if (needed && isPatched('sla-rules')) {
     const terms = 'terms' in needed ? needed.terms : await records().matchSlaTerms(needed.match);
     return terms ?? undefined;
   }
@@ -392,7 +402,22 @@ const stateOf = (s: TicketSnapshot): TicketState => ({
   version: s.version,
 });
 
+/** The ticket workflow of tickets created before ticketWorkflowV2 (and of their runs until they continue-as-new). */
 export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> {
+  await runTicket(input, { localCreate: false });
+}
+
+/**
+ * The ticket workflow every new ticket and every continued run starts: the same handlers and code,
+ * with every patch of its time implied (no `patched()` markers: workflows/patches.ts) and the create
+ * written in the first workflow task by a local activity.
+ */
+export async function ticketWorkflowV2(input: TicketWorkflowInput): Promise<void> {
+  implyV2Patches();
+  await runTicket(input, { localCreate: true });
+}
+
+async function runTicket(input: TicketWorkflowInput, opts: { localCreate: boolean }): Promise<void> {
   const ticket = new TicketEntity(input.carried);
   const maxMutations = input.maxMutationsPerRun ?? DEFAULT_MAX_MUTATIONS_PER_RUN;
 
@@ -421,7 +446,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
 
   if (input.create) {
     try {
-      ticket.snapshot = await records().createTicketRecord(input.create);
+      ticket.snapshot = await (opts.localCreate ? localCreate : records()).createTicketRecord(input.create);
     } catch (err) {
       // Only a permanent failure reaches here (the assigned group was deleted meanwhile, a title
       // the database cannot store): no row was written, so the workflow ends and the ticket never
@@ -429,14 +454,14 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       const failure = permanentWriteFailure(err);
       const message = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : String(err);
       ticket.creationFailure =
-        failure && patched('permanent-write-failures')
+        failure && isPatched('permanent-write-failures')
           ? failure
           : ApplicationFailure.create({ type: TICKET_FAILURES.invalidReference, message, nonRetryable: true });
       await condition(() => false, '1 minute'); // let a waiting `created` caller see the failure
       return;
     }
     // warning levels and pause statuses the creation returned: only in runs past their patches
-    const created = ticket.snapshot.sla ? { ...ticket.snapshot, sla: adoptable(ticket.snapshot.sla, patched) } : ticket.snapshot;
+    const created = ticket.snapshot.sla ? { ...ticket.snapshot, sla: adoptable(ticket.snapshot.sla, isPatched) } : ticket.snapshot;
     ticket.setSnapshot(created);
     if (created.sla) ticket.recordTimeline(startTimeline(created.sla, created));
   }
@@ -452,7 +477,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       // re-armed whenever a change moves the instant (pause, resume, priority, assignment)
       const moved = () => leaving() || ticket.slaNext !== next;
       // the Web UI names what the timer waits for (histories from before the patch replay as they ran)
-      if (patched('sla-timer-summary'))
+      if (isPatched('sla-timer-summary'))
         await condition(moved, Math.ceil(next - Date.now()), {
           summary: `SLA: next at-risk/breach signal due ${new Date(next).toISOString()}`,
         });
@@ -465,7 +490,7 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
       } catch (err) {
         // a signal's write refused for good: the ticket stays open to changes (each retries the
         // signal first); try again after the next change or in 5 minutes
-        if (!permanentWriteFailure(err) || !patched('permanent-write-failures')) throw err;
+        if (!permanentWriteFailure(err) || !isPatched('permanent-write-failures')) throw err;
         const seen = ticket.mutationsThisRun;
         await condition(() => leaving() || ticket.mutationsThisRun !== seen, '5 minutes');
       }
@@ -473,5 +498,11 @@ export async function ticketWorkflow(input: TicketWorkflowInput): Promise<void> 
   }
   await condition(allHandlersFinished);
   if (ticket.deleted || ticket.merged) return; // terminal: a merged ticket's clocks stopped with its merge
-  await continueAsNew<typeof ticketWorkflow>({ carried: ticket.carry(), maxMutationsPerRun: input.maxMutationsPerRun });
+  // A continued run starts a fresh history: it continues as V2 (a V1 run too, since the patch;
+  // histories from before it continued as V1 and replay so).
+  const workflowType = isPatched(CONTINUE_AS_V2_PATCH) ? 'ticketWorkflowV2' : 'ticketWorkflow';
+  await makeContinueAsNewFunc<typeof ticketWorkflowV2>({ workflowType })({
+    carried: ticket.carry(),
+    maxMutationsPerRun: input.maxMutationsPerRun,
+  });
 }

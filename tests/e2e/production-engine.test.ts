@@ -222,9 +222,12 @@ describe.skipIf(skip)('the product on Temporal server with PostgreSQL', () => {
 
     // Across the whole file: every ticket row has exactly one ticket workflow, and no workflow lacks its row.
     const rows = await Ticket.query(db).resultSize();
-    await eventually(async () => (await client.workflow.count(`WorkflowType = 'ticketWorkflow'`)).count === rows, 120_000);
+    await eventually(
+      async () => (await client.workflow.count(`WorkflowType IN ('ticketWorkflow', 'ticketWorkflowV2')`)).count === rows,
+      120_000,
+    );
     const runs = new Map<string, number>();
-    for await (const wf of client.workflow.list({ query: `WorkflowType = 'ticketWorkflow'` }))
+    for await (const wf of client.workflow.list({ query: `WorkflowType IN ('ticketWorkflow', 'ticketWorkflowV2')` }))
       runs.set(wf.workflowId, (runs.get(wf.workflowId) ?? 0) + 1);
     const rowIds = (await Ticket.query(db).select('id')).map((t) => ticketWorkflowId(t.id));
     expect(new Set(runs.keys())).toEqual(new Set(rowIds));

@@ -1,13 +1,20 @@
 /** The benchmarks' engine cost per operation, cut from recorded ticket histories. */
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
 import { operationCosts, summarizeCosts } from '../../bench/lib/history-cost.js';
 
 const { History } = proto.temporal.api.history.v1;
-const fixture = async (name: string) =>
-  History.decode(await readFile(path.join(import.meta.dirname, '../workflows/histories', name))).events ?? [];
+const FIXTURES = path.join(import.meta.dirname, '../workflows/histories');
+const fixture = async (name: string) => History.decode(await readFile(path.join(FIXTURES, name))).events ?? [];
+/** The one recorded fixture whose name starts with `prefix`. */
+const fixtureNamed = async (prefix: string) => {
+  const [name, ...others] = (await readdir(FIXTURES)).filter((f) => f.startsWith(prefix));
+  expect(name, prefix).toBeDefined();
+  expect(others).toEqual([]);
+  return fixture(name!);
+};
 
 describe('operationCosts', () => {
   it('cuts a history at each accepted Update and each fired timer, and counts every event once', async () => {
@@ -30,6 +37,23 @@ describe('operationCosts', () => {
     expect(ops[0]).toMatchObject({ activity_tasks: 1, upserts: 1, patch_markers: 4 });
     const notes = ops.filter((o) => o.operation === 'addNote' || o.operation === 'editNote');
     expect(notes.every((o) => o.upserts === 0)).toBe(true); // a note changes no search attribute
+  });
+
+  it('a ticketWorkflowV2 create: one workflow task, its write a local activity, no patch marker', async () => {
+    const events = await fixtureNamed('v2-sla-');
+    const ops = operationCosts(events);
+    expect(ops[0]).toMatchObject({
+      operation: 'create',
+      workflow_tasks: 1,
+      activity_tasks: 0,
+      local_activities: 1,
+      patch_markers: 0,
+      upserts: 1,
+    });
+    expect(ops.map((o) => o.operation)).toEqual(expect.arrayContaining(['sla_signal', 'change', 'delete']));
+    expect(ops.every((o) => o.patch_markers === 0)).toBe(true);
+    expect(ops.slice(1).every((o) => o.local_activities === 0)).toBe(true); // changes and signals: regular activities
+    expect(ops.reduce((n, o) => n + o.events, 0)).toBe(events.length);
   });
 
   it('names the timer-driven operations sla_signal, a carried run’s start carried_start, others start', async () => {

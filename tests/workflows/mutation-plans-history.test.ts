@@ -4,7 +4,8 @@
  * (or the SLA signals due at its instant) and the SLA terms read for it, and must come out byte for
  * byte as the activity input the history holds. Replay (replay.test.ts) checks that the same
  * activities are scheduled in the same order; this checks their arguments, which replay does not
- * compare. Histories whose writes ran as local activities carry no inputs and are skipped.
+ * compare. Histories whose writes ran as local activities carry no inputs and are skipped; a
+ * ticketWorkflowV2 create's local activity is read from its marker (its result is the snapshot).
  */
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import type { Actor } from '../../workflows/definitions.js';
 import { planSlaSignals, TICKET_MUTATIONS, type MutationKind, type Plan } from '../../workflows/mutations/index.js';
 import type { TicketSnapshot } from '../../workflows/ticket-state.js';
 import type { SlaMetric } from '../../workflows/sla/clock.js';
+import { V2_IMPLIED_PATCHES } from '../../workflows/patches.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'histories');
 const { History } = proto.temporal.api.history.v1;
@@ -32,7 +34,8 @@ function checkHistory(file: string, history: proto.temporal.api.history.v1.IHist
   const events = history.events ?? [];
   const started = events[0]!.workflowExecutionStartedEventAttributes!;
   const input = JSON.parse(raw(started.input));
-  const patches = new Set<string>();
+  // ticketWorkflowV2 implies the patches of its time (workflows/patches.ts)
+  const patches = new Set<string>(started.workflowType?.name === 'ticketWorkflowV2' ? V2_IMPLIED_PATCHES : []);
   for (const e of events) {
     const m = e.markerRecordedEventAttributes;
     if (m?.markerName === 'core_patch') patches.add(JSON.parse(raw(m.details!['patch-data'])).id);
@@ -49,6 +52,8 @@ function checkHistory(file: string, history: proto.temporal.api.history.v1.IHist
   let terms: unknown;
   const checked: Checked = { writes: 0, fromUpdates: 0, fromSignals: 0 };
   for (const e of events) {
+    const local = localActivity(e);
+    if (local?.type === 'createTicketRecord' && local.result?.payloads?.length) snapshot = JSON.parse(raw(local.result));
     const s = e.activityTaskScheduledEventAttributes;
     if (s) {
       const type = s.activityType!.name!;
@@ -112,16 +117,27 @@ function checkHistory(file: string, history: proto.temporal.api.history.v1.IHist
   return checked;
 }
 
+/** A local activity's marker: its activity type and result. */
+function localActivity(e: proto.temporal.api.history.v1.IHistoryEvent): { type: string; result: Payloads } | null {
+  const m = e.markerRecordedEventAttributes;
+  if (m?.markerName !== 'core_local_activity') return null;
+  return { type: JSON.parse(raw(m.details!['data'])).activity_type, result: m.details!['result'] };
+}
+
 describe('mutation plans against recorded histories', () => {
   it('rebuild every recorded write exactly, for each kind of mutation', async () => {
     const files = (await readdir(FIXTURES)).filter((f) => f.endsWith('.history.pb'));
     const totals: Checked = { writes: 0, fromUpdates: 0, fromSignals: 0 };
     const kinds = new Set<string>();
+    let v2 = 0;
     for (const file of files) {
       const history = History.decode(await readFile(path.join(FIXTURES, file)));
       const events = history.events ?? [];
-      if (events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name !== 'ticketWorkflow') continue;
-      if (events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')) continue;
+      const type = events[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name;
+      if (type !== 'ticketWorkflow' && type !== 'ticketWorkflowV2') continue;
+      // writes as local activities (runs of the short-lived 'local-activity-writes' code): no inputs to compare
+      if (events.some((e) => localActivity(e) && localActivity(e)!.type !== 'createTicketRecord')) continue;
+      if (type === 'ticketWorkflowV2') v2++;
       for (const e of events) {
         const name = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name;
         if (name) kinds.add(name);
@@ -135,5 +151,6 @@ describe('mutation plans against recorded histories', () => {
     for (const { update } of TICKET_MUTATIONS) expect(kinds, update.name).toContain(update.name);
     expect(totals.fromSignals).toBeGreaterThan(0);
     expect(totals.fromUpdates).toBeGreaterThan(20);
+    expect(v2, 'ticketWorkflowV2 histories checked').toBeGreaterThan(0);
   });
 });

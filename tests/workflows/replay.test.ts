@@ -2,7 +2,8 @@
  * Replay: the current workflow code must reproduce every recorded history exactly, so a deploy can
  * never break running tickets. Histories in tests/workflows/histories/ were recorded from earlier
  * code and are replayed on every run; a fresh history of the full lifecycle is recorded and
- * replayed too. RECORD_HISTORIES=1 saves the fresh one as a new fixture (binary protobuf).
+ * replayed too. RECORD_HISTORIES=1 saves the fresh one as a new fixture (binary protobuf), named
+ * `*-v2-*` when it is a ticketWorkflowV2's (every `POST /tickets` since that type).
  */
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
@@ -12,12 +13,17 @@ import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { WithStartWorkflowOperation } from '@temporalio/client';
 import { changeUpdate, createdUpdate, ticketWorkflowId, type TicketCreateInput } from '../../workflows/definitions.js';
-import type { ticketWorkflow } from '../../workflows/ticket.workflow.js';
+import type { ticketWorkflowV2 } from '../../workflows/ticket.workflow.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'histories');
 const { History } = proto.temporal.api.history.v1;
+/** A fixture's name: `<name>-v2-<tag>` for a ticketWorkflowV2 history, `<name>-<tag>` for another. */
+const fixtureName = (name: string, history: proto.temporal.api.history.v1.IHistory) => {
+  const v2 = history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name === 'ticketWorkflowV2';
+  return `${name}-${v2 ? 'v2-' : ''}${randomUUID().slice(0, 8)}.history.pb`;
+};
 let h: Harness;
 let bundle: { code: string };
 beforeAll(async () => {
@@ -78,44 +84,48 @@ describe('replay', () => {
     expect(timers.length).toBeGreaterThan(0);
     for (const e of timers) expect(text(e.userMetadata?.summary)).toMatch(/^SLA: next at-risk\/breach signal due \d{4}-/);
     if (process.env.RECORD_HISTORIES) {
-      await writeFile(path.join(FIXTURES, `lifecycle-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
+      await writeFile(path.join(FIXTURES, fixtureName('lifecycle', history)), History.encode(history).finish());
     }
   });
 
-  it('replays a fresh history of a create whose write was refused for good', async () => {
-    const { user } = await signedIn(h, 'admin');
-    const id = randomUUID();
-    const create: TicketCreateInput = {
-      id,
-      title: 'x\u0000y',
-      description: '',
-      priority: 'low',
-      category: null,
-      tags: [],
-      assignedGroupId: null,
-      assignedUserId: null,
-      createdVia: 'rest',
-      actor: { type: 'user', userId: user.id },
-      requestedAt: new Date().toISOString(),
-      slaTerms: null,
-      requestId: `req-${id}`,
-    };
-    const start = new WithStartWorkflowOperation<typeof ticketWorkflow>('ticketWorkflow', {
-      workflowId: ticketWorkflowId(id),
-      taskQueue: h.config.temporal.taskQueue,
-      workflowIdConflictPolicy: 'USE_EXISTING',
-      args: [{ create }],
-    });
-    await expect(h.temporal.client.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: start })).rejects.toThrow(
-      'Workflow Update failed',
-    );
-    // replayed while it waits out its last minute (a history need not be complete to replay)
-    const history = await h.temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory();
-    await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(id))).resolves.toBeUndefined();
-    if (process.env.RECORD_HISTORIES) {
-      await writeFile(path.join(FIXTURES, `create-refused-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
-    }
-  });
+  // V1: the refused create activity task; V2: the local activity of the first workflow task
+  it.each(['ticketWorkflow', 'ticketWorkflowV2'])(
+    'replays a fresh %s history of a create whose write was refused for good',
+    async (type) => {
+      const { user } = await signedIn(h, 'admin');
+      const id = randomUUID();
+      const create: TicketCreateInput = {
+        id,
+        title: 'x\u0000y',
+        description: '',
+        priority: 'low',
+        category: null,
+        tags: [],
+        assignedGroupId: null,
+        assignedUserId: null,
+        createdVia: 'rest',
+        actor: { type: 'user', userId: user.id },
+        requestedAt: new Date().toISOString(),
+        slaTerms: null,
+        requestId: `req-${id}`,
+      };
+      const start = new WithStartWorkflowOperation<typeof ticketWorkflowV2>(type, {
+        workflowId: ticketWorkflowId(id),
+        taskQueue: h.config.temporal.taskQueue,
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        args: [{ create }],
+      });
+      await expect(h.temporal.client.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: start })).rejects.toThrow(
+        'Workflow Update failed',
+      );
+      // replayed while it waits out its last minute (a history need not be complete to replay)
+      const history = await h.temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory();
+      await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(id))).resolves.toBeUndefined();
+      if (process.env.RECORD_HISTORIES) {
+        await writeFile(path.join(FIXTURES, fixtureName('create-refused', history)), History.encode(history).finish());
+      }
+    },
+  );
 
   it('replays fresh histories of a merge: the source’s (absorb activity, merged, ended) and the target’s (absorb)', async () => {
     const { token } = await signedIn(h, 'admin');
@@ -136,7 +146,7 @@ describe('replay', () => {
       const history = await h.temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory();
       await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, ticketWorkflowId(id)), name).resolves.toBeUndefined();
       if (process.env.RECORD_HISTORIES) {
-        await writeFile(path.join(FIXTURES, `${name}-${randomUUID().slice(0, 8)}.history.pb`), History.encode(history).finish());
+        await writeFile(path.join(FIXTURES, fixtureName(name, history)), History.encode(history).finish());
       }
     }
   });
@@ -148,5 +158,5 @@ describe('replay', () => {
       const history = History.decode(await readFile(path.join(FIXTURES, file)));
       await expect(Worker.runReplayHistory({ workflowBundle: bundle }, history, file), file).resolves.toBeUndefined();
     }
-  }, 90_000); // 15 histories: 7 s alone, past 30 s on a loaded machine
+  }, 180_000); // 15 histories: 7 s alone, past 30 s on a loaded machine (29 since ticketWorkflowV2: 4 s here)
 });

@@ -12,7 +12,7 @@ import { forbidden, validationFailed, type InputProblem } from '../../errors/ind
 import { Group, GroupMembership, Ticket, User } from '../../models/index.js';
 import { canWriteTickets } from '../../policies/tickets.js';
 import { TicketPriorityKey, TicketStatusKey, createdUpdate, ticketWorkflowId } from '../../../workflows/definitions.js';
-import type { ticketWorkflow } from '../../../workflows/ticket.workflow.js';
+import type { ticketWorkflowV2 } from '../../../workflows/ticket.workflow.js';
 import { CONFIRM_WAIT_MS, type CommandContext } from '../context.js';
 import { matchSlaTerms } from '../sla/rules.js';
 import type { TicketCreateRequest } from './inputs.js';
@@ -37,7 +37,8 @@ export async function ticketCreator(
     category: req.category,
     tags: req.tags,
   });
-  const startOperation = new WithStartWorkflowOperation<typeof ticketWorkflow>('ticketWorkflow', {
+  // ticketWorkflowV2: the row is written in the workflow's first task (see workflows/ticket.workflow.ts)
+  const startOperation = new WithStartWorkflowOperation<typeof ticketWorkflowV2>('ticketWorkflowV2', {
     workflowId: ticketWorkflowId(id),
     taskQueue: ctx.config.temporal.taskQueue,
     // a retry with the same id (Idempotency-Key) joins the existing workflow instead of failing
@@ -72,7 +73,9 @@ export async function ticketCreator(
   });
   try {
     await ctx.temporal.withDeadline(Date.now() + (ctx.confirmWaitMs ?? CONFIRM_WAIT_MS), () =>
-      ctx.temporal.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: startOperation }),
+      // one Update id per ticket: a retried create (same Idempotency-Key, so the same id) joins the
+      // Update in flight instead of adding one while the first task writes the row
+      ctx.temporal.workflow.executeUpdateWithStart(createdUpdate, { startWorkflowOperation: startOperation, updateId: `created-${id}` }),
     );
   } catch (err) {
     // The wait for the update ran out. If the server recorded the start, the ticket will be
