@@ -74,6 +74,8 @@ export const TICKET_FAILURES = {
   ticketDeleted: 'ticket_deleted',
   /** the create is still being written */
   ticketNotReady: 'ticket_not_ready',
+  /** the run is about to continue-as-new and takes no more Updates: the next run will (the API retries) */
+  ticketDraining: 'ticket_draining',
   /** a group or user the input names no longer exists */
   invalidReference: 'InvalidReference',
   /** the database refuses the data for good, or the row is not at the version the change follows */

@@ -68,7 +68,8 @@ describe('POST /tickets', () => {
   it('keeps the TicketNumber search attribute so the workflow can be found by number', async () => {
     const res = await create({ title: 'Find me by number', priority: 'critical' });
     expect(res.status).toBe(201);
-    const query = `TicketNumber='${res.body.ticket_number}' AND TicketPriority='critical' AND TicketStatus='open'`;
+    // numbers repeat across the test files' databases on the shared Temporal server: this file's task queue tells them apart
+    const query = `TicketNumber='${res.body.ticket_number}' AND TicketPriority='critical' AND TicketStatus='open' AND TaskQueue='${h.config.temporal.taskQueue}'`;
     // visibility is eventually consistent
     const found = await eventually(async () => {
       const ids: string[] = [];

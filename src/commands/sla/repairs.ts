@@ -14,6 +14,7 @@ import { authorize } from '../../policies/index.js';
 import { actorOf } from '../../auth/principal.js';
 import { slaRetargetUpdate, ticketWorkflowId, type Actor, type SlaRetargetRequest } from '../../../workflows/definitions.js';
 import type { SlaTerms } from '../../../workflows/sla/clock.js';
+import { isDraining } from '../tickets/outcome.js';
 import { TICKET_PRIORITIES, type TicketPriority } from '../../../workflows/vocabulary.js';
 import type { slaRepairWorkflow } from '../../../workflows/sla-repair.workflow.js';
 import type { CommandContext } from '../context.js';
@@ -145,6 +146,8 @@ export async function retargetTicketSla(
       .executeUpdate(slaRetargetUpdate, { args: [request], updateId: request.requestId });
     return result.changed ? 'applied' : 'skipped';
   } catch (err) {
+    // a run about to continue-as-new takes it on its next run: the activity retries
+    if (err instanceof WorkflowUpdateFailedError && isDraining(err)) throw err;
     // a closed workflow (deleted ticket) or a rejection (deleted meanwhile) leaves nothing to repair
     if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return 'skipped';
     throw err;

@@ -10,6 +10,7 @@
  * | `ticket_merged` (the ticket was merged into another)         | 409 `ticket_merged` (`merged_into`)     |
  * | `merge_refused` (a merge the tickets' states forbid)         | 409 `merge_refused` (`reason`)          |
  * | `ticket_not_ready` (the create is still being written)       | 409 `ticket_not_ready`, Retry-After     |
+ * | `ticket_draining` (the run is moving to a fresh one; mutate.ts retries it until its deadline) | 503 `change_not_applied`, Retry-After |
  * | `InvalidReference` (a group or user vanished before the write) | 422 `invalid_reference`               |
  * | `UnwritableChange` (data the database refuses for good)      | 422 `unprocessable_change`              |
  * | workflow not found / closed (deleted meanwhile, terminated)  | 409 `ticket_closed`                     |
@@ -83,6 +84,8 @@ function ruleFailure(failure: ApplicationFailure): AppError | null {
       return conflict('merge_refused', failure.message, details);
     case TICKET_FAILURES.ticketNotReady:
       return new AppError(409, 'ticket_not_ready', failure.message, null, { 'Retry-After': '1' });
+    case TICKET_FAILURES.ticketDraining:
+      return changeNotApplied();
     case TICKET_FAILURES.invalidReference:
     case TICKET_FAILURES.unwritableChange: {
       const invalidReference = type === TICKET_FAILURES.invalidReference;
@@ -114,4 +117,11 @@ export function ticketWorkflowError(err: unknown): unknown {
   if (err instanceof ServiceError && (err.cause as { code?: unknown } | undefined)?.code === GRPC_RESOURCE_EXHAUSTED)
     return changeNotApplied();
   return err;
+}
+
+/** The ticket's run refused an Update only because it is about to continue-as-new: the next run takes it. */
+export function isDraining(err: unknown): boolean {
+  return (
+    err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure && err.cause.type === TICKET_FAILURES.ticketDraining
+  );
 }
