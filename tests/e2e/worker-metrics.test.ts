@@ -20,13 +20,17 @@ describe('worker metrics', () => {
     try {
       await worker.ready;
       const { token } = await signedIn(h, 'admin');
-      expect((await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Measured', priority: 'low' } })).status).toBe(201);
+      // a create writes its row by a local activity (ticketWorkflowV2), a change by a regular one
+      const created = await call(h, 'POST', '/api/v1/tickets', { token, body: { title: 'Measured', priority: 'low' } });
+      expect(created.status).toBe(201);
+      expect((await call(h, 'PATCH', `/api/v1/tickets/${created.body.id}`, { token, body: { description: 'changed' } })).status).toBe(200);
       const text = await eventually(async () => {
         const body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
-        return body.includes('temporal_activity_execution_latency') && body;
+        return body.includes('temporal_activity_execution_latency') && body.includes('temporal_local_activity_execution_latency') && body;
       }, 60_000);
       // Prometheus conventions: counters end in _total, durations are histograms in seconds
       expect(text).toMatch(/^# TYPE temporal_activity_execution_latency_seconds histogram$/m);
+      expect(text).toMatch(/^# TYPE temporal_local_activity_execution_latency_seconds histogram$/m);
       expect(text).not.toMatch(/^# TYPE \w*_milliseconds /m);
       const counters = [...text.matchAll(/^# TYPE (\w+) counter$/gm)].map((m) => m[1]!);
       expect(counters.length).toBeGreaterThan(3);
