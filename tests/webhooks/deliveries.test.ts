@@ -20,6 +20,7 @@ import { createApiKey, ensureSlaPolicies, signedIn } from '../helpers/factories.
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { SseClient } from '../helpers/sse.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 let h: Harness;
 let admin: string;
@@ -521,19 +522,7 @@ describe('a retried write', () => {
   it('finds the deliveries its first run queued and never started, and queues none twice', async () => {
     const hook = await subscribe('https://hooks.example.test/x', ['ticket.created']);
     const admin = await User.query(h.db).findOne({ role: 'admin' });
-    const input: TicketCreateInput = {
-      id: randomUUID(),
-      title: 'Written twice',
-      description: '',
-      priority: 'low',
-      category: null,
-      tags: [],
-      assignedGroupId: null,
-      assignedUserId: null,
-      createdVia: 'rest',
-      actor: { type: 'user', userId: admin!.id },
-      requestedAt: new Date().toISOString(),
-    };
+    const input: TicketCreateInput = ticketCreateInput({ type: 'user', userId: admin!.id }, { title: 'Written twice' });
     const first = await insertTicketRecord(h.db, input);
     // the activity died after the commit: its retry finds the same workflow to start
     const again = await insertTicketRecord(h.db, input);

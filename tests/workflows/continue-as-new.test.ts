@@ -10,6 +10,7 @@ import { AuditLog, Ticket } from '../../src/models/index.js';
 import { addNoteUpdate, changeUpdate, createdUpdate, stateQuery, ticketWorkflowId, type Actor } from '../../workflows/definitions.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { createUser, ensureSlaPolicies } from '../helpers/factories.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -32,19 +33,7 @@ describe('continue-as-new', () => {
       taskQueue: h.config.temporal.taskQueue,
       args: [
         {
-          create: {
-            id,
-            title: 'Busy ticket',
-            description: '',
-            priority: 'medium',
-            category: null,
-            tags: [],
-            assignedGroupId: null,
-            assignedUserId: null,
-            createdVia: 'rest',
-            actor,
-            requestedAt: new Date().toISOString(),
-          },
+          create: ticketCreateInput(actor, { id, title: 'Busy ticket', priority: 'medium' }),
           maxMutationsPerRun: PER_RUN,
         },
       ],

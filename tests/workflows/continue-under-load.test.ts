@@ -11,6 +11,7 @@ import { AuditLog, Ticket } from '../../src/models/index.js';
 import { createdUpdate, ticketWorkflowId } from '../../workflows/definitions.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -33,19 +34,7 @@ describe('continue-as-new under steady load', () => {
       taskQueue: h.config.temporal.taskQueue,
       args: [
         {
-          create: {
-            id,
-            title: 'Never quiet',
-            description: '',
-            priority: 'low',
-            category: null,
-            tags: [],
-            assignedGroupId: null,
-            assignedUserId: null,
-            createdVia: 'rest',
-            actor: { type: 'user', userId: admin.user.id },
-            requestedAt: new Date().toISOString(),
-          },
+          create: ticketCreateInput({ type: 'user', userId: admin.user.id }, { id, title: 'Never quiet' }),
           maxMutationsPerRun: PER_RUN,
         },
       ],

@@ -18,6 +18,7 @@ import { createdUpdate, ticketWorkflowId, type TicketCreateInput } from '../../w
 import type { ticketWorkflowV2 } from '../../workflows/ticket.workflow.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 let h: Harness;
 let bundle: { code: string };
@@ -54,21 +55,10 @@ describe('ticketWorkflowV2 create (local activity)', () => {
   it('an attempt lost after its write: the retry finds the row, the ticket is created once', async () => {
     const { user } = await signedIn(h, 'admin');
     const id = randomUUID();
-    const create: TicketCreateInput = {
-      id,
-      title: 'Written, then the attempt was lost',
-      description: '',
-      priority: 'low',
-      category: null,
-      tags: [],
-      assignedGroupId: null,
-      assignedUserId: null,
-      createdVia: 'rest',
-      actor: { type: 'user', userId: user.id },
-      requestedAt: new Date().toISOString(),
-      slaTerms: null,
-      requestId: `req-${id}`,
-    };
+    const create: TicketCreateInput = ticketCreateInput(
+      { type: 'user', userId: user.id },
+      { id, title: 'Written, then the attempt was lost', slaTerms: null, requestId: `req-${id}` },
+    );
     const connection = await NativeConnection.connect({ address: h.config.temporal.address! });
     let attempts = 0;
     // the first attempt writes the row and never reports it; later ones are the real activity

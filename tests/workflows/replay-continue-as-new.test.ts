@@ -28,6 +28,7 @@ import { eventually } from '../helpers/eventually.js';
 import { createUser } from '../helpers/factories.js';
 import { call, type Harness } from '../helpers/harness.js';
 import { startSlaHarness } from '../helpers/sla-harness.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 const { History } = proto.temporal.api.history.v1;
 let h: Harness;
@@ -92,19 +93,7 @@ describe('replay across continue-as-new', () => {
         taskQueue: h.config.temporal.taskQueue,
         args: [
           {
-            create: {
-              id,
-              title: 'Carried across runs',
-              description: '',
-              priority: 'low',
-              category: null,
-              tags: [],
-              assignedGroupId: null,
-              assignedUserId: null,
-              createdVia: 'rest',
-              actor,
-              requestedAt: new Date().toISOString(),
-            },
+            create: ticketCreateInput(actor, { id, title: 'Carried across runs' }),
             maxMutationsPerRun: PER_RUN,
           },
         ],

@@ -16,6 +16,7 @@ import { changeUpdate, createdUpdate, ticketWorkflowId, type TicketCreateInput }
 import type { ticketWorkflowV2 } from '../../workflows/ticket.workflow.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'histories');
 const { History } = proto.temporal.api.history.v1;
@@ -94,21 +95,10 @@ describe('replay', () => {
     async (type) => {
       const { user } = await signedIn(h, 'admin');
       const id = randomUUID();
-      const create: TicketCreateInput = {
-        id,
-        title: 'x\u0000y',
-        description: '',
-        priority: 'low',
-        category: null,
-        tags: [],
-        assignedGroupId: null,
-        assignedUserId: null,
-        createdVia: 'rest',
-        actor: { type: 'user', userId: user.id },
-        requestedAt: new Date().toISOString(),
-        slaTerms: null,
-        requestId: `req-${id}`,
-      };
+      const create: TicketCreateInput = ticketCreateInput(
+        { type: 'user', userId: user.id },
+        { id, title: 'x\u0000y', slaTerms: null, requestId: `req-${id}` },
+      );
       const start = new WithStartWorkflowOperation<typeof ticketWorkflowV2>(type, {
         workflowId: ticketWorkflowId(id),
         taskQueue: h.config.temporal.taskQueue,

@@ -20,6 +20,7 @@ import { eventually } from '../helpers/eventually.js';
 import { createUser } from '../helpers/factories.js';
 import { call, type Harness } from '../helpers/harness.js';
 import { slaEvents as slaEventsOf, startSlaHarness } from '../helpers/sla-harness.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 let h: Harness;
 let token: string;
@@ -199,19 +200,7 @@ describe.concurrent('SLA warning levels and pause statuses', { timeout: 120_000 
       taskQueue: h.config.temporal.taskQueue,
       args: [
         {
-          create: {
-            id,
-            title: 'Hops with levels',
-            description: '',
-            priority: 'critical',
-            category: null,
-            tags: [],
-            assignedGroupId: null,
-            assignedUserId: null,
-            createdVia: 'rest',
-            actor,
-            requestedAt: new Date().toISOString(),
-          },
+          create: ticketCreateInput(actor, { id, title: 'Hops with levels', priority: 'critical' }),
           maxMutationsPerRun: 2,
         },
       ],

@@ -27,6 +27,7 @@ import type { ticketWorkflow } from '../../workflows/ticket.workflow.js';
 import { eventually } from '../helpers/eventually.js';
 import { ensureSlaPolicies, signedIn } from '../helpers/factories.js';
 import { call, startHarness, type Harness } from '../helpers/harness.js';
+import { ticketCreateInput } from '../helpers/snapshots.js';
 
 // The worker's runtime (installed before the harness's) logs to these lines and serves metrics.
 const logLines: Record<string, any>[] = [];
@@ -183,20 +184,7 @@ describe('a write the database refuses for good', () => {
 
   it('a create whose title the database refuses answers the waiting caller with an error; no row, no retrying activity', async () => {
     const id = randomUUID();
-    const create: TicketCreateInput = {
-      id,
-      title: 'x\u0000y',
-      description: '',
-      priority: 'low',
-      category: null,
-      tags: [],
-      assignedGroupId: null,
-      assignedUserId: null,
-      createdVia: 'rest',
-      actor,
-      requestedAt: new Date().toISOString(),
-      requestId: `req-${id}`,
-    };
+    const create: TicketCreateInput = ticketCreateInput(actor, { id, title: 'x\u0000y', requestId: `req-${id}` });
     const start = new WithStartWorkflowOperation<typeof ticketWorkflow>('ticketWorkflow', {
       workflowId: ticketWorkflowId(id),
       taskQueue: h.config.temporal.taskQueue,
