@@ -17,6 +17,7 @@ import {
   type TicketSla,
 } from '../../workflows/sla/clock.js';
 import { applyChange, type TicketSnapshot } from '../../workflows/ticket-state.js';
+import { ticketSnapshot } from '../helpers/snapshots.js';
 
 const t0 = Date.parse('2026-11-23T09:00:00Z');
 const at = (s: number) => t0 + s * 1000;
@@ -204,27 +205,7 @@ describe('SLA minor defects (issue 14)', () => {
 });
 
 describe('applyChange drives the SLA clock', () => {
-  const snapshot = (): TicketSnapshot => ({
-    id: 't',
-    ticketNumber: 'ASM-0001',
-    title: 'x',
-    description: '',
-    priority: 'medium',
-    status: 'open',
-    category: null,
-    tags: [],
-    assignedGroupId: null,
-    assignedUserId: null,
-    createdById: null,
-    version: 1,
-    createdAt: isoAt(0),
-    firstAssignedAt: null,
-    resolvedAt: null,
-    pausedAt: null,
-    totalPausedSeconds: 0,
-    deleted: false,
-    sla: start(),
-  });
+  const snapshot = (): TicketSnapshot => ticketSnapshot({ createdById: null, createdAt: isoAt(0), sla: start() });
 
   it('pause, resume, assign, resolve and reopen each move the right clocks', () => {
     let s = snapshot();
