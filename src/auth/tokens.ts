@@ -24,7 +24,7 @@ export function signAccessToken(config: Config, user: { id: string; role: string
 /**
  * The HMAC key as a KeyObject, made once per secret. Given a string, jsonwebtoken first tries to
  * read it as a PEM public key and builds the secret key in the catch: a thrown exception on every
- * request, about 0.5 ms — 18 % of the API's CPU in the list benchmark (issue 19).
+ * request, about 0.5 ms — 18 % of the CPU of the list benchmark's process, API and client (issue 19).
  */
 let cachedKey: { secret: string; key: KeyObject } | null = null;
 export function hmacKey(secret: string): KeyObject {
