@@ -4,6 +4,7 @@
  * rows). A ticket an agent may not see is a 404, so callers turn a false `canViewTicket` into
  * notFound, never forbidden.
  */
+import type { Knex } from 'knex';
 import type { Principal } from '../auth/principal.js';
 import { can } from './index.js';
 
@@ -44,20 +45,27 @@ export function canViewTicket(p: Principal, ticket: TicketScope, memberOfGroupId
   );
 }
 
+/**
+ * A Visibility for SQL: the reader's groups as ids, or as a subquery that reads them inside the
+ * statement (no round trip of its own; the planner's row estimate needs the ids).
+ */
+export interface SqlVisibility {
+  userId: string;
+  groupIds: readonly string[] | Knex.QueryBuilder;
+}
+
 /** The query builder calls `visibleTo` makes (a Knex or an Objection builder). */
 interface ConditionBuilder {
   where(column: string, value: string): this;
   orWhere(column: string, value: string): this;
-  orWhereIn(column: string, values: string[]): this;
+  orWhereIn(column: string, values: string[] | Knex.QueryBuilder): this;
 }
 
 /** `canViewTicket` as a SQL condition on `tickets`, for `query.where(visibleTo(v))` (callers check `canReadTickets` first). */
-export function visibleTo(v: Visibility): <B extends ConditionBuilder>(w: B) => B {
+export function visibleTo(v: SqlVisibility): <B extends ConditionBuilder>(w: B) => B {
+  const groups = Array.isArray(v.groupIds) ? [...(v.groupIds as readonly string[])] : (v.groupIds as Knex.QueryBuilder);
   return (w) =>
-    w
-      .where('tickets.assigned_user_id', v.userId)
-      .orWhere('tickets.created_by_id', v.userId)
-      .orWhereIn('tickets.assigned_group_id', [...v.groupIds]);
+    w.where('tickets.assigned_user_id', v.userId).orWhere('tickets.created_by_id', v.userId).orWhereIn('tickets.assigned_group_id', groups);
 }
 
 /** A note's author, a manager or an admin may edit it. */

@@ -2,7 +2,7 @@
 import { GroupMembership, Ticket } from '../models/index.js';
 import type { Principal } from '../auth/principal.js';
 import type { Db } from '../db/index.js';
-import { seesAllTickets, ticketVisibility, type Visibility } from '../policies/tickets.js';
+import { seesAllTickets, type SqlVisibility } from '../policies/tickets.js';
 import { UUID_PATTERN } from '../../workflows/vocabulary.js';
 
 export async function groupIdsOf(db: Db, userId: string): Promise<string[]> {
@@ -10,9 +10,18 @@ export async function groupIdsOf(db: Db, userId: string): Promise<string[]> {
   return rows.map((r) => r.groupId);
 }
 
-/** Whose tickets the principal sees (null: all); reads their groups only when they matter. */
-export async function visibilityOf(db: Db, principal: Principal): Promise<Visibility | null> {
-  return seesAllTickets(principal) ? null : ticketVisibility(principal, await groupIdsOf(db, principal.user.id));
+/**
+ * Whose tickets the principal sees, as a SQL scope (null: all). By default an agent's groups are a
+ * subquery of the list's own statement, not a round trip before it; `withGroupIds` reads them
+ * first, for what needs the ids themselves (the planner's estimate of a list's size).
+ */
+export async function visibilityOf(db: Db, principal: Principal, withGroupIds = false): Promise<SqlVisibility | null> {
+  if (seesAllTickets(principal)) return null;
+  const userId = principal.user.id;
+  return {
+    userId,
+    groupIds: withGroupIds ? await groupIdsOf(db, userId) : db('group_memberships').select('group_id').where('user_id', userId),
+  };
 }
 
 /** The live (not deleted) ticket `ref` names (UUID or ASM-number), whoever asks. */

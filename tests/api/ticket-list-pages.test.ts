@@ -114,4 +114,36 @@ describe('total', () => {
     expect(beyond.items).toEqual([]);
     expect(beyond.total).toBeGreaterThan(EXACT_TOTAL_LIMIT);
   }, 60_000);
+
+  it('is read with its page in one statement; the estimate is planned once per filter, not per page', async () => {
+    await seed('statements', EXACT_TOTAL_LIMIT + 50);
+    await h.db.raw('ANALYZE tickets');
+    const statements: string[] = [];
+    const onQuery = (q: { sql: string }) => {
+      if (/\btickets\b/.test(q.sql)) statements.push(q.sql);
+    };
+    h.db.on('query', onQuery);
+    try {
+      const first = await list('category=statements');
+      expect(first).toMatchObject({ total_is_estimate: true });
+      const pageAndCount = statements.filter((sql) => !sql.startsWith('EXPLAIN'));
+      expect(pageAndCount).toHaveLength(1);
+      expect(pageAndCount[0]).toContain('capped_count');
+      expect(statements.filter((sql) => sql.startsWith('EXPLAIN'))).toHaveLength(1);
+
+      statements.length = 0;
+      const second = await list('category=statements&page=2');
+      expect(second.total).toBe(first.total);
+      expect(statements).toHaveLength(1);
+
+      // fewer matches than the limit: counted exactly inside the page statement, no estimate
+      statements.length = 0;
+      const short = await list('category=statements&priority=critical&page_size=100');
+      expect(short.items).toHaveLength(100);
+      expect(short).toMatchObject({ total: Math.floor((EXACT_TOTAL_LIMIT + 50) / 4), total_is_estimate: false });
+      expect(statements).toHaveLength(1);
+    } finally {
+      h.db.off('query', onQuery);
+    }
+  }, 60_000);
 });

@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { raw, type QueryBuilder } from 'objection';
 import { forbidden } from '../../errors/index.js';
 import { Ticket } from '../../models/index.js';
-import { canReadTickets, visibleTo } from '../../policies/tickets.js';
+import { canReadTickets, visibleTo, type SqlVisibility } from '../../policies/tickets.js';
 import { TICKET_NUMBER_PATTERN, type TicketPriority, type TicketStatus } from '../../../workflows/vocabulary.js';
 import type { CommandContext } from '../context.js';
 import { decodeCursor, encodeCursor, invalidCursor, keysetAfter, type SortKey } from './cursor.js';
@@ -77,6 +77,7 @@ interface KeyedTicket extends Ticket {
   cursorKey?: string[];
   fullCount?: string;
   searchRank?: number;
+  cappedCount?: string;
 }
 
 export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>, q: TicketListQuery): Promise<TicketListPage> {
@@ -85,9 +86,9 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   const byNumber = q.search && TICKET_NUMBER_PATTERN.test(q.search);
   const ranked = Boolean(q.search && !byNumber);
   /** the live tickets this caller may see that match the filters (no order, no page) */
-  const matching = () => {
+  const matching = (scope = visibility) => {
     const query = Ticket.query(ctx.db).whereNull('deleted_at');
-    if (visibility) query.where(visibleTo(visibility));
+    if (scope) query.where(visibleTo(scope));
     if (q.status?.length) query.whereIn('status', q.status);
     if (q.priority?.length) query.whereIn('priority', q.priority);
     if (q.assigned_group_id) query.where('assigned_group_id', q.assigned_group_id);
@@ -146,6 +147,7 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   // the rank is computed once per match (carried from the page); the other keys as PostgreSQL prints them
   const printed = keys.filter((k) => k.sql !== RANK);
   const query = Ticket.query(ctx.db)
+    .with('page', page)
     .select('tickets.*')
     .select(
       raw(
@@ -153,9 +155,18 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
         printed.flatMap((k) => k.bindings),
       ),
     )
-    .join(page.as('page'), 'page.id', 'tickets.id');
+    .join('page', 'page.id', 'tickets.id');
   if (rankFirst) query.select('page.search_rank');
   if (ranked) query.select('page.full_count');
+  // the matches counted (up to the limit) in the same statement, and only when the page shows there
+  // are more than it holds: PostgreSQL runs a subquery in an untaken CASE branch not at all
+  else
+    query.select(
+      raw('CASE WHEN (SELECT count(*) FROM page) > ? THEN (?) END AS capped_count', [
+        q.page_size,
+        cappedCount(ctx.db, matching(), EXACT_TOTAL_LIMIT),
+      ]),
+    );
   for (const k of keys) {
     if (k.sql === RANK) query.orderBy('page.search_rank', 'desc');
     else query.orderByRaw(`${k.sql} ${k.dir}`, k.bindings as unknown[]);
@@ -186,10 +197,14 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   if (ranked && rows[0]) total = (cursor ? offset : 0) + Number(rows[0].fullCount);
   else if (!more && (results.length || offset === 0)) total = offset + results.length;
   else {
-    const counted = await countUpTo(ctx.db, matching(), EXACT_TOTAL_LIMIT);
+    // counted with the page; past the end of the matches (no row to carry it), on its own
+    const counted = more ? Number(rows[0]!.cappedCount) : await countUpTo(ctx.db, matching(), EXACT_TOTAL_LIMIT);
     if (counted <= EXACT_TOTAL_LIMIT) total = counted;
     else {
-      total = Math.max(await estimateRows(ctx.db, matching()), counted, rows.length ? offset + rows.length : 0);
+      // planned with the reader's group ids: a subquery's rows are a guess to the planner (a third of
+      // the tickets for an agent who sees a tenth)
+      const estimate = await estimateRows(ctx.db, matching, () => visibilityOf(ctx.db, ctx.principal, true));
+      total = Math.max(estimate, counted, rows.length ? offset + rows.length : 0);
       totalIsEstimate = true;
     }
   }
@@ -197,26 +212,59 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
     delete row.cursorKey;
     delete row.fullCount;
     delete row.searchRank;
+    delete row.cappedCount;
   }
   return { results, total, totalIsEstimate, nextCursor, page: Math.floor(offset / q.page_size) + 1 };
 }
 
-/** Matches counted, but no further than `limit + 1`. */
-async function countUpTo(db: Knex, matching: QueryBuilder<Ticket>, limit: number): Promise<number> {
+/** The statement that counts the matches, but no further than `limit + 1`. */
+function cappedCount(db: Knex, matching: QueryBuilder<Ticket>, limit: number): Knex.QueryBuilder {
   const capped = matching
     .clearSelect()
     .select(raw('1'))
     .limit(limit + 1);
-  const row = (await db.count('* as n').from(capped.toKnexQuery().as('capped')).first()) as { n: string };
-  return Number(row.n);
+  return db.count('*').from(capped.toKnexQuery().as('capped'));
 }
 
-/** The planner's estimate of the matches (statistics only, nothing is read). */
-async function estimateRows(db: Knex, matching: QueryBuilder<Ticket>): Promise<number> {
-  const { sql, bindings } = matching.clearSelect().select(raw('1')).toKnexQuery().toSQL();
+/** Matches counted, but no further than `limit + 1`. */
+async function countUpTo(db: Knex, matching: QueryBuilder<Ticket>, limit: number): Promise<number> {
+  const row = (await cappedCount(db, matching, limit).first()) as { count: string };
+  return Number(row.count);
+}
+
+/**
+ * The planner's estimates, kept for a while per database: an estimate comes from the table's
+ * statistics (changed by ANALYZE) scaled by its size, so planning the same filters again for every
+ * page of a list would cost a statement and return the same figure. Bounded, oldest dropped first.
+ */
+const ESTIMATE_KEPT_MS = 60_000;
+const ESTIMATES_KEPT = 1_000;
+const estimates = new WeakMap<Knex, Map<string, { rows: number; until: number }>>();
+
+/**
+ * The planner's estimate of the matches (statistics only, nothing is read), kept under the query
+ * that counts them and planned in the scope `plannedScope` gives (the reader's group ids known).
+ */
+async function estimateRows(
+  db: Knex,
+  matching: (scope?: SqlVisibility | null) => QueryBuilder<Ticket>,
+  plannedScope: () => Promise<SqlVisibility | null>,
+): Promise<number> {
+  const sqlOf = (q: QueryBuilder<Ticket>) => q.clearSelect().select(raw('1')).toKnexQuery().toSQL();
+  const { sql: keySql, bindings: keyBindings } = sqlOf(matching());
+  const key = `${keySql}\u0000${JSON.stringify(keyBindings)}`;
+  let kept = estimates.get(db);
+  if (!kept) estimates.set(db, (kept = new Map()));
+  const hit = kept.get(key);
+  if (hit && hit.until > Date.now()) return hit.rows;
+  const { sql, bindings } = sqlOf(matching(await plannedScope()));
   const { rows } = await db.raw<{ rows: { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[] }>(
     `EXPLAIN (FORMAT JSON) ${sql}`,
     bindings as Knex.RawBinding[],
   );
-  return Math.round(rows[0]!['QUERY PLAN'][0].Plan['Plan Rows']);
+  const estimate = Math.round(rows[0]!['QUERY PLAN'][0].Plan['Plan Rows']);
+  kept.delete(key);
+  if (kept.size >= ESTIMATES_KEPT) kept.delete(kept.keys().next().value!);
+  kept.set(key, { rows: estimate, until: Date.now() + ESTIMATE_KEPT_MS });
+  return estimate;
 }
