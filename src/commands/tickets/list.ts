@@ -148,7 +148,7 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   const printed = keys.filter((k) => k.sql !== RANK);
   const query = Ticket.query(ctx.db)
     .with('page', page)
-    .select('tickets.*')
+    .select(Ticket.presentedColumns.map((c) => `tickets.${c}`))
     .select(
       raw(
         `ARRAY[${printed.map((k) => `(${k.sql})::text`).join(', ')}] AS cursor_key`,
