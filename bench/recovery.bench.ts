@@ -23,6 +23,7 @@ import { EVENTS_CHANNEL } from '../src/events/store.js';
 import { Event, SlaPolicy, Ticket } from '../src/models/index.js';
 import { buildWorkflowBundle } from '../src/temporal/workflow-bundle.js';
 import { ticketWorkflowId } from '../workflows/definitions.js';
+import { startBackdatedTicket } from './lib/backdated.js';
 import { load, percentile, report, round } from './lib/harness.js';
 import { benchStack } from './lib/stack.js';
 
@@ -100,27 +101,13 @@ try {
     const ids = Array.from({ length: N }, () => randomUUID());
     const dueOf = (i: number) => windowStart + Math.floor((i / N) * WINDOW_MS);
     const creation = await load(N, 16, (i) =>
-      temporal.workflow.start('ticketWorkflowV2', {
-        workflowId: ticketWorkflowId(ids[i]!),
-        taskQueue: config.temporal.taskQueue,
-        args: [
-          {
-            create: {
-              id: ids[i]!,
-              title: `Outage ${round_}.${i}`,
-              description: '',
-              priority: 'critical',
-              category: null,
-              tags: [],
-              assignedGroupId: null,
-              assignedUserId: null,
-              createdVia: 'rest',
-              actor: { type: 'user', userId: user.id },
-              requestedAt: new Date(dueOf(i) - TARGET_S * 1000).toISOString(),
-              slaTerms,
-            },
-          },
-        ],
+      startBackdatedTicket(temporal, config.temporal.taskQueue, {
+        id: ids[i]!,
+        title: `Outage ${round_}.${i}`,
+        userId: user.id,
+        dueAt: dueOf(i),
+        targetSeconds: TARGET_S,
+        slaTerms,
       }),
     );
     // rows written and the at-risk signals (past at creation) recorded: only the breaches remain

@@ -31,6 +31,7 @@ import { connectTemporal } from '../src/temporal/client.js';
 import { installTemporalRuntime } from '../src/temporal/runtime.js';
 import { createTicketWorker } from '../src/worker.js';
 import { ticketWorkflowId } from '../workflows/definitions.js';
+import { startBackdatedTicket } from './lib/backdated.js';
 import { startBenchTemporal } from './lib/engine.js';
 import { load, percentile, report, round, scratchDatabase } from './lib/harness.js';
 import { operationCosts, summarizeCosts, type OperationCost } from './lib/history-cost.js';
@@ -100,30 +101,17 @@ await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
 const windowStart = Date.now() + LEAD_MS;
 const ids = Array.from({ length: N }, () => randomUUID());
 const dueOf = (i: number) => windowStart + Math.floor((i / N) * WINDOW_MS);
-const creation = await load(N, 32, async (i) => {
-  const id = ids[i]!;
-  await temporal.client.workflow.start('ticketWorkflowV2', {
-    workflowId: ticketWorkflowId(id),
-    taskQueue: config.temporal.taskQueue,
-    args: [
-      {
-        create: {
-          id,
-          title: `Breach ${i}`,
-          description: '',
-          priority: 'critical',
-          ...TICKET_FIELDS,
-          assignedGroupId: null,
-          assignedUserId: null,
-          createdVia: 'rest',
-          actor: { type: 'user', userId: user.id },
-          requestedAt: new Date(dueOf(i) - TARGET_S * 1000).toISOString(),
-          slaTerms,
-        },
-      },
-    ],
-  });
-});
+const creation = await load(N, 32, (i) =>
+  startBackdatedTicket(temporal.client, config.temporal.taskQueue, {
+    id: ids[i]!,
+    title: `Breach ${i}`,
+    userId: user.id,
+    dueAt: dueOf(i),
+    targetSeconds: TARGET_S,
+    slaTerms,
+    ...TICKET_FIELDS,
+  }),
+);
 // all rows written (each workflow's first task) before the first at-risk signal is due?
 for (;;) {
   const rows = await Ticket.query(db).resultSize();
