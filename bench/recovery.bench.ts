@@ -10,13 +10,15 @@
  * with duplicates and missing (both must be 0), and where the time went (p50 from the histories:
  * the workflow task after the timer started and completed, the write's activity started and
  * completed). The worker loads a prebuilt workflow bundle, as after `npm run build` (the image);
- * BENCH_RECOVERY_PREBUILT=0 bundles at each start instead. BENCH_RECOVERY_ROUNDS (1) repeats it.
+ * BENCH_RECOVERY_PREBUILT=0 bundles at each start instead; BENCH_RECOVERY_COMPILED=1 runs it as the
+ * image does (compiled JavaScript, plain node). BENCH_RECOVERY_ROUNDS (1) repeats it.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { matchSlaTerms } from '../src/commands/sla/rules.js';
 import { EVENTS_CHANNEL } from '../src/events/store.js';
@@ -34,10 +36,25 @@ const WINDOW_MS = 10_000;
 const TARGET_S = 600;
 const repo = path.resolve(import.meta.dirname, '..');
 const PREBUILT = process.env.BENCH_RECOVERY_PREBUILT !== '0';
-// inside node_modules, as bench/worker-start.bench.ts does; an absent file makes the worker bundle at start
+/** the image's way: compiled JavaScript under plain node (built here first, as `npm run build` does) */
+const COMPILED = process.env.BENCH_RECOVERY_COMPILED === '1';
+// inside node_modules, as bench/worker-start.bench.ts does (compiled entries resolve this checkout's
+// packages); an absent bundle file makes the worker bundle at start
 const scratchDir = await mkdtemp(path.join(repo, 'node_modules', '.cache-servicemeow-bench-'));
-const bundlePath = path.join(scratchDir, PREBUILT ? 'workflow-bundle.js' : 'absent.js');
-if (PREBUILT) await buildWorkflowBundle(bundlePath);
+const dist = path.join(scratchDir, 'dist');
+const bundlePath = !PREBUILT
+  ? path.join(scratchDir, 'absent.js')
+  : COMPILED
+    ? path.join(dist, 'workflow-bundle.js')
+    : path.join(scratchDir, 'workflow-bundle.js');
+if (COMPILED) {
+  const node = (args: string[]) => promisify(execFile)(process.execPath, args, { cwd: repo });
+  await node([path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist]);
+  if (PREBUILT) await node([path.join(dist, 'src/main/bundle-workflows.js')]); // writes <dist>/workflow-bundle.js
+} else if (PREBUILT) await buildWorkflowBundle(bundlePath);
+const workerCommand = COMPILED
+  ? ['--max-old-space-size=512', path.join(dist, 'src/main/worker.js')]
+  : ['--max-old-space-size=512', '--import', 'tsx', 'src/main/worker.ts'];
 
 const stack = await benchStack({ LOG_LEVEL: 'info' });
 const { db, temporal, config, user } = stack;
@@ -55,7 +72,7 @@ await listener.query(`LISTEN ${EVENTS_CHANNEL}`);
 /** Spawn the worker as production does; resolves once it polls, with the spawn and ready instants (epoch ms). */
 async function spawnWorker(): Promise<{ child: ChildProcess; spawnedAt: number; readyAt: number }> {
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, ['--max-old-space-size=512', '--import', 'tsx', 'src/main/worker.ts'], {
+  const child = spawn(process.execPath, workerCommand, {
     cwd: repo,
     env: { ...process.env, ...stack.env, LOG_LEVEL: 'info', WORKFLOW_BUNDLE_PATH: bundlePath },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -171,6 +188,7 @@ try {
       fired_while_down: firedWhileDown,
       worker_startup_ms: worker.readyAt - worker.spawnedAt,
       prebuilt_bundle: PREBUILT,
+      worker: COMPILED ? 'node, compiled' : 'tsx',
       breaches: breaches.length,
       announced: breaches.filter((e) => arrivals.has(Number(e.seq))).length,
       duplicates: [...perTicket.values()].reduce((sum, n) => sum + Math.max(0, n - 1), 0),
