@@ -42,7 +42,18 @@ beforeAll(async () => {
   [admin, agent] = await Promise.all([signedIn(h, 'admin'), signedIn(h, 'agent')]).then((s) => s.map((x) => x.token));
 });
 afterEach(async () => {
-  await Webhook.query(h.db).delete();
+  // Attempts still in flight (a hanging endpoint's) update their delivery rows while this delete
+  // cascades to them: PostgreSQL may pick the delete as a deadlock's victim (40P01). Try again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await Webhook.query(h.db).delete();
+      break;
+    } catch (err) {
+      const code = (err as { nativeError?: { code?: string } }).nativeError?.code;
+      if (code !== '40P01' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
   await Promise.all(receivers.splice(0).map((r) => r.close()));
 });
 afterAll(async () => {
