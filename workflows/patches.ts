@@ -20,6 +20,9 @@ import { PAUSE_STATUSES_PATCH, WARNING_LEVELS_PATCH } from './sla/warnings.js';
 /** A V1 run that continues-as-new continues as ticketWorkflowV2 (old histories continued as V1). */
 export const CONTINUE_AS_V2_PATCH = 'continue-as-v2';
 
+/** SLA signals a timer woke are written by a local activity (after V2: asked with `patched`). */
+export const SLA_LOCAL_WRITES_PATCH = 'sla-local-writes';
+
 /** Every patch id in the ticket workflow when ticketWorkflowV2 was introduced. */
 export const V2_IMPLIED_PATCHES: ReadonlySet<string> = new Set([
   'local-activity-writes',

@@ -40,7 +40,7 @@ import type { Rejection, TicketSnapshot } from './ticket-state.js';
 import { PERMANENT_WRITE_FAILURES, TICKET_FAILURES } from './vocabulary.js';
 import { isBreached, nextSlaInstant, SLA_METRICS, startSla, type SlaTerms, type SlaTimelineEntry, type TicketSla } from './sla/clock.js';
 import { adoptable } from './sla/warnings.js';
-import { CONTINUE_AS_V2_PATCH, implyV2Patches, isPatched } from './patches.js';
+import { CONTINUE_AS_V2_PATCH, implyV2Patches, isPatched, SLA_LOCAL_WRITES_PATCH } from './patches.js';
 import {
   planSlaSignals,
   TICKET_MUTATIONS,
@@ -107,9 +107,10 @@ async function writeVersion(
   at: string,
   plan: Plan,
   origin: Pick<Mutation, 'updateId' | 'requestId'> = {},
+  via: typeof remoteRecords = records(),
 ): Promise<void> {
   const { next, timeline: _timeline, ...record } = plan;
-  await records().persistTicketMutation({ ticketId: s.id, version: next.version, at, actor, ticket: next, ...origin, ...record });
+  await via.persistTicketMutation({ ticketId: s.id, version: next.version, at, actor, ticket: next, ...origin, ...record });
 }
 
 /** How many recent mutation results survive continue-as-new (for retried requests). */
@@ -156,7 +157,8 @@ function reject(
 
 /** The write's failure when the activity failed for good (bad data, a version gap; see activities/write-failures.ts). */
 function permanentWriteFailure(err: unknown): ApplicationFailure | null {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  // a regular activity's failure wraps the activity's own; a local activity's arrives as it is
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && PERMANENT_WRITE_FAILURES.includes(cause.type ?? '') ? cause : null;
 }
 
@@ -169,7 +171,8 @@ const refusedWrite = (f: ApplicationFailure) =>
 
 /** The other ticket's refusal of a cross-ticket step (a merge target that may not take the source). */
 function crossTicketRefusal(err: unknown): ApplicationFailure | null {
-  const cause = err instanceof ActivityFailure ? err.cause : undefined;
+  // a regular activity's failure wraps the activity's own; a local activity's arrives as it is
+  const cause = err instanceof ActivityFailure ? err.cause : err;
   return cause instanceof ApplicationFailure && cause.type === TICKET_FAILURES.mergeRefused ? cause : null;
 }
 
@@ -339,7 +342,10 @@ class TicketEntity {
 
   /** Fire the SLA signals due now, in the serial order of mutations. */
   fireDueSignals(): Promise<void> {
-    return this.serial.run(() => this.recordDueSignals());
+    // Since SLA_LOCAL_WRITES_PATCH a signal its timer woke is written by a local activity inside that
+    // workflow task (one task instead of two and an activity task). Not inside an Update's handler:
+    // signals a change finds due are written as the change is, by a regular activity (see records).
+    return this.serial.run(() => this.recordDueSignals(isPatched(SLA_LOCAL_WRITES_PATCH) ? localRecords : records()));
   }
 
   /**
@@ -347,7 +353,7 @@ class TicketEntity {
    * entry and an event, written once (the version is the idempotency key). Exactly once follows:
    * the fired instant is part of the state that every later run and replay starts from.
    */
-  private async recordDueSignals(): Promise<void> {
+  private async recordDueSignals(via: typeof remoteRecords = records()): Promise<void> {
     for (const metric of SLA_METRICS) {
       // Several warning levels due at once take a version each, so a clock with levels plans again
       // until nothing is due; a single-level clock writes one version per metric and pass, exactly
@@ -359,7 +365,7 @@ class TicketEntity {
         const now = Date.now();
         const plan = planSlaSignals(s, metric, now);
         if (!plan) break;
-        await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan);
+        await writeVersion(s, SYSTEM, new Date(now).toISOString(), plan, {}, via);
         this.setSnapshot(plan.next);
         this.recordTimeline(plan.timeline);
         if (!s.sla?.warningLevels) break;
