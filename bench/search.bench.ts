@@ -4,18 +4,32 @@
  * floor for an authenticated read) and the plain first-page query straight from knex (the
  * database's floor for a page). Rows are bulk-inserted with SQL: lists read PostgreSQL only, so
  * no workflow is needed (the Temporal client is lazy and never connects).
+ *
+ * Then the same lists through the lister alone (`ticketLister`, no HTTP, auth or JSON) in this
+ * process, `lister_*` figures. BENCH_LISTER_BASE=<another checkout of this repository, with its
+ * node_modules> runs that checkout's lister beside this one on the same database, interleaved
+ * (BENCH_LISTER_ROUNDS rounds, default 2): how a change to the lister is compared
+ * (`git worktree add ../base <commit>`). BENCH_SEARCH_LISTER_ONLY=1 skips the API figures.
  */
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import type { Principal } from '../src/auth/principal.js';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config/env.js';
+import { ticketLister } from '../src/commands/tickets/list.js';
 import { createDb, migrateLatest } from '../src/db/index.js';
+import '../src/http/api-router.js'; // extends zod with the .openapi() the route schemas call
+import { TicketListQuerySchema } from '../src/http/routes/tickets/schema.js';
 import { createLogger } from '../src/logger.js';
-import { User } from '../src/models/index.js';
+import { Ticket, User } from '../src/models/index.js';
 import { startHttpServer } from '../src/server.js';
 import { load, report, round, scratchDatabase } from './lib/harness.js';
 
 const TICKETS = Number(process.env.BENCH_SEARCH_TICKETS ?? 100_000);
 const N = Number(process.env.BENCH_SEARCH_N ?? 300);
+const LISTER_BASE = process.env.BENCH_LISTER_BASE;
+const LISTER_ROUNDS = Number(process.env.BENCH_LISTER_ROUNDS ?? 2);
+const LISTER_ONLY = process.env.BENCH_SEARCH_LISTER_ONLY === '1';
 const CONCURRENCY = 8;
 
 const scratch = await scratchDatabase();
@@ -82,8 +96,14 @@ async function get(path: string, as: keyof typeof tokens = 'admin'): Promise<Pag
   return r.json() as Promise<Page>;
 }
 
+/** The principal the API resolves from each token: what the lister is given. */
+const principals: Record<keyof typeof tokens, Principal> = {
+  admin: { user: admin, role: admin.role, actorType: 'user', apiKeyId: null, scopes: null, key: `user:${admin.id}` },
+  agent: { user: agent, role: agent.role, actorType: 'user', apiKeyId: null, scopes: null, key: `user:${agent.id}` },
+};
+
 try {
-  const cases: [figure: string, path: string, as?: keyof typeof tokens][] = [
+  const cases: Case[] = [
     ['list_first_page', '/tickets'],
     ['list_filtered_status_priority', '/tickets?status=open,under_investigation&priority=critical'],
     ['list_filtered_group_tag', `/tickets?assigned_group_id=${groups[3]}&tag=vip`],
@@ -99,6 +119,17 @@ try {
     ['search_rare_word', '/tickets?search=capacitor'],
     ['search_exact_number', '/tickets?search=ASM-50000'],
   ];
+  if (!LISTER_ONLY) await throughTheApi(cases);
+  await throughTheLister(cases);
+} finally {
+  await api.close();
+  await db.destroy();
+  await scratch.drop();
+}
+
+type Case = [figure: string, path: string, as?: keyof typeof tokens];
+
+async function throughTheApi(cases: Case[]) {
   for (const [, path, as] of cases) await load(30, CONCURRENCY, () => get(path, as)); // warm-up
 
   const me = await load(N, CONCURRENCY, () => get('/auth/me'));
@@ -121,8 +152,49 @@ try {
       p99_vs_auth_me: round(r.p99_ms / me.p99_ms, 1),
     });
   }
-} finally {
-  await api.close();
-  await db.destroy();
-  await scratch.drop();
+}
+
+type Lister = typeof ticketLister;
+
+/** Each list through `ticketLister` alone (its query parsed by the route's schema), c=8; with a base checkout, both interleaved. */
+async function throughTheLister(cases: Case[]) {
+  const base: Lister | null = LISTER_BASE
+    ? ((await import(path.resolve(LISTER_BASE, 'src/commands/tickets/list.ts'))) as { ticketLister: Lister }).ticketLister
+    : null;
+  // the columns a list reads, straight from knex: every column (what lists read before) and the presented ones
+  const all = await load(N, CONCURRENCY, () => db('tickets').whereNull('deletedAt').orderBy('createdAt', 'desc').orderBy('id').limit(21));
+  const presented = await load(N, CONCURRENCY, () =>
+    db('tickets').select(Ticket.presentedColumns).whereNull('deletedAt').orderBy('createdAt', 'desc').orderBy('id').limit(21),
+  );
+  report('baseline_sql_first_page_columns', {
+    every_column: all,
+    presented_columns: presented,
+    change: round(presented.per_second / all.per_second - 1, 2),
+  });
+  for (const [figure, url, as = 'admin'] of cases) {
+    const query = TicketListQuerySchema.parse(Object.fromEntries(new URL(url, 'http://x').searchParams));
+    const ctx = { principal: principals[as], db };
+    const run = (lister: Lister) => load(N, CONCURRENCY, () => lister(ctx, query));
+    await run(ticketLister); // warm-up
+    if (base) await run(base);
+    const rounds: { base?: number; current: number; p99_ms: number; errors: number }[] = [];
+    for (let r = 0; r < (base ? LISTER_ROUNDS : 1); r++) {
+      const before = base ? await run(base) : null;
+      const current = await run(ticketLister);
+      rounds.push({
+        ...(before ? { base: before.per_second } : {}),
+        current: current.per_second,
+        p99_ms: current.p99_ms,
+        errors: (current.errors ?? 0) + (before?.errors ?? 0),
+      });
+    }
+    report(`lister_${figure}`, {
+      per_second: rounds.map((r) => r.current),
+      p99_ms: rounds.map((r) => r.p99_ms),
+      errors: rounds.reduce((n, r) => n + r.errors, 0),
+      ...(base
+        ? { base: LISTER_BASE, base_per_second: rounds.map((r) => r.base), change: rounds.map((r) => round(r.current / r.base! - 1, 2)) }
+        : {}),
+    });
+  }
 }

@@ -7,6 +7,8 @@
  * plus update (PATCH) latency. One JSON line per figure, each with its ratios to the baselines;
  * then `engine_cost`: what a create, a change and a note cost the engine (workflow tasks, activity
  * tasks, upserts, history events), read from the histories of BENCH_COST_SAMPLE of the tickets.
+ * Each throughput figure also carries where its CPU went (bench/lib/cpu.ts): milliseconds per
+ * operation of this Node process (client, API and worker), the Temporal server and PostgreSQL.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -16,6 +18,7 @@ import { koaBody } from 'koa-body';
 import { startHttpServer } from '../src/server.js';
 import { createTicketWorker } from '../src/worker.js';
 import { ticketWorkflowId } from '../workflows/definitions.js';
+import { cpuMeter } from './lib/cpu.js';
 import { load, report, round, type LoadResult } from './lib/harness.js';
 import { operationCosts, summarizeCosts, type OperationCost } from './lib/history-cost.js';
 import { benchStack } from './lib/stack.js';
@@ -74,34 +77,45 @@ try {
   await load(50, 8, () => statusOf(post(bareUrl, body))); // warm-up
   await load(50, 8, () => statusOf(post(`${apiBase}/tickets`, body, auth)));
 
-  const insert = await load(N, CONCURRENCY, () => statusOf(post(bareUrl, body)));
-  report('baseline_koa_pg_insert', { ...insert });
+  const measured = async (fn: () => Promise<LoadResult>) => {
+    const cpu = cpuMeter(stack.temporalPid);
+    const result = await fn();
+    return { result, cpu: cpu(result.n) };
+  };
+  const { result: insert, cpu: insertCpu } = await measured(() => load(N, CONCURRENCY, () => statusOf(post(bareUrl, body))));
+  report('baseline_koa_pg_insert', { ...insert, ...insertCpu });
 
-  const start = await load(N, CONCURRENCY, () =>
-    stack.temporal.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
+  const { result: start, cpu: startCpu } = await measured(() =>
+    load(N, CONCURRENCY, () =>
+      stack.temporal.workflow.start('benchEmptyWorkflow', { workflowId: `bench-empty-${randomUUID()}`, taskQueue: 'bench-no-worker' }),
+    ),
   );
-  report('baseline_workflow_start', { ...start });
+  report('baseline_workflow_start', { ...start, ...startCpu });
 
   const ids: string[] = [];
-  const create = await load(N, CONCURRENCY, async () => {
-    const r = await post(`${apiBase}/tickets`, body, auth);
-    if (r.id && (r.status === 201 || r.status === 202)) ids.push(r.id); // a 202 is accepted: its workflow writes the row shortly
-    return r.status;
-  });
-  report('ticket_create', { ...create, ...ratios(create, insert, start) });
+  const { result: create, cpu: createCpu } = await measured(() =>
+    load(N, CONCURRENCY, async () => {
+      const r = await post(`${apiBase}/tickets`, body, auth);
+      if (r.id && (r.status === 201 || r.status === 202)) ids.push(r.id); // a 202 is accepted: its workflow writes the row shortly
+      return r.status;
+    }),
+  );
+  report('ticket_create', { ...create, ...ratios(create, insert, start), ...createCpu, ...serverShare(createCpu, startCpu) });
 
   let k = 0;
-  const update = await load(N, CONCURRENCY, async () => {
-    const id = ids[k++ % ids.length]!;
-    const r = await fetch(`${apiBase}/tickets/${id}`, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/json', ...auth },
-      body: JSON.stringify({ description: `step ${k}` }),
-    });
-    await r.arrayBuffer();
-    return r.status;
-  });
-  report('ticket_update', { ...update, ...ratios(update, insert, start) });
+  const { result: update, cpu: updateCpu } = await measured(() =>
+    load(N, CONCURRENCY, async () => {
+      const id = ids[k++ % ids.length]!;
+      const r = await fetch(`${apiBase}/tickets/${id}`, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ description: `step ${k}` }),
+      });
+      await r.arrayBuffer();
+      return r.status;
+    }),
+  );
+  report('ticket_update', { ...update, ...ratios(update, insert, start), ...updateCpu, ...serverShare(updateCpu, startCpu) });
 
   // engine cost per operation: a note on each sampled ticket (which had its create and a PATCH),
   // then their histories cut into operations
@@ -124,6 +138,16 @@ try {
   await running;
   await connection.close();
   await stack.stop();
+}
+
+/**
+ * The Temporal server's CPU per operation in empty starts' worth: were the server's CPU the only
+ * limit, the operation could run at most at 1/this times the empty start's rate.
+ */
+function serverShare(op: ReturnType<ReturnType<typeof cpuMeter>>, start: ReturnType<ReturnType<typeof cpuMeter>>) {
+  const server = op.cpu_ms_per_op.temporal;
+  const perStart = start.cpu_ms_per_op.temporal;
+  return server && perStart ? { temporal_cpu_vs_workflow_start: round(server / perStart, 2) } : {};
 }
 
 function ratios(x: LoadResult, insert: LoadResult, start: LoadResult) {

@@ -23,6 +23,8 @@ export interface BenchStack {
   logger: Logger;
   db: Db;
   temporalAddress: string;
+  /** the Temporal server's process id (CPU and RSS sampling) */
+  temporalPid: number | undefined;
   temporal: Client;
   user: User;
   token: string;
@@ -62,6 +64,7 @@ export async function benchStack(extraEnv: Record<string, string> = {}): Promise
     logger,
     db,
     temporalAddress: temporalServer.address,
+    temporalPid: temporalServer.pid,
     temporal: temporal.client,
     user,
     token: signAccessToken(config, user).token,
