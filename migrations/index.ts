@@ -16,6 +16,7 @@ import * as slaRules from './20261201020000_sla_rules.js';
 import * as ticketMerge from './20261201030000_ticket_merge.js';
 import * as slaRulesLevels from './20261201040000_sla_rules_levels_waiting_status.js';
 import * as ticketsPageKeyIndex from './20261202010000_tickets_page_key_index.js';
+import * as ticketsStatusPriorityIndex from './20261203010000_tickets_status_priority_index.js';
 
 export interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ export const MIGRATIONS: ReadonlyArray<readonly [name: string, migration: Migrat
   ['20261201030000_ticket_merge', ticketMerge],
   ['20261201040000_sla_rules_levels_waiting_status', slaRulesLevels],
   ['20261202010000_tickets_page_key_index', ticketsPageKeyIndex],
+  ['20261203010000_tickets_status_priority_index', ticketsStatusPriorityIndex],
 ];
 
 /** knex's MigrationSource over MIGRATIONS. */
