@@ -7,6 +7,9 @@
  * create (its at-risk signal already due, so written inside it) and a breach signal cost the
  * engine, read from the histories of BENCH_COST_SAMPLE of the tickets.
  *
+ * BENCH_MAX_CACHED_WORKFLOWS sets the worker's workflow cache (default: the product's 500): a burst of more
+ * deadlines than it holds replays each evicted ticket from its history.
+ *
  * BENCH_SLA_LEVELS=1 runs the same with issue 21's policy options on: three warning levels on
  * the assign metric (50 % and 75 %, already past at creation, and 1 minute before the deadline,
  * inside the run) and explicit pause statuses; it then also counts every level's event per ticket
@@ -88,6 +91,8 @@ const { worker, connection } = await createTicketWorker({
   taskQueue: config.temporal.taskQueue,
   db,
   webhooks: config.webhooks,
+  // BENCH_MAX_CACHED_WORKFLOWS: the worker's workflow cache (default: the product's), to see a burst larger than it
+  ...(process.env.BENCH_MAX_CACHED_WORKFLOWS ? { maxCachedWorkflows: Number(process.env.BENCH_MAX_CACHED_WORKFLOWS) } : {}),
 });
 const running = worker.run();
 
