@@ -12,7 +12,7 @@ export class Ticket extends BaseModel {
    * The columns a ticket's JSON is made of (src/presenters/ticket.ts), which lists read instead of
    * every column: not the search vector (about as large as the text it indexes) nor the SLA columns
    * kept for filters and sorting (the presenter reads the clocks from `slaState`). A first page of
-   * 21 rows is read 23–37 % faster so (`baseline_sql_first_page_columns` in bench/search.bench.ts,
+   * 21 rows is read 14–37 % faster so (`baseline_sql_first_page_columns` in bench/search.bench.ts,
    * issue 19); tests/unit/ticket-presenter-columns.test.ts keeps this list and the presenter in step.
    */
   static readonly presentedColumns = [
