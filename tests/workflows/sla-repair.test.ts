@@ -79,5 +79,7 @@ describe('SLA repair batch', () => {
       const applied = await h.db('audit_log').where({ ticketId: t.id, action: 'sla_policy_applied' });
       expect(applied).toHaveLength(1);
     }
-  });
+    // Two worker stops and starts (each may wait out an in-flight task's grace and the sticky queue's
+    // timeout) and a first wait of up to 60 s: 4.7 s alone, past 30 s once in a loaded CI run.
+  }, 120_000);
 });
