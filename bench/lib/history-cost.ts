@@ -92,3 +92,29 @@ export function summarizeCosts(all: OperationCost[]): Record<string, Record<stri
   }
   return out;
 }
+
+const millisOf = (e: HistoryEvent | undefined) => {
+  const t = e?.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
+};
+
+/**
+ * For each timer a history started: how long after its workflow task started (the workflow clock
+ * its duration was computed from) the task completed (when the server starts the timer). A timer
+ * fires that much later than the instant its duration aimed at.
+ */
+export function timerStartDelays(events: HistoryEvent[]): number[] {
+  const byId = new Map<number, HistoryEvent>();
+  for (const e of events) byId.set(Number(e.eventId), e);
+  const delays: number[] = [];
+  for (const e of events) {
+    const completedId = e.timerStartedEventAttributes?.workflowTaskCompletedEventId;
+    if (completedId == null) continue;
+    const completed = byId.get(Number(completedId));
+    const startedId = completed?.workflowTaskCompletedEventAttributes?.startedEventId;
+    const started = startedId == null ? undefined : byId.get(Number(startedId));
+    const delay = millisOf(completed) - millisOf(started);
+    if (Number.isFinite(delay)) delays.push(delay);
+  }
+  return delays;
+}

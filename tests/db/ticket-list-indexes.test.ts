@@ -4,7 +4,8 @@
  * indexes and the list order's index dropped inside a transaction that is rolled back — so the plan
  * names the index the capped count can be served from, or fails if a change to the query or to the
  * index parted them (a partial index whose condition the query no longer implies is never used).
- * On a database of its own: dropping an index, even inside a transaction, locks the table.
+ * On a database of its own, seeded and analysed: dropping an index, even inside a transaction, locks the
+ * table, and the plan depends on the table's statistics.
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,6 +28,19 @@ beforeAll(async () => {
     .returning('id');
   const user = (await User.query(db).findById(row.id))!;
   admin = { user, role: 'admin', actorType: 'user', apiKeyId: null, scopes: null, key: `test:${user.id}` };
+  // enough rows, spread over statuses and priorities, for the planner's costs to mean something (on an
+  // empty table every index costs the same and it picks any of them)
+  await db.raw(
+    `INSERT INTO tickets (id, title, description, priority, status, category, created_by_id, version)
+     SELECT gen_random_uuid(), 'Ticket ' || i, '',
+            (ARRAY['critical','high','medium','low'])[1 + i % 4],
+            (ARRAY['open','under_investigation','paused','resolved'])[1 + (i / 4) % 4],
+            (ARRAY['hardware','software','network','access'])[1 + (i / 16) % 4],
+            ?, 1
+       FROM generate_series(1, 4000) AS i`,
+    [user.id],
+  );
+  await db.raw('VACUUM ANALYZE tickets');
 });
 
 afterAll(async () => {

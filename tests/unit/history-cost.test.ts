@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { operationCosts, summarizeCosts } from '../../bench/lib/history-cost.js';
+import { operationCosts, summarizeCosts, timerStartDelays } from '../../bench/lib/history-cost.js';
 
 const { History } = proto.temporal.api.history.v1;
 const FIXTURES = path.join(import.meta.dirname, '../workflows/histories');
@@ -84,5 +84,23 @@ describe('operationCosts', () => {
       activity_tasks_mean: 1,
     });
     expect(summary.create).toMatchObject({ samples: 1, events_p99: 30 });
+  });
+});
+
+describe('timerStartDelays', () => {
+  it('gives each started timer the run time of the workflow task that started it', async () => {
+    const events = await fixture('sla-b0d62194.history.pb');
+    const timers = events.filter((e) => e.timerStartedEventAttributes);
+    const delays = timerStartDelays(events);
+    expect(timers.length).toBeGreaterThan(0);
+    expect(delays).toHaveLength(timers.length);
+    // the first timer's task, read by hand: its started and completed events' times
+    const completed = events.find(
+      (e) => Number(e.eventId) === Number(timers[0]!.timerStartedEventAttributes!.workflowTaskCompletedEventId),
+    )!;
+    const started = events.find((e) => Number(e.eventId) === Number(completed.workflowTaskCompletedEventAttributes!.startedEventId))!;
+    const ms = (e: typeof started) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
+    expect(delays[0]).toBe(ms(completed) - ms(started));
+    for (const d of delays) expect(d).toBeGreaterThanOrEqual(0);
   });
 });
