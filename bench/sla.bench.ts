@@ -5,7 +5,9 @@
  *   - visible: when PostgreSQL announced the committed event (LISTEN, as the SSE hub sees it) − due_at;
  * and the number of duplicate and missing breaches (must both be 0); then `engine_cost`: what a
  * create (its at-risk signal already due, so written inside it) and a breach signal cost the
- * engine, read from the histories of BENCH_COST_SAMPLE of the tickets.
+ * engine, read from the histories of BENCH_COST_SAMPLE of the tickets, and `sla_breach_lateness_parts`: the
+ * breach's lateness taken apart from the same histories (the timer's origin, its start, the server's firing,
+ * the dispatch of the task that writes it).
  *
  * BENCH_MAX_CACHED_WORKFLOWS sets the worker's workflow cache (default: the product's 500): a burst of more
  * deadlines than it holds replays each evicted ticket from its history.
@@ -37,7 +39,7 @@ import { ticketWorkflowId } from '../workflows/definitions.js';
 import { startBackdatedTicket } from './lib/backdated.js';
 import { startBenchTemporal } from './lib/engine.js';
 import { load, percentile, report, round, scratchDatabase } from './lib/harness.js';
-import { operationCosts, summarizeCosts, timerStartDelays, type OperationCost } from './lib/history-cost.js';
+import { firstTimerTimeline, operationCosts, summarizeCosts, type OperationCost } from './lib/history-cost.js';
 
 const N = Number(process.env.BENCH_SLA_N ?? 2_000);
 const WINDOW_MS = 10_000;
@@ -186,20 +188,32 @@ if (LEVELS) {
 }
 
 const costs: OperationCost[] = [];
-// the breach timer is each ticket's first (its at-risk signal was written inside the create)
-const breachTimerDelays: number[] = [];
+// The breach timer is each ticket's first (its at-risk signal was written inside the create): its
+// lateness taken apart from the history — the task that started it, the server's firing, the task
+// that handled it — against the deadline the breach event states.
+const dueByTicket = new Map(breaches.map((e) => [e.ticketId!, dueAt(e)]));
+const parts: Record<string, number[]> = { origin_offset: [], timer_start_delay: [], server_fire_delay: [], dispatch: [], total: [] };
 for (const id of ids.slice(0, Number(process.env.BENCH_COST_SAMPLE ?? 50))) {
   const events = (await temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory()).events ?? [];
   costs.push(...operationCosts(events));
-  const first = timerStartDelays(events)[0];
-  if (first !== undefined) breachTimerDelays.push(first);
+  const t = firstTimerTimeline(events);
+  const due = dueByTicket.get(id);
+  if (!t || due === undefined) continue;
+  // < 0: the duration was computed from a workflow clock later than its task's start
+  parts.origin_offset!.push(t.taskStarted + t.durationMs - due);
+  parts.timer_start_delay!.push(t.taskCompleted - t.taskStarted);
+  parts.server_fire_delay!.push(t.fired - (t.taskCompleted + t.durationMs));
+  parts.dispatch!.push(t.nextTaskStarted - t.fired);
+  parts.total!.push(t.nextTaskStarted - due);
 }
 report('engine_cost', {
   source: 'sla',
   tickets: Math.min(ids.length, Number(process.env.BENCH_COST_SAMPLE ?? 50)),
   per_operation: summarizeCosts(costs),
-  // how much later than its workflow clock each breach timer was started (its task's run time): it fires that much late
-  breach_timer_start_delay: stats(breachTimerDelays.sort((a, b) => a - b)),
+});
+report('sla_breach_lateness_parts', {
+  tickets: parts.total!.length,
+  ...Object.fromEntries(Object.entries(parts).map(([k, xs]) => [k, stats(xs.sort((a, b) => a - b))])),
 });
 
 await listener.end();

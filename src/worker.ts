@@ -81,9 +81,7 @@ export class ServiceWorker {
   }
 }
 
-export async function createTicketWorker(
-  opts: TicketWorkerOptions,
-): Promise<{
+export async function createTicketWorker(opts: TicketWorkerOptions): Promise<{
   worker: ServiceWorker;
   connection: NativeConnection;
   /** how long creating the two Temporal workers took */ createMs: number;

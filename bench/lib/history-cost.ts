@@ -98,23 +98,35 @@ const millisOf = (e: HistoryEvent | undefined) => {
   return t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
 };
 
-/**
- * For each timer a history started: how long after its workflow task started (the workflow clock
- * its duration was computed from) the task completed (when the server starts the timer). A timer
- * fires that much later than the instant its duration aimed at.
- */
-export function timerStartDelays(events: HistoryEvent[]): number[] {
+/** Instants (ms) around a history's first timer, to take a signal's lateness apart. */
+export interface TimerTimeline {
+  /** the workflow task that started the timer: when it started and when it completed */
+  taskStarted: number;
+  taskCompleted: number;
+  /** the timer's duration as the workflow asked it */
+  durationMs: number;
+  fired: number;
+  /** the workflow task that handled the firing started (the workflow clock the signal is written with) */
+  nextTaskStarted: number;
+}
+
+export function firstTimerTimeline(events: HistoryEvent[]): TimerTimeline | null {
   const byId = new Map<number, HistoryEvent>();
   for (const e of events) byId.set(Number(e.eventId), e);
-  const delays: number[] = [];
-  for (const e of events) {
-    const completedId = e.timerStartedEventAttributes?.workflowTaskCompletedEventId;
-    if (completedId == null) continue;
-    const completed = byId.get(Number(completedId));
-    const startedId = completed?.workflowTaskCompletedEventAttributes?.startedEventId;
-    const started = startedId == null ? undefined : byId.get(Number(startedId));
-    const delay = millisOf(completed) - millisOf(started);
-    if (Number.isFinite(delay)) delays.push(delay);
-  }
-  return delays;
+  const started = events.find((e) => e.timerStartedEventAttributes);
+  if (!started) return null;
+  const attrs = started.timerStartedEventAttributes!;
+  const completed = byId.get(Number(attrs.workflowTaskCompletedEventId));
+  const taskStart = byId.get(Number(completed?.workflowTaskCompletedEventAttributes?.startedEventId));
+  const i = events.findIndex((e) => e.timerFiredEventAttributes?.timerId === attrs.timerId);
+  if (i < 0) return null;
+  const next = events.slice(i).find((e) => e.workflowTaskStartedEventAttributes);
+  const d = attrs.startToFireTimeout;
+  return {
+    taskStarted: millisOf(taskStart),
+    taskCompleted: millisOf(completed),
+    durationMs: Number(d?.seconds ?? 0) * 1000 + Math.floor((d?.nanos ?? 0) / 1e6),
+    fired: millisOf(events[i]),
+    nextTaskStarted: millisOf(next),
+  };
 }

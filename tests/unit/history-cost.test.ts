@@ -3,7 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import proto from '@temporalio/proto';
 import { describe, expect, it } from 'vitest';
-import { operationCosts, summarizeCosts, timerStartDelays } from '../../bench/lib/history-cost.js';
+import { firstTimerTimeline, operationCosts, summarizeCosts } from '../../bench/lib/history-cost.js';
 
 const { History } = proto.temporal.api.history.v1;
 const FIXTURES = path.join(import.meta.dirname, '../workflows/histories');
@@ -87,20 +87,20 @@ describe('operationCosts', () => {
   });
 });
 
-describe('timerStartDelays', () => {
-  it('gives each started timer the run time of the workflow task that started it', async () => {
+describe('firstTimerTimeline', () => {
+  it('reads the first timer: its task, its duration, its firing and the task that handled it, in order', async () => {
     const events = await fixture('sla-b0d62194.history.pb');
-    const timers = events.filter((e) => e.timerStartedEventAttributes);
-    const delays = timerStartDelays(events);
-    expect(timers.length).toBeGreaterThan(0);
-    expect(delays).toHaveLength(timers.length);
-    // the first timer's task, read by hand: its started and completed events' times
-    const completed = events.find(
-      (e) => Number(e.eventId) === Number(timers[0]!.timerStartedEventAttributes!.workflowTaskCompletedEventId),
-    )!;
-    const started = events.find((e) => Number(e.eventId) === Number(completed.workflowTaskCompletedEventAttributes!.startedEventId))!;
-    const ms = (e: typeof started) => Number(e.eventTime!.seconds) * 1000 + Math.floor((e.eventTime!.nanos ?? 0) / 1e6);
-    expect(delays[0]).toBe(ms(completed) - ms(started));
-    for (const d of delays) expect(d).toBeGreaterThanOrEqual(0);
+    const t = firstTimerTimeline(events)!;
+    const timer = events.find((e) => e.timerStartedEventAttributes)!.timerStartedEventAttributes!;
+    expect(t.durationMs).toBe(Number(timer.startToFireTimeout!.seconds) * 1000 + Math.floor((timer.startToFireTimeout!.nanos ?? 0) / 1e6));
+    expect(t.taskStarted).toBeLessThanOrEqual(t.taskCompleted);
+    expect(t.taskCompleted).toBeLessThanOrEqual(t.fired);
+    expect(t.fired).toBeLessThanOrEqual(t.nextTaskStarted);
+    // the server fires a timer no earlier than its start plus its duration
+    expect(t.fired).toBeGreaterThanOrEqual(t.taskCompleted + t.durationMs - 1);
+  });
+
+  it('is null for a history without a timer', () => {
+    expect(firstTimerTimeline([])).toBeNull();
   });
 });
