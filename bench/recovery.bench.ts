@@ -13,12 +13,11 @@
  * BENCH_RECOVERY_PREBUILT=0 bundles at each start instead; BENCH_RECOVERY_COMPILED=1 runs it as the
  * image does (compiled JavaScript, plain node). BENCH_RECOVERY_ROUNDS (1) repeats it.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import pg from 'pg';
 import { matchSlaTerms } from '../src/commands/sla/rules.js';
 import { EVENTS_CHANNEL } from '../src/events/store.js';
@@ -26,7 +25,9 @@ import { Event, SlaPolicy, Ticket } from '../src/models/index.js';
 import { buildWorkflowBundle } from '../src/temporal/workflow-bundle.js';
 import { ticketWorkflowId } from '../workflows/definitions.js';
 import { startBackdatedTicket } from './lib/backdated.js';
+import { buildCompiled } from './lib/build.js';
 import { load, percentile, report, round } from './lib/harness.js';
+import { eventMs } from './lib/history-cost.js';
 import { benchStack } from './lib/stack.js';
 
 const N = Number(process.env.BENCH_RECOVERY_N ?? 50);
@@ -47,11 +48,9 @@ const bundlePath = !PREBUILT
   : COMPILED
     ? path.join(dist, 'workflow-bundle.js')
     : path.join(scratchDir, 'workflow-bundle.js');
-if (COMPILED) {
-  const node = (args: string[]) => promisify(execFile)(process.execPath, args, { cwd: repo });
-  await node([path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist]);
-  if (PREBUILT) await node([path.join(dist, 'src/main/bundle-workflows.js')]); // writes <dist>/workflow-bundle.js
-} else if (PREBUILT) await buildWorkflowBundle(bundlePath);
+if (COMPILED)
+  await buildCompiled(dist, PREBUILT); // the bundle, if any, at <dist>/workflow-bundle.js
+else if (PREBUILT) await buildWorkflowBundle(bundlePath);
 const workerCommand = COMPILED
   ? ['--max-old-space-size=512', path.join(dist, 'src/main/worker.js')]
   : ['--max-old-space-size=512', '--import', 'tsx', 'src/main/worker.ts'];
@@ -103,10 +102,6 @@ const waitFor = async (what: () => Promise<boolean>, limitMs: number) => {
   }
   return true;
 };
-
-/** an event's time in epoch ms */
-const ms = (e: { eventTime?: { seconds?: unknown; nanos?: number | null } | null }) =>
-  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
 
 const eventsOf = (type: string, ids: string[]) => Event.query(db).where({ type }).whereIn('ticketId', ids);
 
@@ -162,10 +157,10 @@ try {
     const steps: Record<string, number[]> = { wft_started: [], activity_started: [], activity_completed: [], wft_completed: [] };
     for (const id of ids) {
       const events = (await temporal.workflow.getHandle(ticketWorkflowId(id)).fetchHistory()).events ?? [];
-      const fired = events.findIndex((e) => e.timerFiredEventAttributes && ms(e) >= windowStart - 1_000);
+      const fired = events.findIndex((e) => e.timerFiredEventAttributes && eventMs(e) >= windowStart - 1_000);
       const after = (pick: (e: (typeof events)[number]) => unknown) => {
-        const e = events.slice(fired).find((x) => pick(x) && ms(x) >= worker.readyAt - 1_000);
-        return e ? ms(e) - worker.readyAt : NaN;
+        const e = events.slice(fired).find((x) => pick(x) && eventMs(x) >= worker.readyAt - 1_000);
+        return e ? eventMs(e) - worker.readyAt : NaN;
       };
       steps.wft_started!.push(after((e) => e.workflowTaskStartedEventAttributes));
       steps.activity_started!.push(after((e) => e.activityTaskStartedEventAttributes));

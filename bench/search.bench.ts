@@ -13,7 +13,7 @@
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Principal } from '../src/auth/principal.js';
+import { userPrincipal, type Principal } from '../src/auth/principal.js';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config/env.js';
 import { ticketLister } from '../src/commands/tickets/list.js';
@@ -109,8 +109,8 @@ async function get(path: string, as: keyof typeof tokens = 'admin'): Promise<Pag
 
 /** The principal the API resolves from each token: what the lister is given. */
 const principals: Record<keyof typeof tokens, Principal> = {
-  admin: { user: admin, role: admin.role, actorType: 'user', apiKeyId: null, scopes: null, key: `user:${admin.id}` },
-  agent: { user: agent, role: agent.role, actorType: 'user', apiKeyId: null, scopes: null, key: `user:${agent.id}` },
+  admin: userPrincipal(admin),
+  agent: userPrincipal(agent),
 };
 
 try {

@@ -192,7 +192,13 @@ const costs: OperationCost[] = [];
 // lateness taken apart from the history — the task that started it, the server's firing, the task
 // that handled it — against the deadline the breach event states.
 const dueByTicket = new Map(breaches.map((e) => [e.ticketId!, dueAt(e)]));
-const parts: Record<string, number[]> = { origin_offset: [], timer_start_delay: [], server_fire_delay: [], dispatch: [], total: [] };
+const parts = {
+  origin_offset: [] as number[],
+  timer_start_delay: [] as number[],
+  server_fire_delay: [] as number[],
+  dispatch: [] as number[],
+  total: [] as number[],
+};
 for (const id of ids.slice(0, Number(process.env.BENCH_COST_SAMPLE ?? 50))) {
   const events = (await temporal.client.workflow.getHandle(ticketWorkflowId(id)).fetchHistory()).events ?? [];
   costs.push(...operationCosts(events));
@@ -200,11 +206,11 @@ for (const id of ids.slice(0, Number(process.env.BENCH_COST_SAMPLE ?? 50))) {
   const due = dueByTicket.get(id);
   if (!t || due === undefined) continue;
   // < 0: the duration was computed from a workflow clock later than its task's start
-  parts.origin_offset!.push(t.taskStarted + t.durationMs - due);
-  parts.timer_start_delay!.push(t.taskCompleted - t.taskStarted);
-  parts.server_fire_delay!.push(t.fired - (t.taskCompleted + t.durationMs));
-  parts.dispatch!.push(t.nextTaskStarted - t.fired);
-  parts.total!.push(t.nextTaskStarted - due);
+  parts.origin_offset.push(t.taskStarted + t.durationMs - due);
+  parts.timer_start_delay.push(t.taskCompleted - t.taskStarted);
+  parts.server_fire_delay.push(t.fired - (t.taskCompleted + t.durationMs));
+  parts.dispatch.push(t.nextTaskStarted - t.fired);
+  parts.total.push(t.nextTaskStarted - due);
 }
 report('engine_cost', {
   source: 'sla',
@@ -212,7 +218,7 @@ report('engine_cost', {
   per_operation: summarizeCosts(costs),
 });
 report('sla_breach_lateness_parts', {
-  tickets: parts.total!.length,
+  tickets: parts.total.length,
   ...Object.fromEntries(Object.entries(parts).map(([k, xs]) => [k, stats(xs.sort((a, b) => a - b))])),
 });
 

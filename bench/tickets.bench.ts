@@ -18,7 +18,7 @@ import { koaBody } from 'koa-body';
 import { startHttpServer } from '../src/server.js';
 import { createTicketWorker } from '../src/worker.js';
 import { ticketWorkflowId } from '../workflows/definitions.js';
-import { cpuMeter } from './lib/cpu.js';
+import { cpuMeter, type CpuUse } from './lib/cpu.js';
 import { load, report, round, type LoadResult } from './lib/harness.js';
 import { operationCosts, summarizeCosts, type OperationCost } from './lib/history-cost.js';
 import { benchStack } from './lib/stack.js';
@@ -144,7 +144,7 @@ try {
  * The Temporal server's CPU per operation in empty starts' worth: were the server's CPU the only
  * limit, the operation could run at most at 1/this times the empty start's rate.
  */
-function serverShare(op: ReturnType<ReturnType<typeof cpuMeter>>, start: ReturnType<ReturnType<typeof cpuMeter>>) {
+function serverShare(op: CpuUse, start: CpuUse) {
   const server = op.cpu_ms_per_op.temporal;
   const perStart = start.cpu_ms_per_op.temporal;
   return server && perStart ? { temporal_cpu_vs_workflow_start: round(server / perStart, 2) } : {};

@@ -9,20 +9,19 @@
  * the fresh worker, proof that it really serves. The worker gets the stack's database and server.
  * Each figure carries the 1-minute load average when it was taken: on a shared machine it dominates.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { signAccessToken } from '../src/auth/tokens.js';
 import { startHttpServer } from '../src/server.js';
 import { buildWorkflowBundle } from '../src/temporal/workflow-bundle.js';
+import { buildCompiled } from './lib/build.js';
 import { report } from './lib/harness.js';
 import { benchStack } from './lib/stack.js';
 
 const STARTS = Number(process.env.BENCH_WORKER_STARTS ?? 3);
 const repo = path.resolve(import.meta.dirname, '..');
-const run = promisify(execFile);
 
 const stack = await benchStack();
 const env = { ...stack.env, LOG_LEVEL: 'info' }; // readiness is read from the 'worker running' line
@@ -97,19 +96,12 @@ try {
   await measure('baseline: tsx, bundled at start', tsxWorker, path.join(scratch, 'absent', 'workflow-bundle.js'));
 
   const sourceBundle = path.join(scratch, 'source', 'workflow-bundle.js');
-  let t = performance.now();
+  const t = performance.now();
   await buildWorkflowBundle(sourceBundle);
   await measure('tsx, prebuilt bundle', tsxWorker, sourceBundle, { bundle_build_ms: Math.round(performance.now() - t) });
 
   const dist = path.join(scratch, 'dist');
-  t = performance.now();
-  await run(process.execPath, [path.join(repo, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', dist], {
-    cwd: repo,
-  });
-  const tscMs = performance.now() - t;
-  t = performance.now();
-  await run(process.execPath, [path.join(dist, 'src/main/bundle-workflows.js')], { cwd: repo }); // writes <dist>/workflow-bundle.js
-  const buildBundleMs = performance.now() - t;
+  const built = await buildCompiled(dist); // the bundle at <dist>/workflow-bundle.js
   await measure(
     'baseline: node, compiled, bundled at start (the image before)',
     [path.join(dist, 'src/main/worker.js')],
@@ -120,8 +112,8 @@ try {
     [path.join(dist, 'src/main/worker.js')],
     path.join(dist, 'workflow-bundle.js'),
     {
-      build_tsc_ms: Math.round(tscMs),
-      build_bundle_ms: Math.round(buildBundleMs),
+      build_tsc_ms: built.tscMs,
+      build_bundle_ms: built.bundleMs,
     },
   );
 } finally {

@@ -156,9 +156,11 @@ function reject(
 }
 
 /** The write's failure when the activity failed for good (bad data, a version gap; see activities/write-failures.ts). */
+/** An activity's own failure: a regular activity's arrives wrapped in an ActivityFailure, a local activity's as it is. */
+const activityCause = (err: unknown): unknown => (err instanceof ActivityFailure ? err.cause : err);
+
 function permanentWriteFailure(err: unknown): ApplicationFailure | null {
-  // a regular activity's failure wraps the activity's own; a local activity's arrives as it is
-  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const cause = activityCause(err);
   return cause instanceof ApplicationFailure && PERMANENT_WRITE_FAILURES.includes(cause.type ?? '') ? cause : null;
 }
 
@@ -171,8 +173,7 @@ const refusedWrite = (f: ApplicationFailure) =>
 
 /** The other ticket's refusal of a cross-ticket step (a merge target that may not take the source). */
 function crossTicketRefusal(err: unknown): ApplicationFailure | null {
-  // a regular activity's failure wraps the activity's own; a local activity's arrives as it is
-  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const cause = activityCause(err);
   return cause instanceof ApplicationFailure && cause.type === TICKET_FAILURES.mergeRefused ? cause : null;
 }
 

@@ -9,6 +9,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 export type CpuParts = Record<string, number>;
 
+/** What a meter gives when it ends. */
+export interface CpuUse {
+  cpu_ms_per_op: CpuParts;
+  cores: CpuParts;
+}
+
 /** user + system CPU seconds of one process, or 0 when it cannot be read */
 function cpuSecondsOf(pid: number | string): number {
   try {
@@ -54,7 +60,7 @@ function reading(temporalPid: number | undefined): CpuParts {
  * Start measuring; the returned function ends it and gives each part's CPU in milliseconds per
  * operation (`ops` operations ran in between) — and `cores`, how many cores' worth each used.
  */
-export function cpuMeter(temporalPid: number | undefined): (ops: number) => { cpu_ms_per_op: CpuParts; cores: CpuParts } {
+export function cpuMeter(temporalPid: number | undefined): (ops: number) => CpuUse {
   const before = reading(temporalPid);
   const started = process.hrtime.bigint();
   return (ops) => {

@@ -8,6 +8,7 @@
  * counts to the operation that moved it). Signals already due when a mutation arrives are written
  * inside that mutation, and at-risk signals due during a create inside the create.
  */
+import { optionalTsToMs } from '@temporalio/common/lib/time.js';
 import type { temporal } from '@temporalio/proto';
 import { percentile, round } from './harness.js';
 
@@ -93,10 +94,8 @@ export function summarizeCosts(all: OperationCost[]): Record<string, Record<stri
   return out;
 }
 
-const millisOf = (e: HistoryEvent | undefined) => {
-  const t = e?.eventTime;
-  return t ? Number(t.seconds ?? 0) * 1000 + Math.floor((t.nanos ?? 0) / 1e6) : NaN;
-};
+/** An event's time in epoch ms (NaN for a missing event). */
+export const eventMs = (e: HistoryEvent | undefined): number => optionalTsToMs(e?.eventTime) ?? NaN;
 
 /** Instants (ms) around a history's first timer, to take a signal's lateness apart. */
 export interface TimerTimeline {
@@ -121,12 +120,11 @@ export function firstTimerTimeline(events: HistoryEvent[]): TimerTimeline | null
   const i = events.findIndex((e) => e.timerFiredEventAttributes?.timerId === attrs.timerId);
   if (i < 0) return null;
   const next = events.slice(i).find((e) => e.workflowTaskStartedEventAttributes);
-  const d = attrs.startToFireTimeout;
   return {
-    taskStarted: millisOf(taskStart),
-    taskCompleted: millisOf(completed),
-    durationMs: Number(d?.seconds ?? 0) * 1000 + Math.floor((d?.nanos ?? 0) / 1e6),
-    fired: millisOf(events[i]),
-    nextTaskStarted: millisOf(next),
+    taskStarted: eventMs(taskStart),
+    taskCompleted: eventMs(completed),
+    durationMs: optionalTsToMs(attrs.startToFireTimeout) ?? NaN,
+    fired: eventMs(events[i]),
+    nextTaskStarted: eventMs(next),
   };
 }

@@ -27,12 +27,17 @@ export function actorOf(p: Principal): Actor {
   return { type: p.actorType, userId: p.user.id, apiKeyId: p.apiKeyId };
 }
 
+/** A user acting as themselves (signed in with a JWT): their role, no scope limits. */
+export function userPrincipal(user: User): Principal {
+  return { user, role: user.role, actorType: 'user', apiKeyId: null, scopes: null, key: `user:${user.id}` };
+}
+
 export async function principalFromJwt(db: Knex, config: Config, token: string): Promise<Principal | null> {
   const claims = verifyAccessToken(config, token);
   if (!claims) return null;
   const user = await User.query(db).findById(claims.sub);
   if (!user || !user.isActive) return null;
-  return { user, role: user.role, actorType: 'user', apiKeyId: null, scopes: null, key: `user:${user.id}` };
+  return userPrincipal(user);
 }
 
 export async function principalFromApiKey(db: Knex, plain: string): Promise<Principal | null> {

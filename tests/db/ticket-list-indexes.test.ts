@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Principal } from '../../src/auth/principal.js';
+import { userPrincipal, type Principal } from '../../src/auth/principal.js';
 import { ticketLister, type TicketListQuery } from '../../src/commands/tickets/list.js';
 import { createDb, type Db } from '../../src/db/index.js';
 import { User } from '../../src/models/index.js';
@@ -26,8 +26,7 @@ beforeAll(async () => {
   const [row] = await db('users')
     .insert({ username: `idx_${tag}`, email: `idx_${tag}@example.test`, full_name: 'Index', password_hash: 'x', role: 'admin' })
     .returning('id');
-  const user = (await User.query(db).findById(row.id))!;
-  admin = { user, role: 'admin', actorType: 'user', apiKeyId: null, scopes: null, key: `test:${user.id}` };
+  admin = userPrincipal((await User.query(db).findById(row.id))!);
   // enough rows, spread over statuses and priorities, for the planner's costs to mean something (on an
   // empty table every index costs the same and it picks any of them)
   await db.raw(
@@ -38,7 +37,7 @@ beforeAll(async () => {
             (ARRAY['hardware','software','network','access'])[1 + (i / 16) % 4],
             ?, 1
        FROM generate_series(1, 4000) AS i`,
-    [user.id],
+    [admin.user.id],
   );
   await db.raw('VACUUM ANALYZE tickets');
 });
