@@ -57,8 +57,11 @@ const SORT_TYPES: Record<Exclude<(typeof TICKET_SORTS)[number], 'priority'>, str
  * Up to this many matches `total` is an exact count; beyond, counting every match would cost more
  * than the page itself, so `total` is the planner's estimate (never below what is known to exist)
  * and `total_is_estimate` says so. Counting is linear in the matches: over 100,000 tickets a count
- * capped at 10,001 took 14 ms of a filtered page's 24, capped at 1,001 it takes 1.3 ms (issue 19). A
- * ranked search always counts exactly: it reads every match to rank them anyway.
+ * capped at 10,001 took 14 ms of a filtered page's 24, capped at 1,001 it takes 1.3 ms (issue 19),
+ * and a list whose filters the indexes serve only in part (a group and a tag, an agent's visibility)
+ * visits a row per match counted. Once a list is known to exceed the limit it is not counted again
+ * for KNOWN_KEPT_MS (see `knownOverLimit`). A ranked search always counts exactly: it reads every
+ * match to rank them anyway.
  */
 export const EXACT_TOTAL_LIMIT = 1_000;
 
@@ -85,6 +88,8 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   const visibility = await visibilityOf(ctx.db, ctx.principal);
   const byNumber = q.search && TICKET_NUMBER_PATTERN.test(q.search);
   const ranked = Boolean(q.search && !byNumber);
+  const counts = ranked ? null : countsOf(ctx.db, listKey(q, visibility));
+  const over = counts?.over();
   /** the live tickets this caller may see that match the filters (no order, no page) */
   const matching = (scope = visibility) => {
     const query = Ticket.query(ctx.db).whereNull('deleted_at');
@@ -160,7 +165,7 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   if (ranked) query.select('page.full_count');
   // the matches counted (up to the limit) in the same statement, and only when the page shows there
   // are more than it holds: PostgreSQL runs a subquery in an untaken CASE branch not at all
-  else
+  else if (!over)
     query.select(
       raw('CASE WHEN (SELECT count(*) FROM page) > ? THEN (?) END AS capped_count', [
         q.page_size,
@@ -198,12 +203,14 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
   else if (!more && (results.length || offset === 0)) total = offset + results.length;
   else {
     // counted with the page; past the end of the matches (no row to carry it), on its own
-    const counted = more ? Number(rows[0]!.cappedCount) : await countUpTo(ctx.db, matching(), EXACT_TOTAL_LIMIT);
+    const counted = over ? over.counted : more ? Number(rows[0]!.cappedCount) : await countUpTo(ctx.db, matching(), EXACT_TOTAL_LIMIT);
     if (counted <= EXACT_TOTAL_LIMIT) total = counted;
     else {
       // planned with the reader's group ids: a subquery's rows are a guess to the planner (a third of
       // the tickets for an agent who sees a tenth)
-      const estimate = await estimateRows(ctx.db, matching, () => visibilityOf(ctx.db, ctx.principal, true));
+      const estimate = over
+        ? over.estimate
+        : counts!.keep(counted, await estimateRows(ctx.db, matching(await visibilityOf(ctx.db, ctx.principal, true))));
       total = Math.max(estimate, counted, rows.length ? offset + rows.length : 0);
       totalIsEstimate = true;
     }
@@ -233,38 +240,70 @@ async function countUpTo(db: Knex, matching: QueryBuilder<Ticket>, limit: number
 }
 
 /**
- * The planner's estimates, kept for a while per database: an estimate comes from the table's
- * statistics (changed by ANALYZE) scaled by its size, so planning the same filters again for every
- * page of a list would cost a statement and return the same figure. Bounded, oldest dropped first.
+ * What a list is known to exceed, kept for a while per database: a list over EXACT_TOTAL_LIMIT shows
+ * an estimate anyway, so the count that found it over (a row visited per match, up to the limit) is
+ * not taken again for every page and every reload of the same view, nor the estimate planned again
+ * (it comes from the table's statistics, changed by ANALYZE). For at most KNOWN_KEPT_MS a list that
+ * shrank below the limit still shows an estimate, flagged as one. Keyed by the filters and the
+ * reader; bounded, oldest dropped first.
  */
-const ESTIMATE_KEPT_MS = 60_000;
-const ESTIMATES_KEPT = 1_000;
-const estimates = new WeakMap<Knex, Map<string, { rows: number; until: number }>>();
+export const KNOWN_KEPT_MS = 30_000;
+const KNOWN_LISTS = 1_000;
+const known = new WeakMap<Knex, Map<string, { counted: number; estimate: number; at: number }>>();
 
-/**
- * The planner's estimate of the matches (statistics only, nothing is read), kept under the query
- * that counts them and planned in the scope `plannedScope` gives (the reader's group ids known).
- */
-async function estimateRows(
-  db: Knex,
-  matching: (scope?: SqlVisibility | null) => QueryBuilder<Ticket>,
-  plannedScope: () => Promise<SqlVisibility | null>,
-): Promise<number> {
-  const sqlOf = (q: QueryBuilder<Ticket>) => q.clearSelect().select(raw('1')).toKnexQuery().toSQL();
-  const { sql: keySql, bindings: keyBindings } = sqlOf(matching());
-  const key = `${keySql}\u0000${JSON.stringify(keyBindings)}`;
-  let kept = estimates.get(db);
-  if (!kept) estimates.set(db, (kept = new Map()));
-  const hit = kept.get(key);
-  if (hit && hit.until > Date.now()) return hit.rows;
-  const { sql, bindings } = sqlOf(matching(await plannedScope()));
+/** The filters of a list and whose visibility it is read in (not its page, order or size). */
+function listKey(q: TicketListQuery, visibility: SqlVisibility | null): string {
+  return JSON.stringify([
+    visibility?.userId ?? null,
+    q.status,
+    q.priority,
+    q.assigned_group_id,
+    q.assigned_user_id,
+    q.created_by_id,
+    q.category,
+    q.tag,
+    q.sla_breached,
+    q.search,
+    q.updated_since?.toISOString(),
+    q.assigned_to_any,
+    q.number_prefix,
+  ]);
+}
+
+/** What is known of the list `key` names: `over()` while it is known over the limit; `keep` records that. */
+function countsOf(db: Knex, key: string) {
+  let kept = known.get(db);
+  if (!kept) known.set(db, (kept = new Map()));
+  const lists = kept;
+  return {
+    over() {
+      const hit = lists.get(key);
+      if (hit && Date.now() - hit.at < knownKeptMs) return hit;
+      lists.delete(key);
+      return undefined;
+    },
+    keep(counted: number, estimate: number): number {
+      lists.delete(key);
+      if (lists.size >= KNOWN_LISTS) lists.delete(lists.keys().next().value!);
+      lists.set(key, { counted, estimate, at: Date.now() });
+      return estimate;
+    },
+  };
+}
+
+let knownKeptMs = KNOWN_KEPT_MS;
+
+/** How long what is known of a list is kept (0: count every page, as a benchmark of a first look does). */
+export function keepKnownLists(ms: number): void {
+  knownKeptMs = ms;
+}
+
+/** The planner's estimate of the matches (statistics only, nothing is read). */
+async function estimateRows(db: Knex, matching: QueryBuilder<Ticket>): Promise<number> {
+  const { sql, bindings } = matching.clearSelect().select(raw('1')).toKnexQuery().toSQL();
   const { rows } = await db.raw<{ rows: { 'QUERY PLAN': [{ Plan: { 'Plan Rows': number } }] }[] }>(
     `EXPLAIN (FORMAT JSON) ${sql}`,
     bindings as Knex.RawBinding[],
   );
-  const estimate = Math.round(rows[0]!['QUERY PLAN'][0].Plan['Plan Rows']);
-  kept.delete(key);
-  if (kept.size >= ESTIMATES_KEPT) kept.delete(kept.keys().next().value!);
-  kept.set(key, { rows: estimate, until: Date.now() + ESTIMATE_KEPT_MS });
-  return estimate;
+  return Math.round(rows[0]!['QUERY PLAN'][0].Plan['Plan Rows']);
 }
