@@ -11,10 +11,11 @@
  * (BENCH_LISTER_ROUNDS rounds, default 2): how a change to the lister is compared
  * (`git worktree add ../base <commit>`). BENCH_SEARCH_LISTER_ONLY=1 skips the API figures.
  *
- * The API figures are requested from a client process of its own (bench/lib/http-load.ts), as users
- * do; BENCH_SEARCH_CLIENT=same-process requests them from this process instead, sharing the API's
- * event loop (the method before 2026-11-30). A list over EXACT_TOTAL_LIMIT is counted once per
- * KNOWN_KEPT_MS; its `_counted` figure counts on every request, as the first look at it does.
+ * The API figures are requested from this process, sharing the API's event loop (the client reads
+ * each body as bytes); BENCH_SEARCH_CLIENT=process requests them from a client process of its own
+ * (bench/lib/http-load.ts) — on two cores that process competes for the CPU instead, and the ratios
+ * came out no better. A list over EXACT_TOTAL_LIMIT is counted once per KNOWN_KEPT_MS; its
+ * `_counted` figure counts on every request, as the first look at it does.
  */
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -36,7 +37,7 @@ const N = Number(process.env.BENCH_SEARCH_N ?? 300);
 const LISTER_BASE = process.env.BENCH_LISTER_BASE;
 const LISTER_ROUNDS = Number(process.env.BENCH_LISTER_ROUNDS ?? 2);
 const LISTER_ONLY = process.env.BENCH_SEARCH_LISTER_ONLY === '1';
-const SAME_PROCESS_CLIENT = process.env.BENCH_SEARCH_CLIENT === 'same-process';
+const CLIENT_PROCESS = process.env.BENCH_SEARCH_CLIENT === 'process';
 const CONCURRENCY = 8;
 
 const scratch = await scratchDatabase();
@@ -147,23 +148,12 @@ try {
 
 type Case = [figure: string, path: string, as?: keyof typeof tokens];
 
-/**
- * `path` requested N times, c=8, from a client process of its own (BENCH_SEARCH_CLIENT=same-process:
- * from this one, sharing the API's event loop, as before 2026-11-30).
- */
-function measure(path: string, as: keyof typeof tokens = 'admin', warmup = 0): Promise<LoadResult> {
-  if (SAME_PROCESS_CLIENT)
-    return (async () => {
-      if (warmup) await load(warmup, CONCURRENCY, () => fetchBytes(path, as));
-      return load(N, CONCURRENCY, () => fetchBytes(path, as));
-    })();
-  return loadOverHttp({
-    url: `${base}${path}`,
-    headers: { authorization: `Bearer ${tokens[as]}` },
-    n: N,
-    concurrency: CONCURRENCY,
-    warmup,
-  });
+/** `path` requested N times, c=8, from this process (BENCH_SEARCH_CLIENT=process: from a process of its own). */
+async function measure(path: string, as: keyof typeof tokens = 'admin', warmup = 0): Promise<LoadResult> {
+  const headers = { authorization: `Bearer ${tokens[as]}` };
+  if (CLIENT_PROCESS) return loadOverHttp({ url: `${base}${path}`, headers, n: N, concurrency: CONCURRENCY, warmup });
+  if (warmup) await load(warmup, CONCURRENCY, () => fetchBytes(path, as));
+  return load(N, CONCURRENCY, () => fetchBytes(path, as));
 }
 
 async function throughTheApi(cases: Case[]) {
