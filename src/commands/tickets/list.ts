@@ -60,7 +60,7 @@ const SORT_TYPES: Record<Exclude<(typeof TICKET_SORTS)[number], 'priority'>, str
  * capped at 10,001 took 14 ms of a filtered page's 24, capped at 1,001 it takes 1.3 ms (issue 19),
  * and a list whose filters the indexes serve only in part (a group and a tag, an agent's visibility)
  * visits a row per match counted. Once a list is known to exceed the limit it is not counted again
- * for KNOWN_KEPT_MS (see `knownOverLimit`). A ranked search always counts exactly: it reads every
+ * for KNOWN_KEPT_MS (see `countsOf`). A ranked search always counts exactly: it reads every
  * match to rank them anyway.
  */
 export const EXACT_TOTAL_LIMIT = 1_000;
@@ -208,9 +208,8 @@ export async function ticketLister(ctx: Pick<CommandContext, 'principal' | 'db'>
     else {
       // planned with the reader's group ids: a subquery's rows are a guess to the planner (a third of
       // the tickets for an agent who sees a tenth)
-      const estimate = over
-        ? over.estimate
-        : counts!.keep(counted, await estimateRows(ctx.db, matching(await visibilityOf(ctx.db, ctx.principal, true))));
+      const estimate = over?.estimate ?? (await estimateRows(ctx.db, matching(await visibilityOf(ctx.db, ctx.principal, true))));
+      if (!over) counts!.keep(counted, estimate);
       total = Math.max(estimate, counted, rows.length ? offset + rows.length : 0);
       totalIsEstimate = true;
     }
@@ -278,15 +277,14 @@ function countsOf(db: Knex, key: string) {
   return {
     over() {
       const hit = lists.get(key);
-      if (hit && Date.now() - hit.at < knownKeptMs) return hit;
+      if (!hit || Date.now() - hit.at < knownKeptMs) return hit;
       lists.delete(key);
       return undefined;
     },
-    keep(counted: number, estimate: number): number {
+    keep(counted: number, estimate: number): void {
       lists.delete(key);
       if (lists.size >= KNOWN_LISTS) lists.delete(lists.keys().next().value!);
       lists.set(key, { counted, estimate, at: Date.now() });
-      return estimate;
     },
   };
 }
