@@ -33,6 +33,9 @@ import { load, report, round, scratchDatabase, type LoadResult } from './lib/har
 import { loadOverHttp } from './lib/http-load.js';
 
 const TICKETS = Number(process.env.BENCH_SEARCH_TICKETS ?? 100_000);
+// `page=2000&page_size=20` and the cursor after it need 40,001 tickets
+if (!(TICKETS > 40_000))
+  throw new Error(`BENCH_SEARCH_TICKETS: at least 40,001 (the deep page is page 2000 of 20); got ${process.env.BENCH_SEARCH_TICKETS}`);
 const N = Number(process.env.BENCH_SEARCH_N ?? 300);
 const LISTER_BASE = process.env.BENCH_LISTER_BASE;
 const LISTER_ROUNDS = Number(process.env.BENCH_LISTER_ROUNDS ?? 2);
